@@ -1,0 +1,54 @@
+using TunLB.Core.Flows;
+
+namespace TunLB.Core.Model;
+
+/// <summary>
+/// One real server of one virtual service (an IPVS "dest"). Identity (Id) is stable for the
+/// destination's lifetime and is what connection entries refer to. Weight and counters are
+/// mutable: the control plane writes Weight, the data-path worker owns the counters.
+/// </summary>
+public sealed class Destination
+{
+    public Destination(int id, IpAddress address, ushort port, int weight)
+    {
+        Id = id; Address = address; Port = port; Weight = weight;
+    }
+
+    /// <summary>Stable identity referenced by connection entries; never reused in one process.</summary>
+    public int Id { get; }
+    public IpAddress Address { get; }
+    /// <summary>Real-server port (IPVS keeps it for display; tunnel mode never rewrites ports).</summary>
+    public ushort Port { get; }
+
+    /// <summary>Scheduling weight; 0 is quiescent (no new connections, existing ones go on).</summary>
+    public volatile int Weight;
+
+    /// <summary>Upper/lower connection thresholds (0 = none), as ipvsadm -x / -y.</summary>
+    public int UpperThreshold;
+    public int LowerThreshold;
+
+    /// <summary>Set false when the destination is deleted; its connections then stop being forwarded.</summary>
+    public volatile bool Alive = true;
+
+    /// <summary>The director's source address toward this server (outer header source).</summary>
+    public IpAddress OuterSource;
+
+    // Connection counts, as ipvsadm shows them: active = ESTABLISHED, inactive = every other state.
+    public int ActiveConnections;
+    public int InactiveConnections;
+    /// <summary>Connections controlled by persistence templates (IPVS persistconns).</summary>
+    public int PersistentConnections;
+
+    // Cumulative counters (IPVS stats). Written by the data-path worker only.
+    public long Connections;
+    public long InPackets;
+    public long InBytes;
+
+    /// <summary>Whether the scheduler may pick this destination for a new connection.</summary>
+    public bool IsAvailable => Alive && Weight > 0 && !IsOverloaded;
+
+    /// <summary>IPVS overload: active+inactive reached the upper threshold.</summary>
+    public bool IsOverloaded => UpperThreshold > 0 && ActiveConnections + InactiveConnections >= UpperThreshold;
+
+    public override string ToString() => $"{Address}:{Port} w={Weight}";
+}
