@@ -1,0 +1,36 @@
+namespace TunLB.Lab;
+
+/// <summary>A tcpdump capture running in one namespace, read back with tcpdump filters afterwards.</summary>
+public sealed class Capture : IDisposable
+{
+    private readonly BackgroundProcess _p;
+    public string File { get; }
+
+    private Capture(BackgroundProcess p, string file) { _p = p; File = file; }
+
+    public static Capture Start(Topology t, string role, string ifName, string file, string filter = "")
+    {
+        var args = new List<string> { "-i", ifName, "-n", "-U", "-s", "256", "-w", file };
+        if (filter.Length > 0) args.AddRange(filter.Split(' '));
+        var p = t.Start(role, $"tcpdump-{role}-{ifName}", "tcpdump", [.. args]);
+        if (!p.WaitForOutput("listening on", 10_000))
+            throw new InvalidOperationException($"tcpdump on {role}/{ifName} did not start:\n{p.Output}");
+        return new Capture(p, file);
+    }
+
+    public void Stop()
+    {
+        Thread.Sleep(300); // let the last packets be written
+        _p.Stop(2);
+    }
+
+    /// <summary>Counts packets in the capture matching a tcpdump filter expression.</summary>
+    public int Count(string filter)
+    {
+        var r = Sh.Run("tcpdump", ["-r", File, "-n", .. filter.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"tcpdump -r {File} {filter}: {r.Stderr}");
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
+    public void Dispose() => _p.Dispose();
+}

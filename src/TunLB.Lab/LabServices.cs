@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+
+namespace TunLB.Lab;
+
+/// <summary>Starts TunLB and the HTTP services inside a built <see cref="StandardLab"/>.</summary>
+public sealed class LabServices
+{
+    /// <summary>Size of the download file each real server serves as /blob (300 kB).</summary>
+    public const int BlobSize = 300 * 1024;
+
+    private readonly StandardLab _lab;
+    private readonly string[] _tunlb;
+    public string WorkDir { get; }
+    public BackgroundProcess? Director { get; private set; }
+    public Dictionary<string, BackgroundProcess> Agents { get; } = new();
+    public string BlobSha256 { get; private set; } = "";
+
+    /// <param name="tunlb">How to run the tunlb CLI, e.g. ["/path/tunlb"] or ["dotnet", "/path/tunlb.dll"].</param>
+    public LabServices(StandardLab lab, string[] tunlb, string workDir)
+    {
+        _lab = lab; _tunlb = tunlb; WorkDir = workDir;
+        Directory.CreateDirectory(workDir);
+    }
+
+    /// <summary>The command line that runs this very process's CLI (apphost or `dotnet x.dll`).</summary>
+    public static string[] SelfCommand()
+    {
+        var path = Environment.ProcessPath ?? "tunlb";
+        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
+            return [path, Environment.GetCommandLineArgs()[0]];
+        return [path];
+    }
+
+    private BackgroundProcess StartTunlb(string role, string label, params string[] args) =>
+        _lab.Topology.Start(role, label, _tunlb[0], [.. _tunlb.Skip(1), .. args]);
+
+    /// <summary>Starts the real-server agents and an HTTP server bound to the VIP on each real server.</summary>
+    public void StartRealServers(bool http = true)
+    {
+        var blob = new byte[BlobSize];
+        new Random(42).NextBytes(blob);
+        BlobSha256 = Convert.ToHexStringLower(SHA256.HashData(blob));
+        var rsConf = Path.Combine(WorkDir, "realserver.toml");
+        File.WriteAllText(rsConf, StandardLab.RealServerConfig());
+        foreach (var rs in StandardLab.RealServers)
+        {
+            var agent = StartTunlb(rs.Role, $"agent-{rs.Role}", "realserver", "--config", rsConf);
+            if (!agent.WaitForOutput("ready", 15_000))
+                throw new InvalidOperationException($"real-server agent on {rs.Role} did not start:\n{agent.Output}");
+            Agents[rs.Role] = agent;
+            if (!http) continue;
+            var root = Path.Combine(WorkDir, "www-" + rs.Role);
+            Directory.CreateDirectory(root);
+            File.WriteAllText(Path.Combine(root, "index.html"), rs.Role + "\n");
+            File.WriteAllBytes(Path.Combine(root, "blob"), blob);
+            var web = _lab.Topology.Start(rs.Role, $"http-{rs.Role}", "python3", "-u", "-m", "http.server", "80",
+                "--bind", StandardLab.Vip, "--directory", root);
+            if (!web.WaitForOutput("Serving HTTP", 15_000))
+                throw new InvalidOperationException($"HTTP server on {rs.Role} did not start:\n{web.Output}");
+        }
+    }
+
+    /// <summary>Writes the director config and starts the director.</summary>
+    public BackgroundProcess StartDirector(string config)
+    {
+        var path = Path.Combine(WorkDir, "director.toml");
+        File.WriteAllText(path, config);
+        Director = StartTunlb("director", "director", "director", "--config", path);
+        if (!Director.WaitForOutput("ready", 20_000))
+            throw new InvalidOperationException($"director did not start:\n{Director.Output}");
+        return Director;
+    }
+}
