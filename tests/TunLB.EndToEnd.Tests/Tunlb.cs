@@ -1,0 +1,29 @@
+namespace TunLB.EndToEnd.Tests;
+
+/// <summary>Locates the built tunlb CLI the way a user would run it.</summary>
+internal static class Tunlb
+{
+    public static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d != null && !File.Exists(Path.Combine(d.FullName, "TunLB.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("cannot find the repository root (TunLB.sln)");
+    }
+
+    /// <summary>The tunlb executable: $TUNLB_BIN, else the newest build of src/TunLB.Cli.</summary>
+    public static string[] Command()
+    {
+        var env = Environment.GetEnvironmentVariable("TUNLB_BIN");
+        if (!string.IsNullOrEmpty(env)) return [env];
+        var root = RepoRoot();
+        var candidates = new[] { "Release", "Debug" }
+            .Select(c => Path.Combine(root, "src", "TunLB.Cli", "bin", c, "net10.0", "tunlb"))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .ToList();
+        if (candidates.Count == 0) throw new InvalidOperationException("tunlb is not built; run `dotnet build TunLB.sln -c Release`");
+        return [candidates[0]];
+    }
+
+    public static bool IsRoot => Environment.UserName == "root";
+}
