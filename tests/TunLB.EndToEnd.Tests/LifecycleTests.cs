@@ -26,6 +26,7 @@ public sealed class LifecycleTests : IDisposable
     {
         _t.Host("d");
         _t.Link("d", "eth0", "203.0.113.2/29", "d", "peer", "203.0.113.3/29");
+        _t.DefaultRoute("d", "203.0.113.3");
         var cfg = Write("director.toml", StandardLab.DirectorConfig("wlc"));
         var d = _t.Start("d", "director", Tunlb.Command()[0], "director", "--config", cfg);
         Assert.True(d.WaitForOutput("ready", 20_000), d.Output);
