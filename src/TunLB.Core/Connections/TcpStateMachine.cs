@@ -43,7 +43,7 @@ public static class TcpStateMachine
     [
         /* SYN */                   SR, ES, ES, SR, SR, SR, SR, SR, SR, SR, SR,
         /* FIN */                   CL, FW, SS, TW, FW, TW, CL, CW, LA, LI, TW,
-        /* ACK */                   CL, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES,
+        /* ACK */                   ES, ES, SS, ES, FW, TW, CL, CW, CL, LI, ES,
         /* RST */                   CL, CL, CL, SR, CL, CL, CL, CL, LA, LI, CL,
     ];
 

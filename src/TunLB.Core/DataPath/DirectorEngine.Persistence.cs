@@ -71,7 +71,9 @@ public sealed partial class DirectorEngine
         BindConnection(index, svc, dest);
 
         // The template lives for the persistence timeout after the last connection it let through
-        // (and, through its controlled count, at least as long as those connections).
+        // (and, through its controlled count, at least as long as those connections). Connections leave
+        // the count when they are removed, by the sweep (Expire) or when a packet finds them timed out;
+        // so a template can outlive its controlled connections' timeouts by up to one sweep period.
         table[ti].ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
         table.Touch(ti);
         return DropReason.None;
