@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using TunLB.Core.Flows;
+
+namespace TunLB.Core.Connections;
+
+/// <summary>
+/// The connection table: a bounded hash table of <see cref="ConnEntry"/> structs keyed by 5-tuple,
+/// preallocated at construction. Nothing allocates afterwards.
+/// </summary>
+/// <remarks>
+/// <para>Layout: one array of entries (the slots) and one array of bucket heads. Buckets chain entries by
+/// slot index; free slots form a singly linked free list through the same field. An intrusive doubly
+/// linked list orders live entries by last <see cref="Touch"/> (head = oldest), which gives the eviction
+/// victim in O(1). Bucket hashing is <see cref="FlowHash"/> with a seed that is random per table unless one
+/// is given, so a remote sender cannot predict bucket collisions.</para>
+/// <para>Memory: <c>Unsafe.SizeOf&lt;ConnEntry&gt;()</c> = 80 bytes per slot plus 4 bytes per bucket; the
+/// bucket count is the capacity rounded up to a power of two, so a slot costs 80 + 4 x buckets / capacity
+/// bytes: 84.2 bytes at the default 1,000,000 (1,048,576 buckets), at most 88 bytes for any capacity.
+/// See <see cref="BytesPerEntry"/>.</para>
+/// <para>Persistence templates live in the same table. A connection may name a template
+/// (<see cref="ConnEntry.TemplateIndex"/>); the template counts such connections and is neither expired
+/// nor evicted nor removable while that count is above zero, so a link never dangles.</para>
+/// <para>Not thread-safe: one thread (the data-path worker) owns the table. <see cref="EnumerateEntries"/>
+/// is meant for that thread too; called elsewhere it may see torn entries.</para>
+/// </remarks>
+public sealed class ConnectionTable
+{
+    public const int DefaultCapacity = 1_000_000;
+
+    /// <summary>How many least-recently-used entries eviction looks at before giving up (skipping templates that control connections).</summary>
+    private const int EvictionProbeLimit = 8;
+
+    private readonly ConnEntry[] _entries;
+    private readonly int[] _buckets;
+    private readonly int _bucketMask;
+    private readonly ulong _seed;
+
+    private int _freeHead;
+    private int _lruHead = -1, _lruTail = -1;
+    private int _count;
+    private int _cursor;
+    private long _evictions, _refusals;
+
+    /// <param name="capacity">Maximum number of entries (connections plus templates).</param>
+    /// <param name="policy">What to do when full.</param>
+    /// <param name="hashSeed">Bucket hash seed; null picks a random one.</param>
+    public ConnectionTable(int capacity = DefaultCapacity, FullTablePolicy policy = FullTablePolicy.EvictOldest, ulong? hashSeed = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, 1 << 30);
+        Policy = policy;
+        _seed = hashSeed ?? (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.NextInt64() << 1);
+        _entries = new ConnEntry[capacity];
+        int buckets = (int)BitOperations.RoundUpToPowerOf2((uint)capacity);
+        _buckets = new int[buckets];
+        _bucketMask = buckets - 1;
+        _buckets.AsSpan().Fill(-1);
+        for (int i = 0; i < capacity; i++)
+        {
+            _entries[i]._nextInBucket = i + 1 < capacity ? i + 1 : -1;
+            _entries[i]._lruPrev = _entries[i]._lruNext = -1;
+        }
+        _freeHead = 0;
+    }
+
+    public FullTablePolicy Policy { get; set; }
+    public int Capacity => _entries.Length;
+    public int Count => _count;
+    public int BucketCount => _buckets.Length;
+    /// <summary>Entries removed to make room (policy <see cref="FullTablePolicy.EvictOldest"/>).</summary>
+    public long Evictions => _evictions;
+    /// <summary>Adds refused because the table was full (policy Refuse, or no evictable entry found).</summary>
+    public long Refusals => _refusals;
+
+    /// <summary>Memory per slot in bytes: the entry struct plus this table's share of the bucket array.</summary>
+    public double BytesPerEntry => Unsafe.SizeOf<ConnEntry>() + 4.0 * _buckets.Length / _entries.Length;
+
+    /// <summary>The entry in slot <paramref name="index"/> (an index from Find/Add; only meaningful while the entry lives).</summary>
+    public ref ConnEntry this[int index] => ref _entries[index];
+
+    /// <summary>The slot index holding <paramref name="key"/>, or -1.</summary>
+    public int Find(in FlowKey key)
+    {
+        ulong h = FlowHash.Hash(key, _seed);
+        uint hi = (uint)(h >> 32);
+        var entries = _entries;
+        int i = _buckets[(int)h & _bucketMask];
+        while (i >= 0)
+        {
+            ref ConnEntry e = ref entries[i];
+            if (e._hashHi == hi && e._key.Equals(key)) return i;
+            i = e._nextInBucket;
+        }
+        return -1;
+    }
+
+    /// <summary>True when the slot holds an entry.</summary>
+    public bool IsLive(int index) => (uint)index < (uint)_entries.Length && _entries[index]._inUse != 0;
+
+    /// <summary>
+    /// Inserts <paramref name="key"/>, which must not be present (call <see cref="Find"/> first). Returns the slot
+    /// index, or -1 when the table is full and the policy refuses (or no entry could be evicted). The new entry
+    /// has State None, no flags, DestinationId -1, no template, ExpiresAtMs = <paramref name="nowMs"/>, and is the
+    /// most recently touched. An evicted entry is reported to <paramref name="observer"/> first.
+    /// </summary>
+    public int Add<TObserver>(in FlowKey key, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        Debug.Assert(Find(key) < 0, "key already present");
+        if (_freeHead < 0 && (Policy == FullTablePolicy.Refuse || !EvictOldest(ref observer)))
+        {
+            _refusals++;
+            return -1;
+        }
+
+        int i = _freeHead;
+        ref ConnEntry e = ref _entries[i];
+        _freeHead = e._nextInBucket;
+
+        ulong h = FlowHash.Hash(key, _seed);
+        e._key = key;
+        e._hashHi = (uint)(h >> 32);
+        e.ExpiresAtMs = nowMs;
+        e.DestinationId = -1;
+        e._templateIndex = -1;
+        e._controlled = 0;
+        e.State = ConnState.None;
+        e.Flags = ConnFlags.None;
+        e._inUse = 1;
+
+        ref int bucket = ref _buckets[(int)h & _bucketMask];
+        e._nextInBucket = bucket;
+        bucket = i;
+
+        LruAppend(i);
+        _count++;
+        return i;
+    }
+
+    /// <summary>
+    /// Like <see cref="Add{TObserver}"/> but links the new connection to the template in slot
+    /// <paramref name="templateIndex"/> (which then controls it). The template cannot be the eviction victim.
+    /// </summary>
+    public int AddControlled<TObserver>(in FlowKey key, int templateIndex, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        ref ConnEntry t = ref _entries[templateIndex];
+        Debug.Assert(t._inUse != 0);
+        t._controlled++;                      // pins the template while Add may evict
+        int i = Add(key, nowMs, ref observer);
+        if (i < 0) { t._controlled--; return -1; }
+        _entries[i]._templateIndex = templateIndex;
+        return i;
+    }
+
+    /// <summary>Marks the entry as most recently used.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Touch(int index)
+    {
+        if (index == _lruTail) return;
+        LruUnlink(index);
+        LruAppend(index);
+    }
+
+    /// <summary>True when the entry's time has passed and it is not a template still controlling connections.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool IsExpired(int index, long nowMs)
+    {
+        ref ConnEntry e = ref _entries[index];
+        return e.ExpiresAtMs <= nowMs && e._controlled == 0;
+    }
+
+    /// <summary>
+    /// Removes the entry in slot <paramref name="index"/>, reporting it to <paramref name="observer"/>.
+    /// Returns false (and does nothing) when the slot is free or the entry is a template that still controls
+    /// connections. Removing a controlled connection releases its template.
+    /// </summary>
+    public bool Remove<TObserver>(int index, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        if ((uint)index >= (uint)_entries.Length) return false;
+        ref ConnEntry e = ref _entries[index];
+        if (e._inUse == 0 || e._controlled != 0) return false;
+        RemoveCore(index, ref observer);
+        return true;
+    }
+
+    /// <summary>
+    /// Incremental expiry: examines at most <paramref name="budget"/> slots, continuing from where the previous
+    /// call stopped (wrapping around), and removes the expired entries among them. Returns how many it removed.
+    /// A budget of <see cref="Capacity"/> sweeps the whole table once.
+    /// </summary>
+    public int Expire<TObserver>(long nowMs, int budget, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        var entries = _entries;
+        int n = budget < entries.Length ? budget : entries.Length;
+        int cursor = _cursor, removed = 0;
+        for (; n > 0; n--)
+        {
+            ref ConnEntry e = ref entries[cursor];
+            if (e._inUse != 0 && e.ExpiresAtMs <= nowMs && e._controlled == 0)
+            {
+                RemoveCore(cursor, ref observer);
+                removed++;
+            }
+            if (++cursor == entries.Length) cursor = 0;
+        }
+        _cursor = cursor;
+        return removed;
+    }
+
+    /// <summary>Slot indices of live entries, oldest first (LRU order). Not for the hot path.</summary>
+    public IEnumerable<int> LiveIndicesOldestFirst()
+    {
+        int guard = _count;
+        for (int i = _lruHead; i >= 0 && guard-- > 0; i = _entries[i]._lruNext)
+            yield return i;
+    }
+
+    /// <summary>Copies of all live entries in slot order, for listings (ipvsadm -L -c). Allocates; not for the hot path.</summary>
+    public IEnumerable<ConnEntry> EnumerateEntries()
+    {
+        for (int i = 0; i < _entries.Length; i++)
+            if (_entries[i]._inUse != 0)
+                yield return _entries[i];
+    }
+
+    // Evicts the least recently touched entry that controls no connection. Templates still controlling
+    // connections are moved to the tail (they are in use by definition). Gives up after a few such.
+    private bool EvictOldest<TObserver>(ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        for (int probe = 0; probe < EvictionProbeLimit; probe++)
+        {
+            int victim = _lruHead;
+            if (victim < 0) return false;
+            if (_entries[victim]._controlled == 0)
+            {
+                RemoveCore(victim, ref observer);
+                _evictions++;
+                return true;
+            }
+            Touch(victim);
+        }
+        return false;
+    }
+
+    private void RemoveCore<TObserver>(int index, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    {
+        ref ConnEntry e = ref _entries[index];
+        observer.OnRemoved(ref e);
+
+        if (e._templateIndex >= 0)
+        {
+            _entries[e._templateIndex]._controlled--;
+            e._templateIndex = -1;
+        }
+
+        // Unlink from the hash chain.
+        ulong h = FlowHash.Hash(e._key, _seed);
+        ref int link = ref _buckets[(int)h & _bucketMask];
+        while (link != index)
+        {
+            Debug.Assert(link >= 0, "entry missing from its chain");
+            link = ref _entries[link]._nextInBucket;
+        }
+        link = e._nextInBucket;
+
+        LruUnlink(index);
+        e._inUse = 0;
+        e.State = ConnState.None;
+        e.Flags = ConnFlags.None;
+        e.DestinationId = -1;
+        e._nextInBucket = _freeHead;
+        _freeHead = index;
+        _count--;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LruAppend(int index)
+    {
+        ref ConnEntry e = ref _entries[index];
+        e._lruPrev = _lruTail;
+        e._lruNext = -1;
+        if (_lruTail >= 0) _entries[_lruTail]._lruNext = index; else _lruHead = index;
+        _lruTail = index;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LruUnlink(int index)
+    {
+        ref ConnEntry e = ref _entries[index];
+        if (e._lruPrev >= 0) _entries[e._lruPrev]._lruNext = e._lruNext; else _lruHead = e._lruNext;
+        if (e._lruNext >= 0) _entries[e._lruNext]._lruPrev = e._lruPrev; else _lruTail = e._lruPrev;
+        e._lruPrev = e._lruNext = -1;
+    }
+}

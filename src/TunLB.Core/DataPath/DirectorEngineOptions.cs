@@ -1,0 +1,40 @@
+using TunLB.Core.Connections;
+
+namespace TunLB.Core.DataPath;
+
+/// <summary>Construction-time settings of a <see cref="DirectorEngine"/>.</summary>
+public sealed class DirectorEngineOptions
+{
+    /// <summary>Connection table size (connections plus persistence templates), preallocated.</summary>
+    public int ConnectionCapacity { get; init; } = ConnectionTable.DefaultCapacity;
+
+    /// <summary>What to do with a new flow when the table is full.</summary>
+    public FullTablePolicy FullTablePolicy { get; init; } = FullTablePolicy.EvictOldest;
+
+    /// <summary>Initial per-state timeouts; can be replaced later with <see cref="DirectorEngine.SetTimeouts"/>.</summary>
+    public ConnTimeouts Timeouts { get; init; } = ConnTimeouts.Default;
+
+    /// <summary>TTL of the outer (tunnel) header.</summary>
+    public byte OuterTtl { get; init; } = 64;
+
+    /// <summary>
+    /// 0 or 1. When the packet was captured after a kernel forward step that decremented its TTL
+    /// (TUN capture path), 1 restores the original TTL in the inner header.
+    /// </summary>
+    public byte InnerTtlIncrement { get; init; }
+
+    /// <summary>
+    /// Schedule TCP flows that start without a SYN (IPVS sloppy_tcp), e.g. flows taken over from another
+    /// director. Off by default: a non-SYN segment without a connection entry is dropped.
+    /// </summary>
+    public bool SloppyTcp { get; init; }
+
+    /// <summary>
+    /// IPVS expire_quiescent_template: a persistence template whose destination has weight 0 is treated
+    /// as stale, so the client is scheduled anew. Off by default (the client sticks to the quiescent server).
+    /// </summary>
+    public bool ExpireQuiescentTemplate { get; init; }
+
+    /// <summary>Seed for the connection and service hash tables; null picks a random one.</summary>
+    public ulong? HashSeed { get; init; }
+}
