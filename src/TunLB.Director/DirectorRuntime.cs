@@ -43,7 +43,7 @@ public sealed class DirectorRuntime : IDisposable
         {
             ConnectionCapacity = d.ConnMax,
             FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
-            Timeouts = ConnTimeouts.Default.With(tcp: d.TimeoutTcp, tcpFin: d.TimeoutTcpFin, udp: d.TimeoutUdp),
+            Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
             InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
