@@ -17,6 +17,7 @@ public static class ConfigLoader
     public const int MinMhTableSize = 3, MaxMhTableSize = 16_777_213;
 
     public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
+    public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
     public static readonly IReadOnlyList<string> SchedulerFlagNames = ["sh-port", "sh-fallback", "mh-port", "mh-fallback"];
 
     private static readonly string[] DirectorFileTables = ["director", "service"];
@@ -147,11 +148,6 @@ public static class ConfigLoader
             else r.Error(tn, err);
         }
 
-        var policy = r.OneOf("conn_full_policy", ["evict_oldest", "refuse"], "conn_full_policy") switch
-        {
-            "refuse" => ConnFullPolicy.Refuse,
-            _ => ConnFullPolicy.EvictOldest,
-        };
 
         return d with
         {
@@ -163,10 +159,10 @@ public static class ConfigLoader
             TunMtu = r.Int("tun_mtu", MinTunMtu, MaxTunMtu, d.TunMtu),
             Ttl = r.Int("ttl", 1, 255, d.Ttl),
             ConnMax = r.Int("conn_max", 1, MaxConnMax, d.ConnMax),
-            ConnFullPolicy = policy,
-            TimeoutTcpSeconds = r.Int("timeout_tcp", 1, MaxTimeoutSeconds, d.TimeoutTcpSeconds),
-            TimeoutTcpFinSeconds = r.Int("timeout_tcp_fin", 1, MaxTimeoutSeconds, d.TimeoutTcpFinSeconds),
-            TimeoutUdpSeconds = r.Int("timeout_udp", 1, MaxTimeoutSeconds, d.TimeoutUdpSeconds),
+            ConnFullPolicy = r.OneOf("conn_full_policy", ConnFullPolicies, "conn_full_policy") ?? d.ConnFullPolicy,
+            TimeoutTcp = r.Int("timeout_tcp", 1, MaxTimeoutSeconds, d.TimeoutTcp),
+            TimeoutTcpFin = r.Int("timeout_tcp_fin", 1, MaxTimeoutSeconds, d.TimeoutTcpFin),
+            TimeoutUdp = r.Int("timeout_udp", 1, MaxTimeoutSeconds, d.TimeoutUdp),
             SloppyTcp = r.Bool("sloppy_tcp", d.SloppyTcp),
             ExpireQuiescentTemplate = r.Bool("expire_quiescent_template", d.ExpireQuiescentTemplate),
             RestoreInnerTtl = r.Bool("restore_inner_ttl", d.RestoreInnerTtl),

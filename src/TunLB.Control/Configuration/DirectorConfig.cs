@@ -6,15 +6,6 @@ namespace TunLB.Control.Configuration;
 /// <summary>A validated director configuration (director.toml).</summary>
 public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<ServiceConfig> Services, string SourcePath);
 
-/// <summary>What the director does when its connection table is full.</summary>
-public enum ConnFullPolicy
-{
-    /// <summary>Drop the least recently used entry to make room (<c>evict_oldest</c>).</summary>
-    EvictOldest,
-    /// <summary>Drop the new connection's packet (<c>refuse</c>).</summary>
-    Refuse,
-}
-
 /// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
 public sealed record DirectorSettings
 {
@@ -30,10 +21,17 @@ public sealed record DirectorSettings
     /// <summary>TTL of the outer (IPIP) header.</summary>
     public int Ttl { get; init; } = 64;
     public int ConnMax { get; init; } = 1_000_000;
-    public ConnFullPolicy ConnFullPolicy { get; init; } = ConnFullPolicy.EvictOldest;
-    public int TimeoutTcpSeconds { get; init; } = 900;
-    public int TimeoutTcpFinSeconds { get; init; } = 120;
-    public int TimeoutUdpSeconds { get; init; } = 300;
+    /// <summary>
+    /// What to do when the connection table is full: "evict_oldest" (drop the least recently used
+    /// entry) or "refuse" (drop the new connection's packet). Always one of those two.
+    /// </summary>
+    public string ConnFullPolicy { get; init; } = "evict_oldest";
+    /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
+    public int TimeoutTcp { get; init; } = 900;
+    /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>
+    public int TimeoutTcpFin { get; init; } = 120;
+    /// <summary>UDP timeout in seconds (ipvsadm --set, 3rd value).</summary>
+    public int TimeoutUdp { get; init; } = 300;
     public bool SloppyTcp { get; init; }
     public bool ExpireQuiescentTemplate { get; init; }
     public bool RestoreInnerTtl { get; init; } = true;

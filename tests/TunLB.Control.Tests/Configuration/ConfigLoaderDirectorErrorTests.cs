@@ -390,6 +390,28 @@ public class ConfigLoaderDirectorErrorTests
     }
 
     [Fact]
+    public void Misspelt_weight_is_reported_at_its_line_as_the_cli_prints_it()
+    {
+        // Same file as the end-to-end test of `tunlb director` with a bad config.
+        var ex = Fails("""
+            [director]
+            api = "127.0.0.1:9400"
+
+            [[service]]
+            vip = "203.0.113.10"
+            port = 80
+            protocol = "tcp"
+            scheduler = "rr"
+
+            [[service.real]]
+            address = "192.0.2.11"
+            wieght = 1
+            """, "/tmp/bad.toml");
+        Assert.Equal("/tmp/bad.toml:12:1: service[0].real[0].wieght: unknown key; did you mean \"weight\"? " +
+                     "(known keys here: address, port, weight, upper_threshold, lower_threshold)", ex.Message);
+    }
+
+    [Fact]
     public void Missing_file_gives_a_clear_error()
     {
         var path = Path.Combine(Path.GetTempPath(), $"tunlb-missing-{Guid.NewGuid():N}", "director.toml");

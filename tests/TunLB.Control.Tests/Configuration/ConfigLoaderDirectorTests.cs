@@ -61,10 +61,10 @@ public class ConfigLoaderDirectorTests
         Assert.Equal(1480, d.TunMtu);
         Assert.Equal(64, d.Ttl);
         Assert.Equal(1_000_000, d.ConnMax);
-        Assert.Equal(ConnFullPolicy.EvictOldest, d.ConnFullPolicy);
-        Assert.Equal(900, d.TimeoutTcpSeconds);
-        Assert.Equal(120, d.TimeoutTcpFinSeconds);
-        Assert.Equal(300, d.TimeoutUdpSeconds);
+        Assert.Equal("evict_oldest", d.ConnFullPolicy);
+        Assert.Equal(900, d.TimeoutTcp);
+        Assert.Equal(120, d.TimeoutTcpFin);
+        Assert.Equal(300, d.TimeoutUdp);
         Assert.False(d.SloppyTcp);
         Assert.False(d.ExpireQuiescentTemplate);
         Assert.True(d.RestoreInnerTtl);
@@ -106,7 +106,7 @@ public class ConfigLoaderDirectorTests
         var d = c.Director;
         Assert.Equal(("127.0.0.1:9400", "127.0.0.1", 9400), (d.Api, d.ApiHost, d.ApiPort));
         Assert.Equal(("tunlb0", 1480, 64, 1_000_000), (d.TunName, d.TunMtu, d.Ttl, d.ConnMax));
-        Assert.Equal((900, 120, 300), (d.TimeoutTcpSeconds, d.TimeoutTcpFinSeconds, d.TimeoutUdpSeconds));
+        Assert.Equal((900, 120, 300), (d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp));
         Assert.Equal((false, false, true), (d.SloppyTcp, d.ExpireQuiescentTemplate, d.RestoreInnerTtl));
 
         var s = Assert.Single(c.Services);
@@ -160,7 +160,7 @@ public class ConfigLoaderDirectorTests
             persistence_netmask = "255.255.0.0"
             """, "d.toml");
         Assert.Equal(("::1", 9500, "s3cret", "lb.cap-0_x"), (c.Director.ApiHost, c.Director.ApiPort, c.Director.ApiToken, c.Director.TunName));
-        Assert.Equal(ConnFullPolicy.Refuse, c.Director.ConnFullPolicy);
+        Assert.Equal("refuse", c.Director.ConnFullPolicy);
         Assert.True(c.Director.SloppyTcp);
         Assert.Equal(50_000_000, c.Director.ConnMax);
 
