@@ -1,0 +1,82 @@
+using TunLB.Core.Flows;
+using TunLB.Core.Model;
+
+namespace TunLB.Control.Configuration;
+
+/// <summary>A validated director configuration (director.toml).</summary>
+public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<ServiceConfig> Services, string SourcePath);
+
+/// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
+public sealed record DirectorSettings
+{
+    /// <summary>The <c>api</c> value as written, <c>host:port</c> or <c>[v6]:port</c>.</summary>
+    public string Api { get; init; } = "127.0.0.1:9400";
+    /// <summary>Host part of <see cref="Api"/>, without brackets (an IP literal or a host name).</summary>
+    public string ApiHost { get; init; } = "127.0.0.1";
+    public int ApiPort { get; init; } = 9400;
+    /// <summary>Bearer token for the management API; empty = no token.</summary>
+    public string ApiToken { get; init; } = "";
+    public string TunName { get; init; } = "tunlb0";
+    public int TunMtu { get; init; } = 1480;
+    /// <summary>TTL of the outer (IPIP) header.</summary>
+    public int Ttl { get; init; } = 64;
+    public int ConnMax { get; init; } = 1_000_000;
+    /// <summary>
+    /// What to do when the connection table is full: "evict_oldest" (drop the least recently used
+    /// entry) or "refuse" (drop the new connection's packet). Always one of those two.
+    /// </summary>
+    public string ConnFullPolicy { get; init; } = "evict_oldest";
+    /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
+    public int TimeoutTcp { get; init; } = 900;
+    /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>
+    public int TimeoutTcpFin { get; init; } = 120;
+    /// <summary>UDP timeout in seconds (ipvsadm --set, 3rd value).</summary>
+    public int TimeoutUdp { get; init; } = 300;
+    public bool SloppyTcp { get; init; }
+    public bool ExpireQuiescentTemplate { get; init; }
+    public bool RestoreInnerTtl { get; init; } = true;
+}
+
+/// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>
+public sealed record ServiceConfig
+{
+    public required IpAddress Vip { get; init; }
+    /// <summary>0 only together with persistence (all ports).</summary>
+    public required ushort Port { get; init; }
+    /// <summary>IP protocol number: 6 (TCP) or 17 (UDP).</summary>
+    public byte Protocol { get; init; } = 6;
+    /// <summary>"tcp" or "udp".</summary>
+    public string ProtocolName { get; init; } = "tcp";
+    /// <summary>One of rr wrr lc wlc sh dh mh.</summary>
+    public string Scheduler { get; init; } = "wlc";
+    /// <summary>Scheduler flags as written, e.g. "mh-port"; validated against <see cref="Scheduler"/>.</summary>
+    public IReadOnlyList<string> SchedulerFlags { get; init; } = [];
+    /// <summary>Maglev lookup table size (prime); only meaningful for the mh scheduler.</summary>
+    public int MhTableSize { get; init; } = 65537;
+    /// <summary>Persistence timeout in seconds; 0 = off.</summary>
+    public int PersistenceSeconds { get; init; }
+    /// <summary>Client netmask prefix length for persistence: 32 (IPv4) / 128 (IPv6) = per client.</summary>
+    public int PersistencePrefix { get; init; } = 32;
+    public IReadOnlyList<RealConfig> Reals { get; init; } = [];
+    /// <summary>1-based line of the <c>[[service]]</c> header.</summary>
+    public int Line { get; init; }
+
+    public ServiceKey Key => new(Vip, Port, Protocol);
+    public bool IsPersistent => PersistenceSeconds > 0;
+}
+
+/// <summary>One <c>[[service.real]]</c> (an IPVS destination).</summary>
+public sealed record RealConfig
+{
+    public required IpAddress Address { get; init; }
+    /// <summary>Defaults to the service port. Tunnel mode never rewrites ports.</summary>
+    public required ushort Port { get; init; }
+    /// <summary>0..65535; 0 = quiescent.</summary>
+    public int Weight { get; init; } = 1;
+    /// <summary>ipvsadm -x; 0 = none.</summary>
+    public int UpperThreshold { get; init; }
+    /// <summary>ipvsadm -y; 0 = none.</summary>
+    public int LowerThreshold { get; init; }
+    /// <summary>1-based line of the <c>[[service.real]]</c> header.</summary>
+    public int Line { get; init; }
+}
