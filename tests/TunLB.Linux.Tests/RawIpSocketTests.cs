@@ -72,6 +72,28 @@ public sealed class RawIpSocketTests
         Assert.Equal(DropReason.None, Ipip.DecapsulateV4(received, out var outerSource, out int off, out int len));
         Assert.Equal(IpAddress.Parse(DirectorAddress), outerSource);
         Assert.Equal(sent[20..], received[off..(off + len)]);
+
+        // With no ipip module, the raw socket taking the packet keeps the kernel from answering protocol-unreachable.
+        Assert.Equal(0, IcmpOutDestUnreachs(pair.RealServer));
+    }
+
+    /// <summary>Icmp OutDestUnreachs of a namespace, from /proc/thread-self/net/snmp read by a thread inside it.</summary>
+    private static long IcmpOutDestUnreachs(TestNetns ns)
+    {
+        var lines = ns.Run(() => File.ReadAllLines("/proc/thread-self/net/snmp")).Where(l => l.StartsWith("Icmp:")).ToArray();
+        int column = Array.IndexOf(lines[0].Split(' '), "OutDestUnreachs");
+        return long.Parse(lines[1].Split(' ')[column]);
+    }
+
+    [Fact]
+    public void WithoutReceiver_KernelAnswersProtocolUnreachable()
+    {
+        using var pair = new Pair();
+        pair.Receiver!.Dispose();
+        Assert.True(pair.Sender!.Send(Encapsulate(DirectorAddress, RealServerAddress, 0x5555), IpAddress.Parse(RealServerAddress)));
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (IcmpOutDestUnreachs(pair.RealServer) == 0 && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Equal(1, IcmpOutDestUnreachs(pair.RealServer));
     }
 
     [Fact]
