@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using TunLB.Core.Flows;
+
+namespace TunLB.Linux;
+
+/// <summary>An `ip` (iproute2) command that failed; the message carries its stderr.</summary>
+public sealed class HostNetworkException : Exception
+{
+    public HostNetworkException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>
+/// Control-plane changes to the host's (or a named network namespace's) links, addresses, routes and sysctls, made
+/// with iproute2's `ip` and /proc/sys. Every change is recorded; <see cref="Undo"/> (and <see cref="Dispose"/>) restore
+/// previous sysctl values, link state and MTU, and remove what was added, in reverse order. Undo is idempotent.
+/// Not for the hot path: it allocates, starts processes and throws. Not thread-safe.
+/// </summary>
+public sealed class HostNetwork : IDisposable
+{
+    private readonly List<(string What, Action Revert)> _undo = new();
+    private readonly Action<string>? _log;
+
+    /// <param name="netns">A namespace name under /var/run/netns to work in (`ip -n`, setns for sysctls), or null for
+    /// the namespace of this process.</param>
+    /// <param name="log">Receives one line per change and per undo failure during <see cref="Dispose"/>.</param>
+    public HostNetwork(string? netns = null, Action<string>? log = null)
+    {
+        Netns = netns;
+        _log = log;
+    }
+
+    public string? Netns { get; }
+
+    /// <summary>Descriptions of the changes that <see cref="Undo"/> would revert, oldest first.</summary>
+    public IReadOnlyList<string> PendingUndo => _undo.Select(u => u.What).ToArray();
+
+    // ---- links ----
+
+    /// <summary>Sets <paramref name="device"/> up, optionally with an MTU; undo restores the previous MTU and down state.</summary>
+    public void SetLinkUp(string device, int? mtu = null)
+    {
+        var (wasUp, oldMtu) = GetLink(device);
+        if (mtu is int m && m != oldMtu)
+        {
+            RunIp("link", "set", "dev", device, "mtu", m.ToString(CultureInfo.InvariantCulture));
+            Record($"mtu {device} {m} (was {oldMtu})", () => RunIp("link", "set", "dev", device, "mtu", oldMtu.ToString(CultureInfo.InvariantCulture)));
+        }
+        if (!wasUp)
+        {
+            RunIp("link", "set", "dev", device, "up");
+            Record($"link {device} up", () => RunIp("link", "set", "dev", device, "down"));
+        }
+    }
+
+    /// <summary>Sets <paramref name="device"/> down; undo sets it up again if it was up.</summary>
+    public void SetLinkDown(string device)
+    {
+        var (wasUp, _) = GetLink(device);
+        if (!wasUp) return;
+        RunIp("link", "set", "dev", device, "down");
+        Record($"link {device} down", () => RunIp("link", "set", "dev", device, "up"));
+    }
+
+    /// <summary>Whether the link is administratively up, and its MTU (`ip -j link show`).</summary>
+    public (bool Up, int Mtu) GetLink(string device)
+    {
+        string json = RunIp("-j", "link", "show", "dev", device);
+        using var doc = JsonDocument.Parse(json);
+        var link = doc.RootElement[0];
+        bool up = link.TryGetProperty("flags", out var flags) && flags.EnumerateArray().Any(f => f.GetString() == "UP");
+        return (up, link.GetProperty("mtu").GetInt32());
+    }
+
+    // ---- addresses ----
+
+    /// <summary>`ip addr add A/len dev D`; undo deletes it. Fails if the address is already there.</summary>
+    public void AddAddress(string device, IpAddress address, int prefixLength)
+    {
+        string cidr = Cidr(address, prefixLength);
+        RunIp("addr", "add", cidr, "dev", device);
+        Record($"address {cidr} on {device}", () => RunIp("addr", "del", cidr, "dev", device));
+    }
+
+    /// <summary>`ip addr del A/len dev D`; undo adds it back.</summary>
+    public void RemoveAddress(string device, IpAddress address, int prefixLength)
+    {
+        string cidr = Cidr(address, prefixLength);
+        RunIp("addr", "del", cidr, "dev", device);
+        Record($"removal of address {cidr} from {device}", () => RunIp("addr", "add", cidr, "dev", device));
+    }
+
+    // ---- routes ----
+
+    /// <summary>`ip route add D/len dev X` (e.g. a VIP/32 into a TUN device); undo deletes it.</summary>
+    public void AddRoute(IpAddress destination, int prefixLength, string device)
+    {
+        string cidr = Cidr(destination, prefixLength);
+        RunIp("route", "add", cidr, "dev", device);
+        Record($"route {cidr} dev {device}", () => RunIp("route", "del", cidr, "dev", device));
+    }
+
+    /// <summary>`ip route del D/len dev X`; undo adds it back.</summary>
+    public void RemoveRoute(IpAddress destination, int prefixLength, string device)
+    {
+        string cidr = Cidr(destination, prefixLength);
+        RunIp("route", "del", cidr, "dev", device);
+        Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
+    }
+
+    // ---- sysctls ----
+
+    /// <summary>Reads a sysctl such as "net.ipv4.ip_forward" or "net.ipv4.conf.eth0.rp_filter" (trimmed).</summary>
+    public string ReadSysctl(string name)
+    {
+        string path = SysctlPath(name);
+        return InNamespace(() => File.ReadAllText(path)).Trim();
+    }
+
+    /// <summary>Writes a sysctl; when the value changes, undo writes the previous value back.</summary>
+    public void WriteSysctl(string name, string value)
+    {
+        string old = ReadSysctl(name);
+        if (old == value) return;
+        WriteSysctlRaw(name, value);
+        Record($"sysctl {name}={value} (was {old})", () => WriteSysctlRaw(name, old));
+    }
+
+    private void WriteSysctlRaw(string name, string value)
+    {
+        string path = SysctlPath(name);
+        try
+        {
+            InNamespace(() => { File.WriteAllText(path, value + "\n"); return 0; });
+        }
+        catch (IOException e)
+        {
+            throw new HostNetworkException($"sysctl {name}={value}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Maps sysctl dotted notation to /proc/sys ("/" inside a component stands for a dot, as in
+    /// net.ipv4.conf.eth0/100.rp_filter for the device eth0.100). Absolute paths are returned unchanged.
+    /// </summary>
+    public static string SysctlPath(string name)
+    {
+        if (name.StartsWith('/')) return name;
+        var parts = name.Split('.').Select(p => p.Replace('/', '.'));
+        return "/proc/sys/" + string.Join('/', parts);
+    }
+
+    // ---- routing queries ----
+
+    /// <summary>The local address the kernel would use as source toward <paramref name="destination"/>
+    /// (connect a UDP socket, then getsockname; nothing is sent).</summary>
+    public IpAddress SourceAddressToward(IpAddress destination) => InNamespace(() =>
+    {
+        var ip = destination.ToIPAddress();
+        using var s = new Socket(ip.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        s.Connect(new IPEndPoint(ip, 9));
+        return IpAddress.FromIPAddress(((IPEndPoint)s.LocalEndPoint!).Address);
+    });
+
+    // ---- undo ----
+
+    /// <summary>
+    /// Reverts every recorded change, newest first. Each step is forgotten before it runs, so a second call does
+    /// nothing; a failing step does not stop the others, and the failures are thrown together at the end.
+    /// </summary>
+    public void Undo()
+    {
+        List<Exception>? errors = null;
+        while (_undo.Count > 0)
+        {
+            var (what, revert) = _undo[^1];
+            _undo.RemoveAt(_undo.Count - 1);
+            try
+            {
+                revert();
+                _log?.Invoke($"undone: {what}");
+            }
+            catch (Exception e)
+            {
+                (errors ??= new()).Add(new HostNetworkException($"undo {what}: {e.Message}", e));
+            }
+        }
+        if (errors is not null) throw new AggregateException("Some host network changes could not be undone.", errors);
+    }
+
+    /// <summary>Undoes every change; failures go to the log callback instead of being thrown.</summary>
+    public void Dispose()
+    {
+        try
+        {
+            Undo();
+        }
+        catch (AggregateException e)
+        {
+            foreach (var inner in e.InnerExceptions) _log?.Invoke(inner.Message);
+        }
+    }
+
+    private void Record(string what, Action revert)
+    {
+        _undo.Add((what, revert));
+        _log?.Invoke(what);
+    }
+
+    // ---- iproute2 ----
+
+    /// <summary>Runs `ip [-n netns] args...` and returns its stdout; throws <see cref="HostNetworkException"/> with
+    /// stderr when it exits non-zero. Not recorded for undo.</summary>
+    public string RunIp(params string[] args)
+    {
+        var psi = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = false,
+            UseShellExecute = false,
+        };
+        if (Netns is not null) { psi.ArgumentList.Add("-n"); psi.ArgumentList.Add(Netns); }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        string commandLine = "ip " + string.Join(' ', psi.ArgumentList);
+
+        Process p;
+        try
+        {
+            p = Process.Start(psi) ?? throw new HostNetworkException($"{commandLine}: could not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new HostNetworkException($"{commandLine}: {e.Message} (is iproute2 installed?)", e);
+        }
+        using (p)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            string err = stderr.GetAwaiter().GetResult().Trim();
+            string output = stdout.GetAwaiter().GetResult();
+            if (p.ExitCode != 0)
+                throw new HostNetworkException($"{commandLine}: exit code {p.ExitCode}: {err}");
+            return output;
+        }
+    }
+
+    private T InNamespace<T>(Func<T> f) => Netns is null ? f() : NetworkNamespace.Run(Netns, f);
+
+    private static string Cidr(IpAddress a, int prefixLength)
+    {
+        int max = a.IsV4 ? 32 : 128;
+        ArgumentOutOfRangeException.ThrowIfNegative(prefixLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(prefixLength, max);
+        return $"{a}/{prefixLength}";
+    }
+}

@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+
+namespace TunLB.Linux;
+
+/// <summary>The shared hot-path receive loop body: poll(2) on the descriptor and the wake eventfd, then one read.</summary>
+internal static unsafe class PortIo
+{
+    /// <summary>See <see cref="IPacketPort.Receive"/>. <paramref name="isSocket"/> selects recv(MSG_DONTWAIT) over read.</summary>
+    public static int Receive(FileDescriptor handle, Span<byte> buffer, int timeoutMs, bool isSocket, ref int lastError)
+    {
+        if (!handle.TryAcquire(out int fd)) return -1;
+        int result;
+        try
+        {
+            Interop.pollfd* fds = stackalloc Interop.pollfd[2];
+            fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
+            fds[1].fd = handle.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
+            int r = Interop.poll(fds, 2, timeoutMs);
+            if (r == 0)
+            {
+                result = 0;
+            }
+            else if (r < 0)
+            {
+                int e = Marshal.GetLastPInvokeError();
+                lastError = e;
+                result = e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
+            }
+            else if (fds[1].revents != 0)
+            {
+                result = -1; // Dispose was called
+            }
+            else if ((fds[0].revents & Interop.POLLNVAL) != 0)
+            {
+                lastError = Interop.EBADF;
+                result = -1;
+            }
+            else
+            {
+                nint n;
+                fixed (byte* b = buffer)
+                {
+                    n = isSocket
+                        ? Interop.recv(fd, b, (nuint)buffer.Length, Interop.MSG_DONTWAIT)
+                        : Interop.read(fd, b, (nuint)buffer.Length);
+                }
+                if (n >= 0)
+                {
+                    result = (int)n;
+                }
+                else
+                {
+                    int e = Marshal.GetLastPInvokeError();
+                    lastError = e;
+                    result = IsFatal(e) ? -1 : 0;
+                }
+            }
+        }
+        finally
+        {
+            handle.Release();
+        }
+        if (result == 0 && handle.IsClosed) result = -1;
+        return result;
+    }
+
+    /// <summary>Errors after which the descriptor is of no further use (device gone, descriptor invalid).</summary>
+    public static bool IsFatal(int errno) =>
+        errno is Interop.EBADF or Interop.EBADFD or Interop.ENODEV or Interop.ENXIO or Interop.EFAULT or Interop.EINVAL;
+}

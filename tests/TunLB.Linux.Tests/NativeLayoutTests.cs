@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace TunLB.Linux.Tests;
+
+/// <summary>
+/// Compiles a C program with gcc that prints the sizes, offsets and constant values of the kernel/libc definitions we
+/// mirror, and compares them with the C# declarations (the Tmds.LibC approach).
+/// </summary>
+public sealed class NativeLayoutTests
+{
+    private const string CProgram = """
+        #include <stdio.h>
+        #include <stddef.h>
+        #include <net/if.h>
+        #include <netinet/in.h>
+        #include <poll.h>
+        #include <fcntl.h>
+        #include <sched.h>
+        #include <sys/socket.h>
+        #include <sys/ioctl.h>
+        #include <sys/eventfd.h>
+        #include <linux/if_tun.h>
+
+        #define P(name, value) printf("%s=%ld\n", name, (long)(value))
+        int main(void) {
+            P("sizeof(ifreq)", sizeof(struct ifreq));
+            P("offsetof(ifreq.ifr_name)", offsetof(struct ifreq, ifr_name));
+            P("offsetof(ifreq.ifr_flags)", offsetof(struct ifreq, ifr_flags));
+            P("offsetof(ifreq.ifr_ifindex)", offsetof(struct ifreq, ifr_ifindex));
+            P("offsetof(ifreq.ifr_mtu)", offsetof(struct ifreq, ifr_mtu));
+            P("sizeof(sockaddr_in)", sizeof(struct sockaddr_in));
+            P("offsetof(sockaddr_in.sin_family)", offsetof(struct sockaddr_in, sin_family));
+            P("offsetof(sockaddr_in.sin_port)", offsetof(struct sockaddr_in, sin_port));
+            P("offsetof(sockaddr_in.sin_addr)", offsetof(struct sockaddr_in, sin_addr));
+            P("offsetof(sockaddr_in.sin_zero)", offsetof(struct sockaddr_in, sin_zero));
+            P("sizeof(sockaddr_in6)", sizeof(struct sockaddr_in6));
+            P("offsetof(sockaddr_in6.sin6_family)", offsetof(struct sockaddr_in6, sin6_family));
+            P("offsetof(sockaddr_in6.sin6_port)", offsetof(struct sockaddr_in6, sin6_port));
+            P("offsetof(sockaddr_in6.sin6_flowinfo)", offsetof(struct sockaddr_in6, sin6_flowinfo));
+            P("offsetof(sockaddr_in6.sin6_addr)", offsetof(struct sockaddr_in6, sin6_addr));
+            P("offsetof(sockaddr_in6.sin6_scope_id)", offsetof(struct sockaddr_in6, sin6_scope_id));
+            P("sizeof(pollfd)", sizeof(struct pollfd));
+            P("offsetof(pollfd.fd)", offsetof(struct pollfd, fd));
+            P("offsetof(pollfd.events)", offsetof(struct pollfd, events));
+            P("offsetof(pollfd.revents)", offsetof(struct pollfd, revents));
+            P("IFNAMSIZ", IFNAMSIZ);
+            P("TUNSETIFF", TUNSETIFF);
+            P("TUNSETPERSIST", TUNSETPERSIST);
+            P("TUNGETIFF", TUNGETIFF);
+            P("IFF_TUN", IFF_TUN);
+            P("IFF_TAP", IFF_TAP);
+            P("IFF_NO_PI", IFF_NO_PI);
+            P("IFF_MULTI_QUEUE", IFF_MULTI_QUEUE);
+            P("AF_INET", AF_INET);
+            P("AF_INET6", AF_INET6);
+            P("AF_PACKET", AF_PACKET);
+            P("SOCK_DGRAM", SOCK_DGRAM);
+            P("SOCK_RAW", SOCK_RAW);
+            P("SOCK_NONBLOCK", SOCK_NONBLOCK);
+            P("SOCK_CLOEXEC", SOCK_CLOEXEC);
+            P("IPPROTO_IP", IPPROTO_IP);
+            P("IPPROTO_IPIP", IPPROTO_IPIP);
+            P("IPPROTO_UDP", IPPROTO_UDP);
+            P("IPPROTO_RAW", IPPROTO_RAW);
+            P("SOL_IP", SOL_IP);
+            P("IP_HDRINCL", IP_HDRINCL);
+            P("SOL_SOCKET", SOL_SOCKET);
+            P("SO_RCVBUF", SO_RCVBUF);
+            P("SO_SNDBUF", SO_SNDBUF);
+            P("SO_RCVBUFFORCE", SO_RCVBUFFORCE);
+            P("SO_SNDBUFFORCE", SO_SNDBUFFORCE);
+            P("SO_BINDTODEVICE", SO_BINDTODEVICE);
+            P("MSG_DONTWAIT", MSG_DONTWAIT);
+            P("MSG_TRUNC", MSG_TRUNC);
+            P("POLLIN", POLLIN);
+            P("POLLERR", POLLERR);
+            P("POLLHUP", POLLHUP);
+            P("POLLNVAL", POLLNVAL);
+            P("O_RDONLY", O_RDONLY);
+            P("O_RDWR", O_RDWR);
+            P("O_NONBLOCK", O_NONBLOCK);
+            P("O_CLOEXEC", O_CLOEXEC);
+            P("CLONE_NEWNET", CLONE_NEWNET);
+            P("EFD_NONBLOCK", EFD_NONBLOCK);
+            P("EFD_CLOEXEC", EFD_CLOEXEC);
+            return 0;
+        }
+        """;
+
+    private static readonly Lazy<Dictionary<string, long>> Native = new(CompileAndRun);
+
+    private static Dictionary<string, long> CompileAndRun()
+    {
+        string dir = Directory.CreateTempSubdirectory("tunlb-layout-").FullName;
+        try
+        {
+            string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
+            File.WriteAllText(src, CProgram);
+            Run("gcc", "-D_GNU_SOURCE", "-o", exe, src);
+            var values = new Dictionary<string, long>();
+            foreach (var line in Run(exe).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = line.IndexOf('=');
+                values[line[..eq]] = long.Parse(line[(eq + 1)..]);
+            }
+            return values;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{file} failed: {stderr.Result}");
+        return output;
+    }
+
+    private static void Check(string name, long csharpValue) => Assert.Equal(Native.Value[name], csharpValue);
+
+    private static long Offset<T>(string field) => Marshal.OffsetOf<T>(field).ToInt64();
+
+    [Fact]
+    public void Ifreq()
+    {
+        Check("sizeof(ifreq)", Marshal.SizeOf<Interop.ifreq>());
+        Check("sizeof(ifreq)", Unsafe.SizeOf<Interop.ifreq>());
+        Check("offsetof(ifreq.ifr_name)", Offset<Interop.ifreq>(nameof(Interop.ifreq.ifr_name)));
+        Check("offsetof(ifreq.ifr_flags)", Offset<Interop.ifreq>(nameof(Interop.ifreq.ifr_flags)));
+        Check("offsetof(ifreq.ifr_ifindex)", Offset<Interop.ifreq>(nameof(Interop.ifreq.ifr_ifindex)));
+        Check("offsetof(ifreq.ifr_mtu)", Offset<Interop.ifreq>(nameof(Interop.ifreq.ifr_mtu)));
+        Check("IFNAMSIZ", Interop.IFNAMSIZ);
+    }
+
+    [Fact]
+    public void SockaddrIn()
+    {
+        Check("sizeof(sockaddr_in)", Marshal.SizeOf<Interop.sockaddr_in>());
+        Check("sizeof(sockaddr_in)", Unsafe.SizeOf<Interop.sockaddr_in>());
+        Check("offsetof(sockaddr_in.sin_family)", Offset<Interop.sockaddr_in>(nameof(Interop.sockaddr_in.sin_family)));
+        Check("offsetof(sockaddr_in.sin_port)", Offset<Interop.sockaddr_in>(nameof(Interop.sockaddr_in.sin_port)));
+        Check("offsetof(sockaddr_in.sin_addr)", Offset<Interop.sockaddr_in>(nameof(Interop.sockaddr_in.sin_addr)));
+        Check("offsetof(sockaddr_in.sin_zero)", Offset<Interop.sockaddr_in>(nameof(Interop.sockaddr_in.sin_zero)));
+    }
+
+    [Fact]
+    public void SockaddrIn6()
+    {
+        Check("sizeof(sockaddr_in6)", Marshal.SizeOf<Interop.sockaddr_in6>());
+        Check("sizeof(sockaddr_in6)", Unsafe.SizeOf<Interop.sockaddr_in6>());
+        Check("offsetof(sockaddr_in6.sin6_family)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_family)));
+        Check("offsetof(sockaddr_in6.sin6_port)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_port)));
+        Check("offsetof(sockaddr_in6.sin6_flowinfo)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_flowinfo)));
+        Check("offsetof(sockaddr_in6.sin6_addr)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_addr)));
+        Check("offsetof(sockaddr_in6.sin6_scope_id)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_scope_id)));
+    }
+
+    [Fact]
+    public void Pollfd()
+    {
+        Check("sizeof(pollfd)", Marshal.SizeOf<Interop.pollfd>());
+        Check("sizeof(pollfd)", Unsafe.SizeOf<Interop.pollfd>());
+        Check("offsetof(pollfd.fd)", Offset<Interop.pollfd>(nameof(Interop.pollfd.fd)));
+        Check("offsetof(pollfd.events)", Offset<Interop.pollfd>(nameof(Interop.pollfd.events)));
+        Check("offsetof(pollfd.revents)", Offset<Interop.pollfd>(nameof(Interop.pollfd.revents)));
+    }
+
+    [Fact]
+    public void TunConstants()
+    {
+        Check("TUNSETIFF", Interop.TUNSETIFF);
+        Check("TUNSETPERSIST", Interop.TUNSETPERSIST);
+        Check("TUNGETIFF", Interop.TUNGETIFF);
+        Check("IFF_TUN", Interop.IFF_TUN);
+        Check("IFF_TAP", Interop.IFF_TAP);
+        Check("IFF_NO_PI", Interop.IFF_NO_PI);
+        Check("IFF_MULTI_QUEUE", Interop.IFF_MULTI_QUEUE);
+    }
+
+    [Fact]
+    public void SocketConstants()
+    {
+        Check("AF_INET", Interop.AF_INET);
+        Check("AF_INET6", Interop.AF_INET6);
+        Check("AF_PACKET", Interop.AF_PACKET);
+        Check("SOCK_DGRAM", Interop.SOCK_DGRAM);
+        Check("SOCK_RAW", Interop.SOCK_RAW);
+        Check("SOCK_NONBLOCK", Interop.SOCK_NONBLOCK);
+        Check("SOCK_CLOEXEC", Interop.SOCK_CLOEXEC);
+        Check("IPPROTO_IP", Interop.IPPROTO_IP);
+        Check("IPPROTO_IPIP", Interop.IPPROTO_IPIP);
+        Check("IPPROTO_UDP", Interop.IPPROTO_UDP);
+        Check("IPPROTO_RAW", Interop.IPPROTO_RAW);
+        Check("SOL_IP", Interop.SOL_IP);
+        Check("IP_HDRINCL", Interop.IP_HDRINCL);
+        Check("SOL_SOCKET", Interop.SOL_SOCKET);
+        Check("SO_RCVBUF", Interop.SO_RCVBUF);
+        Check("SO_SNDBUF", Interop.SO_SNDBUF);
+        Check("SO_RCVBUFFORCE", Interop.SO_RCVBUFFORCE);
+        Check("SO_SNDBUFFORCE", Interop.SO_SNDBUFFORCE);
+        Check("SO_BINDTODEVICE", Interop.SO_BINDTODEVICE);
+        Check("MSG_DONTWAIT", Interop.MSG_DONTWAIT);
+        Check("MSG_TRUNC", Interop.MSG_TRUNC);
+    }
+
+    [Fact]
+    public void PollFileAndNamespaceConstants()
+    {
+        Check("POLLIN", Interop.POLLIN);
+        Check("POLLERR", Interop.POLLERR);
+        Check("POLLHUP", Interop.POLLHUP);
+        Check("POLLNVAL", Interop.POLLNVAL);
+        Check("O_RDONLY", Interop.O_RDONLY);
+        Check("O_RDWR", Interop.O_RDWR);
+        Check("O_NONBLOCK", Interop.O_NONBLOCK);
+        Check("O_CLOEXEC", Interop.O_CLOEXEC);
+        Check("CLONE_NEWNET", Interop.CLONE_NEWNET);
+        Check("EFD_NONBLOCK", Interop.EFD_NONBLOCK);
+        Check("EFD_CLOEXEC", Interop.EFD_CLOEXEC);
+    }
+}
