@@ -66,7 +66,7 @@ public sealed class DirectorRuntime : IDisposable
                 {
                     UpperThreshold = r.UpperThreshold,
                     LowerThreshold = r.LowerThreshold,
-                    OuterSource = HostNetwork.SourceAddressToward(r.Address),
+                    OuterSource = _net.SourceAddressToward(r.Address),
                 };
             }
             var sched = SchedulerFactory.Create(s.Scheduler, new SchedulerOptions(s.MhTableSize, new HashSet<string>(s.SchedulerFlags)));
@@ -87,11 +87,11 @@ public sealed class DirectorRuntime : IDisposable
             Services = BuildServices(_cfg);
             Engine.SetServices(Services);
             _tun = TunDevice.Open(d.TunName, out var dev);
-            _net.LinkUp(dev, d.TunMtu);
+            _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             var vips = _cfg.Services.Select(s => s.Vip).Distinct().ToList();
             foreach (var vip in vips)
-                _net.AddRoute($"{vip}/32", dev);
+                _net.AddRoute(vip, vip.IsV4 ? 32 : 128, dev);
             _tx = RawIpSocket.OpenSender();
             _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-worker" };
             _worker.Start();
@@ -148,7 +148,7 @@ public sealed class DirectorRuntime : IDisposable
         _stop = true;
         _worker?.Join(2000);
         _tx?.Dispose();
+        _net.Dispose();   // routes and sysctls first, while the device still exists
         _tun?.Dispose();
-        _net.Dispose();
     }
 }

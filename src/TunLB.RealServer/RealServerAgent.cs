@@ -40,9 +40,9 @@ public sealed class RealServerAgent : IDisposable
         try
         {
             _tun = TunDevice.Open(_cfg.TunName, out var dev);
-            _net.LinkUp(dev, 65515);
+            _net.SetLinkUp(dev, 65515);
             foreach (var vip in _cfg.Vips)
-                _net.AddAddress(dev, $"{vip}/32");
+                _net.AddAddress(dev, vip, vip.IsV4 ? 32 : 128);
             // Decapsulated packets arrive on the TUN device while the client is reached via the uplink, so strict
             // reverse-path filtering would drop them. The effective value is max(all, dev): use off when "all" is
             // off, loose otherwise.
@@ -89,7 +89,7 @@ public sealed class RealServerAgent : IDisposable
         _stop = true;
         _worker?.Join(2000);
         _rx?.Dispose();
-        _tun?.Dispose();
         _net.Dispose();
+        _tun?.Dispose();
     }
 }
