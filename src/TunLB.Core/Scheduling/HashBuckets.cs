@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using TunLB.Core.Flows;
 using TunLB.Core.Model;
 
 namespace TunLB.Core.Scheduling;
@@ -19,6 +20,8 @@ internal sealed class HashBuckets
 {
     public const int Size = 256;
     private const int Mask = Size - 1;
+    /// <summary>Rehash probes tried by the fallback before scanning the table in order.</summary>
+    public const int FallbackProbes = 32;
 
     /// <summary>Bucket to destination; all null when nothing is eligible.</summary>
     public readonly Destination?[] Buckets;
@@ -50,10 +53,13 @@ internal sealed class HashBuckets
     }
 
     /// <summary>
-    /// The destination for a flow hash. Bucket = low 8 bits. When the bucket's destination is unavailable
-    /// and <paramref name="fallback"/> is set, further buckets are probed with a per-flow odd stride taken
-    /// from the next 8 hash bits; an odd stride visits all 256 buckets, and different flows of a failed
-    /// destination spread over different survivors instead of all piling onto its neighbour.
+    /// The destination for a flow hash; bucket = low 8 bits. When the bucket's destination is unavailable
+    /// and <paramref name="fallback"/> is set, the hash is re-mixed with offsets 1, 2, ... (as IPVS
+    /// sh-fallback rehashes) for up to <see cref="FallbackProbes"/> probes, so the clients of a failed
+    /// destination spread over the survivors in proportion to their buckets. (A fixed stride would not:
+    /// the table is periodic, so strided probes from one destination's buckets keep hitting the same few
+    /// neighbours.) If every probe is unavailable, the remaining buckets are scanned in order, which keeps
+    /// the answer deterministic and the cost bounded while still finding any available destination.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Destination? Lookup(ulong hash, bool fallback)
@@ -65,11 +71,14 @@ internal sealed class HashBuckets
         if (d.IsAvailable) return d;
         if (!fallback) return null;
 
-        int stride = ((int)(hash >> 8) & Mask) | 1;
-        for (int k = 1; k < Size; k++)
+        for (ulong k = 1; k <= FallbackProbes; k++)
         {
-            b = (b + stride) & Mask;
-            d = buckets[b];
+            d = buckets[(int)FlowHash.Combine(hash, k) & Mask];
+            if (d is not null && d.IsAvailable) return d;
+        }
+        for (int j = 1; j < Size; j++)
+        {
+            d = buckets[(b + j) & Mask];
             if (d is not null && d.IsAvailable) return d;
         }
         return null;
