@@ -89,6 +89,8 @@ public sealed class DirectorRuntime : IDisposable
             _tun = TunDevice.Open(d.TunName, out var dev);
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
+            // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
+            _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
             var vips = _cfg.Services.Select(s => s.Vip).Distinct().ToList();
             foreach (var vip in vips)
                 _net.AddRoute(vip, vip.IsV4 ? 32 : 128, dev);

@@ -10,7 +10,7 @@ public sealed class Capture : IDisposable
 
     public static Capture Start(Topology t, string role, string ifName, string file, string filter = "")
     {
-        var args = new List<string> { "-i", ifName, "-n", "-U", "-s", "256", "-w", file };
+        var args = new List<string> { "-i", ifName, "-n", "-U", "--immediate-mode", "-s", "256", "-w", file };
         if (filter.Length > 0) args.AddRange(filter.Split(' '));
         var p = t.Start(role, $"tcpdump-{role}-{ifName}", "tcpdump", [.. args]);
         if (!p.WaitForOutput("listening on", 10_000))

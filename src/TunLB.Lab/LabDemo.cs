@@ -90,8 +90,8 @@ public static class LabDemo
         finally
         {
             lab?.Topology.Dispose();
-            try { Directory.Delete(work, true); } catch { }
-            o.WriteLine("  lab removed");
+            if (Environment.GetEnvironmentVariable("TUNLB_LAB_KEEP") == "1") o.WriteLine($"  lab removed; captures and configs kept in {work}");
+            else { try { Directory.Delete(work, true); } catch { } o.WriteLine("  lab removed"); }
         }
     }
 }

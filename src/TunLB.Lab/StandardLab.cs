@@ -49,7 +49,7 @@ public sealed class StandardLab
             t.DefaultRoute("director", "203.0.113.1");
             t.Route("inet", Vip + "/32", DirectorAddress);
 
-            t.Link("dc1", "up", "198.18.1.2/30", "inet", "dc1", "198.18.1.1/30");
+            t.Link("dc1", "wan", "198.18.1.2/30", "inet", "dc1", "198.18.1.1/30");
             t.DefaultRoute("dc1", "198.18.1.1");
             t.Route("inet", "192.0.2.0/25", "198.18.1.2");
             t.Bridge("dc1", "br0", "192.0.2.1/25");
@@ -60,7 +60,7 @@ public sealed class StandardLab
             t.DefaultRoute("rs1", "192.0.2.1");
             t.DefaultRoute("rs2", "192.0.2.1");
 
-            t.Link("dc2", "up", "198.18.2.2/30", "inet", "dc2", "198.18.2.1/30", dc2Mtu);
+            t.Link("dc2", "wan", "198.18.2.2/30", "inet", "dc2", "198.18.2.1/30", dc2Mtu);
             t.DefaultRoute("dc2", "198.18.2.1");
             t.Route("inet", "192.0.2.128/25", "198.18.2.2");
             t.Link("rs3", "eth0", "192.0.2.131/25", "dc2", "lan", "192.0.2.129/25");

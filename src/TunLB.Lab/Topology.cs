@@ -38,8 +38,8 @@ public sealed class Topology : IDisposable
         // Create with temporary unique names in the root namespace, then move: veth peers in netns by name.
         string tmpA = $"tlv{Environment.ProcessId % 100000}x{_linkSeq}a", tmpB = $"tlv{Environment.ProcessId % 100000}x{_linkSeq++}b";
         Sh.Ok("ip", "link", "add", tmpA, "mtu", mtu.ToString(), "netns", nsA, "type", "veth", "peer", "name", tmpB, "mtu", mtu.ToString(), "netns", nsB);
-        Sh.Ok("ip", "-n", nsA, "link", "set", tmpA, "name", ifA);
-        Sh.Ok("ip", "-n", nsB, "link", "set", tmpB, "name", ifB);
+        Sh.Ok("ip", "-n", nsA, "link", "set", "dev", tmpA, "name", ifA);
+        Sh.Ok("ip", "-n", nsB, "link", "set", "dev", tmpB, "name", ifB);
         Up(nsA, ifA, cidrA);
         Up(nsB, ifB, cidrB);
     }
@@ -54,13 +54,13 @@ public sealed class Topology : IDisposable
 
     /// <summary>Enslaves an interface to a bridge in the same namespace.</summary>
     public void Enslave(string role, string ifName, string bridge) =>
-        Sh.Ok("ip", "-n", Ns(role), "link", "set", ifName, "master", bridge);
+        Sh.Ok("ip", "-n", Ns(role), "link", "set", "dev", ifName, "master", bridge);
 
     public void Route(string role, string prefix, string via) => Sh.Ok("ip", "-n", Ns(role), "route", "add", prefix, "via", via);
 
     public void DefaultRoute(string role, string via) => Route(role, "default", via);
 
-    public void SetMtu(string role, string ifName, int mtu) => Sh.Ok("ip", "-n", Ns(role), "link", "set", ifName, "mtu", mtu.ToString());
+    public void SetMtu(string role, string ifName, int mtu) => Sh.Ok("ip", "-n", Ns(role), "link", "set", "dev", ifName, "mtu", mtu.ToString());
 
     public string Exec(string role, params string[] cmd) => Netns.Exec(Ns(role), cmd);
 
@@ -76,7 +76,7 @@ public sealed class Topology : IDisposable
     private static void Up(string ns, string ifName, string? cidr)
     {
         if (cidr != null) Sh.Ok("ip", "-n", ns, "addr", "add", cidr, "dev", ifName);
-        Sh.Ok("ip", "-n", ns, "link", "set", ifName, "up");
+        Sh.Ok("ip", "-n", ns, "link", "set", "dev", ifName, "up");
     }
 
     public IReadOnlyList<string> Namespaces => _namespaces;
