@@ -32,5 +32,16 @@ public sealed class Capture : IDisposable
         return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
+    /// <summary>Sums the IP total length of packets matching a tshark display filter (counts GRO super-packets right).</summary>
+    public long IpBytes(string displayFilter)
+    {
+        var r = Sh.Run("tshark", ["-r", File, "-n", "-Y", displayFilter, "-T", "fields", "-e", "ip.len"]);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"tshark -r {File} -Y {displayFilter}: {r.Stderr}");
+        long sum = 0;
+        foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            sum += long.Parse(line.Split(',')[0]);
+        return sum;
+    }
+
     public void Dispose() => _p.Dispose();
 }

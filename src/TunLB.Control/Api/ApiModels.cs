@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TunLB.Control.Api;
+
+// The management API's wire types (JSON, snake_case), shared by the director's API server and `tunlb adm`.
+// These are DTOs only: core types never cross the API.
+//
+// Endpoints (all under the director's [director] api address; bearer token when api_token is set):
+//   GET    /api/v1/info                                         -> InfoDto
+//   GET    /api/v1/services                                     -> ServiceDto[]   (with stats and rates)
+//   POST   /api/v1/services                   ServiceSpec       -> 201 ServiceDto (409 if it exists)      ipvsadm -A
+//   DELETE /api/v1/services                                     -> 204            (all services)          ipvsadm -C
+//   GET    /api/v1/services/{proto}/{vip}/{port}                -> ServiceDto
+//   PUT    /api/v1/services/{proto}/{vip}/{port}  ServiceSpec   -> ServiceDto     (null fields unchanged)  ipvsadm -E
+//   DELETE /api/v1/services/{proto}/{vip}/{port}                -> 204                                    ipvsadm -D
+//   POST   /api/v1/services/{proto}/{vip}/{port}/reals  RealSpec -> 201 RealDto (409 if it exists)         ipvsadm -a
+//   PUT    /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}  RealSpec -> RealDto                ipvsadm -e
+//   DELETE /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}  -> 204                             ipvsadm -d
+//   GET    /api/v1/connections                                  -> ConnectionDto[]                        ipvsadm -L -c
+//   GET    /api/v1/stats                                        -> StatsSummaryDto (drops by reason, totals)
+//   POST   /api/v1/stats/zero                 ZeroSpec?         -> 204            (all, or one service)   ipvsadm -Z
+//   GET    /api/v1/timeouts                                     -> TimeoutsDto                            ipvsadm -L --timeout
+//   PUT    /api/v1/timeouts                   TimeoutsDto       -> TimeoutsDto    (0 = unchanged)         ipvsadm --set
+//   POST   /api/v1/reload                                       -> ReloadResultDto (400 + errors on a bad file)
+//   GET    /api/v1/config.toml                                  -> the runtime state as a TunLB config file (text/plain)
+//   GET    /metrics                                             -> Prometheus text exposition format
+// {proto} is "tcp" or "udp"; {vip}/{addr} are IP literals (IPv6 without brackets, URL-encoded).
+// Errors: 4xx with ErrorDto naming the field.
+
+public static class ApiJson
+{
+    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+    };
+}
+
+public sealed record ErrorDto(string Error, string? Field = null, IReadOnlyList<string>? Details = null);
+
+public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api);
+
+public sealed record StatsDto(long Conns, long InPkts, long OutPkts, long InBytes, long OutBytes);
+
+/// <summary>Rates over IPVS's estimator window (2 s samples, smoothed): per second.</summary>
+public sealed record RatesDto(double Cps, double InPps, double OutPps, double InBps, double OutBps);
+
+public sealed record RealDto(
+    string Address, int Port, int Weight, int UpperThreshold, int LowerThreshold,
+    string Forward,            // always "tunnel"
+    string TunType,            // "ipip" (later "gue")
+    int TunPort, string TunFlags,
+    int ActiveConns, int InactiveConns, int PersistConns,
+    StatsDto Stats, RatesDto Rates);
+
+public sealed record ServiceDto(
+    string Protocol, string Vip, int Port, string Scheduler, IReadOnlyList<string> Flags,
+    int Persistence,           // seconds, 0 = off
+    string PersistenceNetmask, // dotted for IPv4, prefix length for IPv6
+    int MhTableSize,
+    StatsDto Stats, RatesDto Rates, IReadOnlyList<RealDto> Reals);
+
+/// <summary>Create (all required except noted) or edit (null = unchanged) a service.</summary>
+public sealed record ServiceSpec(
+    string? Protocol = null, string? Vip = null, int? Port = null, string? Scheduler = null,
+    IReadOnlyList<string>? Flags = null, int? Persistence = null, string? PersistenceNetmask = null, int? MhTableSize = null);
+
+/// <summary>Create or edit (null = unchanged) a real server.</summary>
+public sealed record RealSpec(
+    string? Address = null, int? Port = null, int? Weight = null, int? UpperThreshold = null, int? LowerThreshold = null,
+    string? TunType = null, int? TunPort = null, string? TunFlags = null);
+
+public sealed record ConnectionDto(
+    string Protocol, string Client, int ClientPort, string Vip, int VipPort, string Real, int RealPort,
+    string State,              // IPVS names: NONE ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN SYNACK UDP
+    double ExpiresInSeconds, bool Template);
+
+public sealed record StatsSummaryDto(StatsDto Total, RatesDto Rates, IReadOnlyDictionary<string, long> Drops, long ConnectionTableEvictions, long ConnectionTableRefusals);
+
+public sealed record ZeroSpec(string? Protocol = null, string? Vip = null, int? Port = null);
+
+public sealed record TimeoutsDto(int Tcp, int TcpFin, int Udp);
+
+public sealed record ReloadResultDto(bool Ok, string File, IReadOnlyList<string> Changes, IReadOnlyList<string> Errors);
