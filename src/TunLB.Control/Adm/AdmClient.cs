@@ -101,7 +101,7 @@ public sealed class AdmClient : IDisposable
         {
             throw new AdmUnreachableException(BaseUrl, Innermost(e));
         }
-        catch (TaskCanceledException)
+        catch (OperationCanceledException)
         {
             throw new AdmUnreachableException(BaseUrl, $"no answer within {_http.Timeout.TotalSeconds:0} s");
         }

@@ -85,7 +85,17 @@ public static class AdmCommand
         }
 
         var (api, token) = ResolveEndpoint(r, env);
-        using var client = new AdmClient(api, token);
+        AdmClient client;
+        try
+        {
+            client = new AdmClient(api, token);
+        }
+        catch (UriFormatException)
+        {
+            stderr.Write($"{Program}: invalid director API address `{api}' (expected HOST:PORT or [v6]:PORT)\n");
+            return 2;
+        }
+        using var _ = client;
 
         if (r.Command == AdmCommandKind.Restore)
             return Restore(client, stdin, stdout, stderr, env);

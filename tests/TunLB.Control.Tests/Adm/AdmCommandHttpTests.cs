@@ -342,6 +342,14 @@ public class AdmCommandHttpTests : IDisposable
     }
 
     [Fact]
+    public void Invalid_api_address_is_a_usage_error()
+    {
+        var e = new StringWriter();
+        Assert.Equal(2, AdmCommand.Run(["-L", "--api", "::1:9400"], new StringWriter(), e, TextReader.Null, NoEnv));
+        Assert.StartsWith("tunlb adm: invalid director API address `::1:9400'", e.ToString());
+    }
+
+    [Fact]
     public void Help_and_version_need_no_director()
     {
         var o = new StringWriter();
