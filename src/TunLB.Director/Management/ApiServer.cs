@@ -154,8 +154,11 @@ public sealed class ApiServer : IAsyncDisposable
         app.MapGet("/api/v1/stats", () => Json(state.Stats()));
         app.MapPost("/api/v1/stats/zero", async (HttpContext c) => { state.Zero(await Body<ZeroSpec>(c)); return Results.NoContent(); });
         app.MapGet("/api/v1/timeouts", () => Json(state.GetTimeouts()));
+        // Block bodies with return: an expression-bodied async (HttpContext) lambda would bind to RequestDelegate and drop the result.
         app.MapPut("/api/v1/timeouts", async (HttpContext c) =>
-            Json(state.SetTimeouts(await Body<TimeoutsDto>(c) ?? throw new BadBodyException("required: a JSON TimeoutsDto body", null))));
+        {
+            return Json(state.SetTimeouts(await Body<TimeoutsDto>(c) ?? throw new BadBodyException("required: a JSON TimeoutsDto body", null)));
+        });
         app.MapPost("/api/v1/reload", () =>
         {
             var r = state.Reload();
