@@ -1,19 +1,23 @@
 using TunLB.Control.Configuration;
-using TunLB.Core.Connections;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
-using TunLB.Core.Scheduling;
+using TunLB.Director.Management;
 using TunLB.Linux;
 
 namespace TunLB.Director;
 
 /// <summary>
 /// The director process: captures VIP traffic through a TUN device (each VIP/32 routed into it), runs the
-/// core engine on every packet, and sends the IPIP result through a raw socket. Everything it sets up on the
-/// host is undone on Dispose.
+/// core engine on every packet, and sends the IPIP result through a raw socket; serves the management API
+/// and runs the rate estimator. Everything it sets up on the host is undone on Dispose.
 /// </summary>
+/// <remarks>
+/// The management logic lives in <see cref="DirectorState"/> (no I/O). This class adds the worker thread,
+/// which drains the state's command queue between packets, and keeps one route per VIP in step with the
+/// service set as the API or a reload changes it.
+/// </remarks>
 public sealed class DirectorRuntime : IDisposable
 {
     // One packet buffer: TUN MTU is at most 65515, and the output adds one outer header.
@@ -23,83 +27,67 @@ public sealed class DirectorRuntime : IDisposable
 
     private readonly DirectorConfig _cfg;
     private readonly TextWriter _log;
+    private readonly TextWriter _err;
     private readonly HostNetwork _net = new();
+    private readonly HashSet<IpAddress> _routes = new();
+    private readonly object _routeGate = new();
+    private string? _dev;
     private TunDevice? _tun;
     private RawIpSocket? _tx;
     private Thread? _worker;
+    private Timer? _estimator;
+    private ApiServer? _api;
     private volatile bool _stop;
-    private int _nextDestinationId = 1;
+    private long _heartbeat;
 
-    public DirectorEngine Engine { get; }
-    public IReadOnlyList<VirtualService> Services { get; private set; } = [];
-    public long Forwarded;
-    public long ForwardedBytes;
-
-    public DirectorRuntime(DirectorConfig cfg, TextWriter log)
+    public DirectorRuntime(DirectorConfig cfg, TextWriter log, TextWriter? err = null)
     {
-        _cfg = cfg; _log = log;
-        var d = cfg.Director;
-        Engine = new DirectorEngine(new DirectorEngineOptions
+        _cfg = cfg; _log = log; _err = err ?? log;
+        State = new DirectorState(cfg, new DirectorStateOptions
         {
-            ConnectionCapacity = d.ConnMax,
-            FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
-            Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
-            OuterTtl = (byte)d.Ttl,
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
-            SloppyTcp = d.SloppyTcp,
-            ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
-            HashSeed = (ulong)Random.Shared.NextInt64(),
+            OuterSource = _net.SourceAddressToward,
+            Log = line => { lock (_log) _log.WriteLine(line); },
+            LogError = line => { lock (_err) _err.WriteLine(line); },
         });
     }
 
-    /// <summary>Builds core services from config, resolving the director's source address toward each real server.</summary>
-    public IReadOnlyList<VirtualService> BuildServices(DirectorConfig cfg)
-    {
-        var list = new List<VirtualService>();
-        foreach (var s in cfg.Services)
-        {
-            var dests = new Destination[s.Reals.Count];
-            for (int i = 0; i < dests.Length; i++)
-            {
-                var r = s.Reals[i];
-                dests[i] = new Destination(_nextDestinationId++, r.Address, (ushort)r.Port, r.Weight)
-                {
-                    UpperThreshold = r.UpperThreshold,
-                    LowerThreshold = r.LowerThreshold,
-                    OuterSource = _net.SourceAddressToward(r.Address),
-                };
-            }
-            var sched = SchedulerFactory.Create(s.Scheduler, new SchedulerOptions(s.MhTableSize, new HashSet<string>(s.SchedulerFlags)));
-            list.Add(new VirtualService(new ServiceKey(s.Vip, (ushort)s.Port, s.Protocol), sched, dests)
-            {
-                PersistenceSeconds = s.PersistenceSeconds,
-                PersistencePrefix = s.PersistencePrefix,
-            });
-        }
-        return list;
-    }
+    public DirectorState State { get; }
+    public DirectorEngine Engine => State.Engine;
+    public IReadOnlyList<VirtualService> Services => State.Services;
+
+    /// <summary>Incremented by the worker on every loop (at least every 100 ms while it runs): the watchdog's proof of progress.</summary>
+    public long Heartbeat => Interlocked.Read(ref _heartbeat);
+    public bool WorkerAlive => _worker is { IsAlive: true };
+
+    /// <summary>The API's base address once started.</summary>
+    public string? ApiAddress => _api?.BaseAddress;
 
     public string Start()
     {
         try
         {
             var d = _cfg.Director;
-            Services = BuildServices(_cfg);
-            Engine.SetServices(Services);
             _tun = TunDevice.Open(d.TunName, out var dev);
+            _dev = dev;
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
             _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
-            var vips = _cfg.Services.Select(s => s.Vip).Distinct().ToList();
-            foreach (var vip in vips)
-                _net.AddRoute(vip, vip.IsV4 ? 32 : 128, dev);
+            SyncRoutes(State.Vips, throwOnError: true);
+            State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
             _tx = RawIpSocket.OpenSender();
             _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-worker" };
+            State.WorkerAttached = true;
             _worker.Start();
-            int reals = Services.Sum(s => s.Destinations.Length);
-            return $"capture device {dev} (mtu {d.TunMtu}) routes {string.Join(", ", vips.Select(v => v + "/32"))}; ip_forward=1; " +
-                   $"{Services.Count} service(s), {reals} real server(s)";
+            _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
+            _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
+            var services = State.Services;
+            int reals = services.Sum(s => s.Destinations.Length);
+            string routes;
+            lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
+            return $"capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
+                   $"{services.Count} service(s), {reals} real server(s); api {_api.BaseAddress}" +
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "");
         }
         catch
         {
@@ -108,31 +96,87 @@ public sealed class DirectorRuntime : IDisposable
         }
     }
 
+    private void SampleRates()
+    {
+        try { State.SampleRates(); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: estimator: {e.Message}"); }
+    }
+
+    /// <summary>Adds a route into the capture device for each new VIP and removes the routes of VIPs no service uses.</summary>
+    private void SyncRoutes(IReadOnlyCollection<IpAddress> vips, bool throwOnError)
+    {
+        lock (_routeGate)
+        {
+            if (_dev is null || _stop) return;
+            foreach (var vip in vips.Where(v => !_routes.Contains(v)).ToList())
+            {
+                try
+                {
+                    _net.RunIp("route", "replace", Cidr(vip), "dev", _dev);
+                    _routes.Add(vip);
+                    if (!throwOnError) _log.WriteLine($"tunlb director: route {Cidr(vip)} dev {_dev} added");
+                }
+                catch (Exception e) when (!throwOnError)
+                {
+                    lock (_err) _err.WriteLine($"tunlb director: cannot route {Cidr(vip)} into {_dev}: {e.Message}");
+                }
+            }
+            foreach (var vip in _routes.Where(v => !vips.Contains(v)).ToList())
+            {
+                RemoveRoute(vip);
+                _log.WriteLine($"tunlb director: route {Cidr(vip)} dev {_dev} removed");
+            }
+        }
+    }
+
+    private void RemoveRoute(IpAddress vip)
+    {
+        try { _net.RunIp("route", "del", Cidr(vip), "dev", _dev!); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot remove route {Cidr(vip)}: {e.Message}"); }
+        _routes.Remove(vip);
+    }
+
+    private static string Cidr(IpAddress a) => a + (a.IsV4 ? "/32" : "/128");
+
     private void Run()
     {
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         var outBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-        var tun = _tun!; var tx = _tx!; var engine = Engine;
+        var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State;
         long lastExpire = Environment.TickCount64;
-        while (!_stop)
+        try
         {
-            int n = tun.Receive(inBuf, 100);
-            long now = Environment.TickCount64;
-            if (n < 0) break;
-            if (n > 0)
+            while (!_stop)
             {
-                var verdict = engine.Process(inBuf.AsSpan(0, n), outBuf, now, out int len, out IpAddress nextHop);
-                if (verdict == DropReason.None)
+                int n = tun.Receive(inBuf, 100);
+                long now = Environment.TickCount64;
+                if (n < 0) break;
+                if (n > 0)
                 {
-                    if (tx.Send(outBuf.AsSpan(0, len), nextHop)) { Forwarded++; ForwardedBytes += len; }
-                    else engine.Drops[(int)DropReason.SendError]++;
+                    var verdict = engine.Process(inBuf.AsSpan(0, n), outBuf, now, out int len, out IpAddress nextHop);
+                    if (verdict == DropReason.None)
+                    {
+                        if (tx.Send(outBuf.AsSpan(0, len), nextHop)) { state.SentPackets++; state.SentBytes += len; }
+                        else engine.Drops[(int)DropReason.SendError]++;
+                    }
+                }
+                // Control work (connection listing, zeroing, timeouts): one volatile read when there is none.
+                if (state.HasPendingWork) state.RunPendingWork();
+                if (now - lastExpire >= 100)
+                {
+                    engine.Expire(now, ExpireBudget);
+                    lastExpire = now;
+                    Interlocked.Increment(ref _heartbeat);
                 }
             }
-            if (now - lastExpire >= 100)
-            {
-                engine.Expire(now, ExpireBudget);
-                lastExpire = now;
-            }
+        }
+        catch (Exception e)
+        {
+            lock (_err) _err.WriteLine($"tunlb director: worker stopped: {e}");
+        }
+        finally
+        {
+            state.WorkerAttached = false;
         }
     }
 
@@ -141,16 +185,26 @@ public sealed class DirectorRuntime : IDisposable
         var drops = string.Join(" ", Enumerable.Range(1, DropReasons.Count - 1)
             .Where(i => Engine.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Engine.Drops[i]}"));
         long conns = Services.Sum(s => s.Connections);
-        return $"forwarded {Forwarded} packets ({ForwardedBytes} bytes) in IPIP, {conns} connections, " +
+        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in IPIP, {conns} connections, " +
                $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
     public void Dispose()
     {
+        try { _api?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: api stop: {e.Message}"); }
+        _api = null;
+        _estimator?.Dispose();
         _stop = true;
         _worker?.Join(2000);
+        State.WorkerAttached = false;
         _tx?.Dispose();
-        _net.Dispose();   // routes and sysctls first, while the device still exists
+        lock (_routeGate)
+        {
+            State.VipsChanged = null;
+            foreach (var vip in _routes.ToList()) RemoveRoute(vip); // while the device still exists
+        }
+        _net.Dispose();   // sysctls and link state
         _tun?.Dispose();
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using TunLB.Control.Configuration;
 using TunLB.Director;
+using TunLB.Director.Management;
+using TunLB.Linux.Systemd;
 
 namespace TunLB.Cli.Commands;
 
@@ -9,7 +11,8 @@ internal static class DirectorCommand
     public static Command Create()
     {
         var config = new Option<FileInfo>("--config", "-c") { Description = "Director config file (TOML)", Required = true };
-        var cmd = new Command("director", "Run the director in the foreground: capture VIP traffic and forward it in IPIP to real servers.");
+        var cmd = new Command("director", "Run the director in the foreground: capture VIP traffic and forward it in IPIP to real servers. " +
+                                          "SIGHUP (or POST /api/v1/reload) reloads the config file; SIGINT/SIGTERM stop and remove the host setup.");
         cmd.Options.Add(config);
         cmd.SetAction(pr => Run(pr.GetValue(config)!));
         return cmd;
@@ -21,10 +24,18 @@ internal static class DirectorCommand
         try { cfg = ConfigLoader.LoadDirector(file.FullName); }
         catch (ConfigException e) { Console.Error.WriteLine(e.Message); return 2; }
 
+        // Refuse an API reachable from the network without a token, before anything touches the host.
+        if (ApiServer.CheckListen(cfg.Director, out _) is { } refusal)
+        {
+            Console.Error.WriteLine($"tunlb director: refusing to start: {refusal}");
+            return 2;
+        }
+
+        using var sd = new SdNotify();
         DirectorRuntime rt;
         try
         {
-            rt = new DirectorRuntime(cfg, Console.Out);
+            rt = new DirectorRuntime(cfg, Console.Out, Console.Error);
             var what = rt.Start();
             Console.WriteLine($"tunlb director: ready: {what}");
         }
@@ -33,7 +44,27 @@ internal static class DirectorCommand
             Console.Error.WriteLine($"tunlb director: cannot start: {e.Message}");
             return 1;
         }
-        var sig = Foreground.WaitForStopSignal();
+
+        rt.State.ReloadStarting = () => sd.Reloading();
+        rt.State.ReloadFinished = () => sd.Ready();
+        sd.Ready($"{rt.Services.Count} service(s)");
+
+        // WATCHDOG=1 every WatchdogSec/2, only while the worker thread is alive and making progress.
+        Timer? watchdog = null;
+        if (sd.WatchdogPeriod is { } period)
+        {
+            long last = -1;
+            watchdog = new Timer(_ =>
+            {
+                long beat = rt.Heartbeat;
+                if (rt.WorkerAlive && beat != last) sd.Watchdog();
+                last = beat;
+            }, null, TimeSpan.Zero, period);
+        }
+
+        var sig = Foreground.Run(() => rt.State.Reload()); // a bad file is logged and changes nothing
+        sd.Stopping();
+        watchdog?.Dispose();
         var summary = rt.Summary();
         rt.Dispose();
         Console.WriteLine($"tunlb director: stopped on {sig}: {summary}; host setup removed");

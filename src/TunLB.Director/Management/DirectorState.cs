@@ -1,0 +1,785 @@
+using System.Collections.Concurrent;
+using TunLB.Control.Api;
+using TunLB.Control.Configuration;
+using TunLB.Core.Connections;
+using TunLB.Core.DataPath;
+using TunLB.Core.Flows;
+using TunLB.Core.Model;
+using TunLB.Core.Packets;
+using TunLB.Core.Scheduling;
+
+namespace TunLB.Director.Management;
+
+/// <summary>Injected dependencies of <see cref="DirectorState"/>; the defaults need no host access.</summary>
+public sealed class DirectorStateOptions
+{
+    /// <summary>The director's source address toward a real server (outer IPIP source). Throws when there is no route.</summary>
+    public Func<IpAddress, IpAddress> OuterSource { get; init; } = _ => default;
+    /// <summary>Informational lines (stdout in the daemon).</summary>
+    public Action<string> Log { get; init; } = _ => { };
+    /// <summary>Error lines (stderr in the daemon).</summary>
+    public Action<string> LogError { get; init; } = _ => { };
+    /// <summary>The data path's clock (ms); used for expiry times in connection listings.</summary>
+    public Func<long> Clock { get; init; } = () => Environment.TickCount64;
+    /// <summary>How long a control request waits for the worker thread.</summary>
+    public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Hash seed for the engine; null = random.</summary>
+    public ulong? HashSeed { get; init; }
+}
+
+/// <summary>
+/// The director's management state, without any I/O: owns the <see cref="DirectorEngine"/>, the ordered list
+/// of virtual services with their scheduler settings, destination id allocation, the worker command queue,
+/// rate estimators, and the diff-based reload. The API, SIGHUP and the daemon all change the runtime through
+/// this class.
+/// </summary>
+/// <remarks>
+/// <para>Threading. Control operations serialize on one lock. Services, destinations and weights change by
+/// copy-on-write: a new destination array (<see cref="VirtualService.SetDestinations"/>), scheduler updates,
+/// then <see cref="DirectorEngine.SetServices"/> so the worker sees the new set at its next packet. Anything
+/// that reads or writes worker-owned state (the connection table, counters to zero, timeouts) is queued with
+/// <see cref="OnWorker{T}"/> and run by the worker between packets (<see cref="RunPendingWork"/>: one volatile
+/// read per loop when idle). Without an attached worker (tests, or before start) such work runs inline.</para>
+/// <para>Counters are read for stats and metrics without the queue: single 32/64-bit reads of values that
+/// only the worker writes, i.e. approximate but never torn, as IPVS's per-CPU stats.</para>
+/// </remarks>
+public sealed class DirectorState
+{
+    private readonly object _gate = new();
+    private readonly DirectorStateOptions _o;
+    private readonly List<ServiceEntry> _entries = new();
+    private readonly Dictionary<int, RateEstimator> _destRates = new();
+    private readonly RateEstimator _totalRates = new();
+    private readonly ConcurrentQueue<Action> _queue = new();
+    private volatile bool _pending;
+    private volatile bool _workerAttached;
+    private readonly object _inlineGate = new();
+    private int _nextDestinationId = 1;
+    private IpAddress[] _vips = [];
+    private long _lastSampleTicks;
+
+    internal sealed class ServiceEntry
+    {
+        public required VirtualService Vs;
+        public required string Scheduler;
+        public required string[] Flags;
+        public required int MhTableSize;
+        public readonly RateEstimator Rates = new();
+        public ServiceKey Key => Vs.Key;
+        public string ProtocolName => Validate.ProtocolName(Vs.Key.Protocol);
+        public override string ToString() => $"{ProtocolName} {Validate.Endpoint(Vs.Key.Vip, Vs.Key.Port)}";
+    }
+
+    public DirectorState(DirectorConfig cfg, DirectorStateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        _o = options ?? new DirectorStateOptions();
+        var d = cfg.Director;
+        Settings = d;
+        ConfigPath = cfg.SourcePath;
+        Engine = new DirectorEngine(new DirectorEngineOptions
+        {
+            ConnectionCapacity = d.ConnMax,
+            FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
+            Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
+            OuterTtl = (byte)d.Ttl,
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
+            SloppyTcp = d.SloppyTcp,
+            ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
+            HashSeed = _o.HashSeed ?? (ulong)Random.Shared.NextInt64(),
+        });
+        foreach (var s in cfg.Services) _entries.Add(BuildEntry(s));
+        Publish();
+    }
+
+    public DirectorEngine Engine { get; }
+
+    /// <summary>The [director] settings in effect (those needing a restart stay as started).</summary>
+    public DirectorSettings Settings { get; private set; }
+
+    /// <summary>The config file reloads read.</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>Packets and bytes the worker handed to the kernel (written by the worker only).</summary>
+    public long SentPackets, SentBytes;
+
+    /// <summary>Successful and failed reloads since start.</summary>
+    public long ReloadsOk, ReloadsFailed;
+    public bool LastReloadOk { get; private set; } = true;
+    public DateTimeOffset LastReloadTime { get; private set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Called (under the state lock) with the new VIP set whenever it changes, so routes can follow.</summary>
+    public Action<IReadOnlyCollection<IpAddress>>? VipsChanged { get; set; }
+
+    /// <summary>Called around a reload (for sd_notify RELOADING=1 / READY=1).</summary>
+    public Action? ReloadStarting { get; set; }
+    public Action? ReloadFinished { get; set; }
+
+    public IReadOnlyCollection<IpAddress> Vips { get { lock (_gate) return _vips; } }
+
+    /// <summary>The services in order (file order, then runtime additions).</summary>
+    public IReadOnlyList<VirtualService> Services { get { lock (_gate) return _entries.Select(e => e.Vs).ToArray(); } }
+
+    internal IReadOnlyList<ServiceEntry> EntriesUnlocked => _entries;
+    internal object Gate => _gate;
+
+    // ================================================================ worker queue
+
+    /// <summary>Set by the daemon while its worker thread runs and drains <see cref="RunPendingWork"/>.</summary>
+    public bool WorkerAttached
+    {
+        get => _workerAttached;
+        set
+        {
+            _workerAttached = value;
+            if (!value) RunPendingWork(); // nobody else will
+        }
+    }
+
+    /// <summary>True when control work waits for the worker (one volatile read: the worker's per-loop check).</summary>
+    public bool HasPendingWork => _pending;
+
+    /// <summary>Runs queued control work. Called by the worker between packets (or inline when no worker is attached).</summary>
+    public void RunPendingWork()
+    {
+        if (!_pending) return;
+        _pending = false; // cleared before draining: an item enqueued meanwhile sets it again
+        while (_queue.TryDequeue(out var work)) work();
+    }
+
+    /// <summary>Runs <paramref name="f"/> on the worker thread between packets and returns its result.</summary>
+    /// <exception cref="ApiException">503 when the worker does not answer in time.</exception>
+    public T OnWorker<T>(Func<T> f)
+    {
+        if (!_workerAttached)
+        {
+            lock (_inlineGate) return f();
+        }
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Enqueue(() =>
+        {
+            try { tcs.SetResult(f()); }
+            catch (Exception e) { tcs.SetException(e); }
+        });
+        _pending = true;
+        if (!_workerAttached) RunPendingWork(); // detached meanwhile
+        if (!tcs.Task.Wait(_o.WorkerTimeout))
+            throw new ApiException(503, null, $"the data-path worker did not answer within {_o.WorkerTimeout.TotalSeconds:0.#} s");
+        return tcs.Task.GetAwaiter().GetResult();
+    }
+
+    // ================================================================ building
+
+    private ServiceEntry BuildEntry(ServiceConfig s)
+    {
+        var dests = s.Reals.Select(NewDestination).ToArray();
+        var sched = SchedulerFactory.Create(s.Scheduler, new SchedulerOptions(s.MhTableSize, new HashSet<string>(s.SchedulerFlags)));
+        var vs = new VirtualService(s.Key, sched, dests)
+        {
+            PersistenceSeconds = s.PersistenceSeconds,
+            PersistencePrefix = s.PersistencePrefix,
+        };
+        return new ServiceEntry { Vs = vs, Scheduler = s.Scheduler, Flags = s.SchedulerFlags.ToArray(), MhTableSize = s.MhTableSize };
+    }
+
+    private Destination NewDestination(RealConfig r) => new(_nextDestinationId++, r.Address, r.Port, r.Weight)
+    {
+        UpperThreshold = r.UpperThreshold,
+        LowerThreshold = r.LowerThreshold,
+        OuterSource = _o.OuterSource(r.Address),
+    };
+
+    private static IScheduler CreateScheduler(string name, string[] flags, int mh) =>
+        SchedulerFactory.Create(name, new SchedulerOptions(mh, new HashSet<string>(flags)));
+
+    /// <summary>Publishes the service set to the data path and lets routes follow the VIP set. Call under the lock.</summary>
+    private void Publish()
+    {
+        Engine.SetServices(_entries.Select(e => e.Vs).ToArray());
+        var live = new HashSet<int>(_entries.SelectMany(e => e.Vs.Destinations).Select(d => d.Id));
+        foreach (var id in _destRates.Keys.Where(id => !live.Contains(id)).ToList()) _destRates.Remove(id);
+        var vips = _entries.Select(e => e.Key.Vip).Distinct().ToArray();
+        if (!vips.ToHashSet().SetEquals(_vips))
+        {
+            _vips = vips;
+            try { VipsChanged?.Invoke(vips); }
+            catch (Exception e) { _o.LogError($"tunlb director: routes: {e.Message}"); }
+        }
+    }
+
+    private static void Retire(IEnumerable<Destination> dests)
+    {
+        foreach (var d in dests) d.Alive = false;
+    }
+
+    // ================================================================ lookups
+
+    private ServiceEntry? Find(ServiceKey key) => _entries.FirstOrDefault(e => e.Key == key);
+
+    private static ServiceKey RouteKey(string? proto, string? vip, string? port) =>
+        new(Validate.HostAddress(vip, "vip"), Validate.Port(port, "port"), Validate.Protocol(proto));
+
+    private ServiceEntry FindOr404(string? proto, string? vip, string? port)
+    {
+        var key = RouteKey(proto, vip, port);
+        return Find(key) ?? throw ApiException.NotFound("vip", $"no service {Validate.ProtocolName(key.Protocol)} {Validate.Endpoint(key.Vip, key.Port)}");
+    }
+
+    private static Destination FindRealOr404(ServiceEntry e, string? addr, string? rport)
+    {
+        var a = Validate.HostAddress(addr, "address");
+        var p = Validate.Port(rport, "port");
+        return e.Vs.Destinations.FirstOrDefault(d => d.Address == a && d.Port == p)
+               ?? throw ApiException.NotFound("address", $"no real server {Validate.Endpoint(a, p)} in service {e}");
+    }
+
+    // ================================================================ read side
+
+    public InfoDto Info()
+    {
+        var v = typeof(DirectorState).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        return new InfoDto(v, Engine.Connections.Capacity, Engine.Connections.Count, Settings.Api);
+    }
+
+    public IReadOnlyList<ServiceDto> ListServices()
+    {
+        lock (_gate) return _entries.Select(ToDto).ToArray();
+    }
+
+    public ServiceDto GetService(string? proto, string? vip, string? port)
+    {
+        lock (_gate) return ToDto(FindOr404(proto, vip, port));
+    }
+
+    private ServiceDto ToDto(ServiceEntry e)
+    {
+        var vs = e.Vs;
+        bool v6 = !vs.Key.Vip.IsV4;
+        return new ServiceDto(e.ProtocolName, vs.Key.Vip.ToString(), vs.Key.Port, e.Scheduler, e.Flags,
+            vs.PersistenceSeconds, Validate.FormatNetmask(vs.PersistencePrefix, v6), e.MhTableSize,
+            new StatsDto(vs.Connections, vs.InPackets, 0, vs.InBytes, 0), Rates(e.Rates),
+            vs.Destinations.Select(ToDto).ToArray());
+    }
+
+    private RealDto ToDto(Destination d)
+    {
+        _destRates.TryGetValue(d.Id, out var r);
+        return new RealDto(d.Address.ToString(), d.Port, d.Weight, d.UpperThreshold, d.LowerThreshold,
+            "tunnel", "ipip", 0, "", d.ActiveConnections, d.InactiveConnections, d.PersistentConnections,
+            new StatsDto(d.Connections, d.InPackets, 0, d.InBytes, 0), Rates(r));
+    }
+
+    private static RatesDto Rates(RateEstimator? r) => r is null ? new RatesDto(0, 0, 0, 0, 0) : new RatesDto(r.Cps, r.InPps, 0, r.InBps, 0);
+
+    public StatsSummaryDto Stats()
+    {
+        lock (_gate)
+        {
+            var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            for (int i = 1; i < DropReasons.Count; i++) drops[DropReasons.Names[i]] = Engine.Drops[i];
+            var (c, p, b) = Totals();
+            return new StatsSummaryDto(new StatsDto(c, p, 0, b, 0), Rates(_totalRates), drops,
+                Engine.Connections.Evictions, Engine.Connections.Refusals);
+        }
+    }
+
+    private (long Conns, long Packets, long Bytes) Totals()
+    {
+        long c = 0, p = 0, b = 0;
+        foreach (var e in _entries) { c += e.Vs.Connections; p += e.Vs.InPackets; b += e.Vs.InBytes; }
+        return (c, p, b);
+    }
+
+    /// <summary>The connection table (ipvsadm -L -c), copied by the worker. At most <paramref name="limit"/> entries.</summary>
+    public IReadOnlyList<ConnectionDto> ListConnections(int limit = int.MaxValue)
+    {
+        return OnWorker(() =>
+        {
+            long now = _o.Clock();
+            var list = new List<ConnectionDto>();
+            foreach (var c in Engine.Connections.EnumerateEntries())
+            {
+                if (list.Count >= limit) break;
+                var k = c.Key;
+                var d = Engine.FindDestination(c.DestinationId);
+                bool t = c.IsTemplate;
+                // A template's key: masked client, VIP, service protocol in the client-port field, service port, protocol 0.
+                byte proto = t ? (byte)k.SourcePort : k.Protocol;
+                list.Add(new ConnectionDto(Validate.ProtocolName(proto), k.Source.ToString(), t ? 0 : k.SourcePort,
+                    k.Destination.ToString(), k.DestinationPort, d?.Address.ToString() ?? "", d?.Port ?? 0,
+                    c.State.Name(), Math.Max(0, c.ExpiresAtMs - now) / 1000.0, t));
+            }
+            return (IReadOnlyList<ConnectionDto>)list;
+        });
+    }
+
+    // ================================================================ services
+
+    public ServiceDto AddService(ServiceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var proto = Validate.Protocol(spec.Protocol);
+        var vip = Validate.HostAddress(spec.Vip, "vip");
+        var port = Validate.Port(spec.Port, "port");
+        var sched = Validate.Scheduler(spec.Scheduler ?? "wlc");
+        var flags = Validate.Flags(spec.Flags ?? [], sched);
+        int mh = Validate.MhTableSize(spec.MhTableSize ?? SchedulerFactory.DefaultMaglevTableSize);
+        int persistence = Validate.Range(spec.Persistence ?? 0, 0, ConfigLoader.MaxTimeoutSeconds, "persistence");
+        int prefix = spec.PersistenceNetmask is null ? (vip.IsV4 ? 32 : 128) : Validate.Netmask(spec.PersistenceNetmask, !vip.IsV4);
+        if (port == 0 && persistence == 0)
+            throw ApiException.BadRequest("port", "port 0 (all ports) is only allowed with persistence > 0 (as ipvsadm -p with port 0)");
+        var key = new ServiceKey(vip, port, proto);
+        lock (_gate)
+        {
+            if (Find(key) is { } existing) throw ApiException.Conflict("vip", $"service {existing} already exists");
+            var vs = new VirtualService(key, CreateScheduler(sched, flags, mh), [])
+            {
+                PersistenceSeconds = persistence,
+                PersistencePrefix = prefix,
+            };
+            var e = new ServiceEntry { Vs = vs, Scheduler = sched, Flags = flags, MhTableSize = mh };
+            _entries.Add(e);
+            Publish();
+            _o.Log($"tunlb director: api: added service {e} scheduler {sched}");
+            return ToDto(e);
+        }
+    }
+
+    public ServiceDto EditService(string? proto, string? vip, string? port, ServiceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        lock (_gate)
+        {
+            var e = FindOr404(proto, vip, port);
+            var key = e.Key;
+            if (spec.Protocol is not null && Validate.Protocol(spec.Protocol) != key.Protocol)
+                throw ApiException.BadRequest("protocol", "a service's protocol cannot change; delete it and add a new one");
+            if (spec.Vip is not null && Validate.HostAddress(spec.Vip, "vip") != key.Vip)
+                throw ApiException.BadRequest("vip", "a service's vip cannot change; delete it and add a new one");
+            if (spec.Port is not null && Validate.Port(spec.Port, "port") != key.Port)
+                throw ApiException.BadRequest("port", "a service's port cannot change; delete it and add a new one");
+
+            var sched = spec.Scheduler is null ? e.Scheduler : Validate.Scheduler(spec.Scheduler);
+            // Flags not given: keep those that still fit the (possibly new) scheduler.
+            var flags = spec.Flags is null
+                ? e.Flags.Where(f => f.StartsWith(sched + "-", StringComparison.Ordinal)).ToArray()
+                : Validate.Flags(spec.Flags, sched);
+            int mh = spec.MhTableSize is null ? e.MhTableSize : Validate.MhTableSize(spec.MhTableSize.Value);
+            int persistence = spec.Persistence is null ? e.Vs.PersistenceSeconds
+                : Validate.Range(spec.Persistence.Value, 0, ConfigLoader.MaxTimeoutSeconds, "persistence");
+            int prefix = spec.PersistenceNetmask is null ? e.Vs.PersistencePrefix : Validate.Netmask(spec.PersistenceNetmask, !key.Vip.IsV4);
+            if (key.Port == 0 && persistence == 0)
+                throw ApiException.BadRequest("persistence", "a port-0 (all ports) service needs persistence > 0");
+
+            var changes = new List<string>();
+            if (sched != e.Scheduler || !flags.SequenceEqual(e.Flags) || mh != e.MhTableSize)
+            {
+                e.Vs.SetScheduler(CreateScheduler(sched, flags, mh));
+                changes.Add($"scheduler {Describe(e.Scheduler, e.Flags)} -> {Describe(sched, flags)}" + (mh != e.MhTableSize ? $" mh_table_size {mh}" : ""));
+                (e.Scheduler, e.Flags, e.MhTableSize) = (sched, flags, mh);
+            }
+            if (persistence != e.Vs.PersistenceSeconds) { changes.Add($"persistence {e.Vs.PersistenceSeconds} -> {persistence}"); e.Vs.PersistenceSeconds = persistence; }
+            if (prefix != e.Vs.PersistencePrefix) { changes.Add($"persistence_netmask /{e.Vs.PersistencePrefix} -> /{prefix}"); e.Vs.PersistencePrefix = prefix; }
+            if (changes.Count > 0)
+            {
+                Publish();
+                _o.Log($"tunlb director: api: edited service {e}: {string.Join(", ", changes)}");
+            }
+            return ToDto(e);
+        }
+    }
+
+    private static string Describe(string sched, string[] flags) => flags.Length == 0 ? sched : $"{sched} ({string.Join(",", flags)})";
+
+    public void DeleteService(string? proto, string? vip, string? port)
+    {
+        lock (_gate)
+        {
+            var e = FindOr404(proto, vip, port);
+            _entries.Remove(e);
+            Retire(e.Vs.Destinations);
+            Publish();
+            _o.Log($"tunlb director: api: deleted service {e}");
+        }
+    }
+
+    /// <summary>ipvsadm -C: deletes every service.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            foreach (var e in _entries) Retire(e.Vs.Destinations);
+            int n = _entries.Count;
+            _entries.Clear();
+            Publish();
+            _o.Log($"tunlb director: api: deleted all {n} service(s)");
+        }
+    }
+
+    // ================================================================ real servers
+
+    public RealDto AddReal(string? proto, string? vip, string? port, RealSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        lock (_gate)
+        {
+            var e = FindOr404(proto, vip, port);
+            var addr = Validate.HostAddress(spec.Address, "address");
+            if (addr.IsV4 != e.Key.Vip.IsV4)
+                throw ApiException.BadRequest("address", $"address family mismatch: real {addr} is {(addr.IsV4 ? "IPv4" : "IPv6")} but the service vip {e.Key.Vip} is {(e.Key.Vip.IsV4 ? "IPv4" : "IPv6")}");
+            ushort rport = spec.Port is null ? e.Key.Port : Validate.Port(spec.Port, "port");
+            CheckTunnel(spec);
+            int weight = Validate.Range(spec.Weight ?? 1, 0, 65535, "weight");
+            var (upper, lower) = Thresholds(spec.UpperThreshold ?? 0, spec.LowerThreshold ?? 0);
+            if (e.Vs.Destinations.FirstOrDefault(d => d.Address == addr) is { } dup)
+                throw ApiException.Conflict("address", $"real server {Validate.Endpoint(dup.Address, dup.Port)} already exists in service {e} " +
+                                                       "(tunnel mode does not rewrite ports, so one address is one server)");
+            IpAddress source;
+            try { source = _o.OuterSource(addr); }
+            catch (Exception ex) { throw ApiException.BadRequest("address", $"no route to {addr}: {ex.Message}"); }
+            var d = new Destination(_nextDestinationId++, addr, rport, weight)
+            {
+                UpperThreshold = upper,
+                LowerThreshold = lower,
+                OuterSource = source,
+            };
+            e.Vs.SetDestinations([.. e.Vs.Destinations, d]);
+            Publish(); // registers the new destination id with the data path
+            _o.Log($"tunlb director: api: added real {Validate.Endpoint(addr, rport)} weight {weight} to service {e}");
+            return ToDto(d);
+        }
+    }
+
+    public RealDto EditReal(string? proto, string? vip, string? port, string? addr, string? rport, RealSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        lock (_gate)
+        {
+            var e = FindOr404(proto, vip, port);
+            var d = FindRealOr404(e, addr, rport);
+            if (spec.Address is not null && Validate.HostAddress(spec.Address, "address") != d.Address)
+                throw ApiException.BadRequest("address", "a real server's address cannot change; delete it and add a new one");
+            if (spec.Port is not null && Validate.Port(spec.Port, "port") != d.Port)
+                throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
+            CheckTunnel(spec);
+            int weight = spec.Weight is null ? d.Weight : Validate.Range(spec.Weight.Value, 0, 65535, "weight");
+            var (upper, lower) = Thresholds(spec.UpperThreshold ?? d.UpperThreshold, spec.LowerThreshold ?? d.LowerThreshold);
+            var changes = new List<string>();
+            if (upper != d.UpperThreshold || lower != d.LowerThreshold)
+            {
+                changes.Add($"thresholds {d.UpperThreshold}/{d.LowerThreshold} -> {upper}/{lower}");
+                d.UpperThreshold = upper; d.LowerThreshold = lower;
+            }
+            if (weight != d.Weight)
+            {
+                changes.Add($"weight {d.Weight} -> {weight}");
+                d.Weight = weight;
+                e.Vs.WeightsChanged(); // established flows keep their server; only new scheduling decisions move
+            }
+            if (changes.Count > 0) _o.Log($"tunlb director: api: edited real {Validate.Endpoint(d.Address, d.Port)} in service {e}: {string.Join(", ", changes)}");
+            return ToDto(d);
+        }
+    }
+
+    public void DeleteReal(string? proto, string? vip, string? port, string? addr, string? rport)
+    {
+        lock (_gate)
+        {
+            var e = FindOr404(proto, vip, port);
+            var d = FindRealOr404(e, addr, rport);
+            d.Alive = false; // its connections stop (DestinationGone); a new SYN is scheduled afresh
+            e.Vs.SetDestinations(e.Vs.Destinations.Where(x => !ReferenceEquals(x, d)).ToArray());
+            Publish();
+            _o.Log($"tunlb director: api: deleted real {Validate.Endpoint(d.Address, d.Port)} from service {e}");
+        }
+    }
+
+    private static void CheckTunnel(RealSpec spec)
+    {
+        if (spec.TunType is not null && spec.TunType != "ipip")
+            throw ApiException.BadRequest("tun_type", $"tunnel type \"{spec.TunType}\" is not supported; only \"ipip\"");
+        if (spec.TunPort is not null && spec.TunPort != 0)
+            throw ApiException.BadRequest("tun_port", "tun_port applies to gue/gre tunnels; ipip has no port (use 0 or leave it out)");
+        if (!string.IsNullOrEmpty(spec.TunFlags))
+            throw ApiException.BadRequest("tun_flags", "tun_flags apply to gue/gre tunnels; ipip has none");
+    }
+
+    private static (int Upper, int Lower) Thresholds(int upper, int lower)
+    {
+        Validate.Range(upper, 0, int.MaxValue, "upper_threshold");
+        Validate.Range(lower, 0, int.MaxValue, "lower_threshold");
+        if (upper > 0 && lower > upper)
+            throw ApiException.BadRequest("lower_threshold", $"lower_threshold {lower} is above upper_threshold {upper}");
+        return (upper, lower);
+    }
+
+    // ================================================================ stats, timeouts
+
+    /// <summary>ipvsadm -Z: zeroes the counters of every service (null) or one service, on the worker.</summary>
+    public void Zero(ZeroSpec? spec)
+    {
+        lock (_gate)
+        {
+            List<ServiceEntry> targets;
+            if (spec is null || (spec.Protocol is null && spec.Vip is null && spec.Port is null))
+                targets = _entries.ToList();
+            else
+            {
+                var key = new ServiceKey(Validate.HostAddress(spec.Vip, "vip"), Validate.Port(spec.Port, "port"), Validate.Protocol(spec.Protocol ?? "tcp"));
+                targets = [Find(key) ?? throw ApiException.NotFound("vip", $"no service {Validate.ProtocolName(key.Protocol)} {Validate.Endpoint(key.Vip, key.Port)}")];
+            }
+            OnWorker(() =>
+            {
+                foreach (var e in targets)
+                {
+                    e.Vs.Connections = e.Vs.InPackets = e.Vs.InBytes = 0;
+                    foreach (var d in e.Vs.Destinations) d.Connections = d.InPackets = d.InBytes = 0;
+                }
+                return 0;
+            });
+            foreach (var e in targets)
+            {
+                e.Rates.Reset();
+                foreach (var d in e.Vs.Destinations)
+                    if (_destRates.TryGetValue(d.Id, out var r)) r.Reset();
+            }
+            if (targets.Count == _entries.Count) _totalRates.Reset();
+        }
+    }
+
+    public TimeoutsDto GetTimeouts()
+    {
+        var t = Engine.Timeouts;
+        return new TimeoutsDto((int)(t.TcpMs / 1000), (int)(t.TcpFinMs / 1000), (int)(t.UdpMs / 1000));
+    }
+
+    /// <summary>ipvsadm --set tcp tcpfin udp (seconds; 0 = unchanged).</summary>
+    public TimeoutsDto SetTimeouts(TimeoutsDto t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        Validate.Range(t.Tcp, 0, ConfigLoader.MaxTimeoutSeconds, "tcp");
+        Validate.Range(t.TcpFin, 0, ConfigLoader.MaxTimeoutSeconds, "tcp_fin");
+        Validate.Range(t.Udp, 0, ConfigLoader.MaxTimeoutSeconds, "udp");
+        lock (_gate)
+        {
+            OnWorker(() => { Engine.SetTimeouts(Engine.Timeouts.WithIpvsadmSet(t.Tcp, t.TcpFin, t.Udp)); return 0; });
+            var now = GetTimeouts();
+            _o.Log($"tunlb director: api: timeouts (tcp tcpfin udp) {now.Tcp} {now.TcpFin} {now.Udp}");
+            return now;
+        }
+    }
+
+    /// <summary>One estimator tick: samples every service, real server and the total. Called every 2 s by a control timer.</summary>
+    public void SampleRates()
+    {
+        lock (_gate)
+        {
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            double seconds = _lastSampleTicks == 0 ? 0 : (now - _lastSampleTicks) / (double)System.Diagnostics.Stopwatch.Frequency;
+            _lastSampleTicks = now;
+            SampleRates(seconds);
+        }
+    }
+
+    /// <summary>Estimator tick with an explicit interval (tests). Call under no lock.</summary>
+    public void SampleRates(double seconds)
+    {
+        lock (_gate)
+        {
+            foreach (var e in _entries)
+            {
+                e.Rates.Sample(e.Vs.Connections, e.Vs.InPackets, e.Vs.InBytes, seconds);
+                foreach (var d in e.Vs.Destinations)
+                {
+                    if (!_destRates.TryGetValue(d.Id, out var r)) _destRates[d.Id] = r = new RateEstimator();
+                    r.Sample(d.Connections, d.InPackets, d.InBytes, seconds);
+                }
+            }
+            var (c, p, b) = Totals();
+            _totalRates.Sample(c, p, b, seconds);
+        }
+    }
+
+    // ================================================================ reload
+
+    /// <summary>Reloads the config file (SIGHUP, POST /api/v1/reload). A bad file changes nothing.</summary>
+    public ReloadResultDto Reload()
+    {
+        ReloadStarting?.Invoke();
+        try
+        {
+            DirectorConfig cfg;
+            try { cfg = ConfigLoader.LoadDirector(ConfigPath); }
+            catch (ConfigException ex)
+            {
+                var errors = ex.Errors.Select(x => x.ToString()).ToArray();
+                return Failed(errors);
+            }
+            return Apply(cfg);
+        }
+        finally
+        {
+            ReloadFinished?.Invoke();
+        }
+    }
+
+    private ReloadResultDto Failed(IReadOnlyList<string> errors)
+    {
+        lock (_gate)
+        {
+            ReloadsFailed++;
+            LastReloadOk = false;
+            LastReloadTime = DateTimeOffset.UtcNow;
+        }
+        _o.LogError($"tunlb director: reload of {ConfigPath} failed, nothing changed ({errors.Count} error(s)):");
+        foreach (var e in errors) _o.LogError(e);
+        return new ReloadResultDto(false, ConfigPath, [], errors);
+    }
+
+    /// <summary>
+    /// Makes the runtime match <paramref name="cfg"/>, diff-based: a real server present before and after (same
+    /// service, same address:port) keeps its <see cref="Destination"/> (flows, counters); weights and thresholds
+    /// change in place; a scheduler is replaced only when its name, flags or table size changed and updated only
+    /// when its reals or weights changed; removed services and reals are retired; new ones added. Atomic: every
+    /// fallible step (resolving source addresses of new reals) happens before anything changes.
+    /// </summary>
+    public ReloadResultDto Apply(DirectorConfig cfg)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        lock (_gate)
+        {
+            // Phase 1: plan and resolve, changing nothing.
+            var sources = new Dictionary<IpAddress, IpAddress>();
+            var errors = new List<string>();
+            foreach (var s in cfg.Services)
+                foreach (var r in s.Reals)
+                {
+                    var old = Find(s.Key);
+                    if (old is not null && old.Vs.Destinations.Any(d => d.Address == r.Address && d.Port == r.Port)) continue;
+                    if (sources.ContainsKey(r.Address)) continue;
+                    try { sources[r.Address] = _o.OuterSource(r.Address); }
+                    catch (Exception ex) { errors.Add($"{cfg.SourcePath}:{r.Line}:1: service real {r.Address}: no route: {ex.Message}"); }
+                }
+            if (errors.Count > 0) return Failed(errors); // the lock is re-entrant
+
+            // Phase 2: apply.
+            var changes = new List<string>();
+            var next = new List<ServiceEntry>();
+            var newKeys = cfg.Services.Select(s => s.Key).ToHashSet();
+            foreach (var gone in _entries.Where(e => !newKeys.Contains(e.Key)))
+            {
+                Retire(gone.Vs.Destinations);
+                changes.Add($"service {gone} deleted");
+            }
+            foreach (var s in cfg.Services)
+            {
+                var e = Find(s.Key);
+                if (e is null)
+                {
+                    var dests = s.Reals.Select(r => new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
+                    {
+                        UpperThreshold = r.UpperThreshold, LowerThreshold = r.LowerThreshold, OuterSource = sources[r.Address],
+                    }).ToArray();
+                    var vs = new VirtualService(s.Key, CreateScheduler(s.Scheduler, s.SchedulerFlags.ToArray(), s.MhTableSize), dests)
+                    {
+                        PersistenceSeconds = s.PersistenceSeconds, PersistencePrefix = s.PersistencePrefix,
+                    };
+                    var ne = new ServiceEntry { Vs = vs, Scheduler = s.Scheduler, Flags = s.SchedulerFlags.ToArray(), MhTableSize = s.MhTableSize };
+                    next.Add(ne);
+                    changes.Add($"service {ne} added ({s.Reals.Count} real(s))");
+                    continue;
+                }
+                next.Add(e);
+                DiffService(e, s, sources, changes);
+            }
+            _entries.Clear();
+            _entries.AddRange(next);
+
+            // Timeouts follow the file; engine construction settings need a restart.
+            var d0 = Settings; var d1 = cfg.Director;
+            var t0 = GetTimeouts();
+            if (t0.Tcp != d1.TimeoutTcp || t0.TcpFin != d1.TimeoutTcpFin || t0.Udp != d1.TimeoutUdp)
+            {
+                OnWorker(() => { Engine.SetTimeouts(ConnTimeouts.Default.WithIpvsadmSet(d1.TimeoutTcp, d1.TimeoutTcpFin, d1.TimeoutUdp)); return 0; });
+                changes.Add($"timeouts (tcp tcpfin udp) {t0.Tcp} {t0.TcpFin} {t0.Udp} -> {d1.TimeoutTcp} {d1.TimeoutTcpFin} {d1.TimeoutUdp}");
+            }
+            foreach (var (name, a, b) in RestartOnly(d0, d1))
+                if (a != b) changes.Add($"{name} changed ({a} -> {b}) but needs a restart; still {a}");
+            Settings = d0 with { TimeoutTcp = d1.TimeoutTcp, TimeoutTcpFin = d1.TimeoutTcpFin, TimeoutUdp = d1.TimeoutUdp };
+
+            Publish();
+            ReloadsOk++;
+            LastReloadOk = true;
+            LastReloadTime = DateTimeOffset.UtcNow;
+            _o.Log($"tunlb director: reloaded {ConfigPath}: " + (changes.Count == 0 ? "no changes" : string.Join("; ", changes)));
+            return new ReloadResultDto(true, ConfigPath, changes, []);
+        }
+    }
+
+    private static IEnumerable<(string, string, string)> RestartOnly(DirectorSettings a, DirectorSettings b)
+    {
+        yield return ("api", a.Api, b.Api);
+        yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
+        yield return ("tun_name", a.TunName, b.TunName);
+        yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
+        yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
+        yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
+        yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
+        yield return ("sloppy_tcp", a.SloppyTcp.ToString(), b.SloppyTcp.ToString());
+        yield return ("expire_quiescent_template", a.ExpireQuiescentTemplate.ToString(), b.ExpireQuiescentTemplate.ToString());
+        yield return ("restore_inner_ttl", a.RestoreInnerTtl.ToString(), b.RestoreInnerTtl.ToString());
+    }
+
+    private void DiffService(ServiceEntry e, ServiceConfig s, Dictionary<IpAddress, IpAddress> sources, List<string> changes)
+    {
+        var what = new List<string>();
+        var vs = e.Vs;
+        var old = vs.Destinations;
+        var dests = new Destination[s.Reals.Count];
+        bool setChanged = old.Length != dests.Length, weightsChanged = false;
+        for (int i = 0; i < dests.Length; i++)
+        {
+            var r = s.Reals[i];
+            var d = old.FirstOrDefault(x => x.Address == r.Address && x.Port == r.Port);
+            if (d is null)
+            {
+                d = new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
+                {
+                    UpperThreshold = r.UpperThreshold, LowerThreshold = r.LowerThreshold, OuterSource = sources[r.Address],
+                };
+                what.Add($"real {Validate.Endpoint(r.Address, r.Port)} added");
+            }
+            else
+            {
+                if (d.Weight != r.Weight) { what.Add($"real {Validate.Endpoint(r.Address, r.Port)} weight {d.Weight} -> {r.Weight}"); d.Weight = r.Weight; weightsChanged = true; }
+                if (d.UpperThreshold != r.UpperThreshold || d.LowerThreshold != r.LowerThreshold)
+                {
+                    what.Add($"real {Validate.Endpoint(r.Address, r.Port)} thresholds {d.UpperThreshold}/{d.LowerThreshold} -> {r.UpperThreshold}/{r.LowerThreshold}");
+                    d.UpperThreshold = r.UpperThreshold; d.LowerThreshold = r.LowerThreshold;
+                }
+            }
+            if (!setChanged && !ReferenceEquals(old[i], d)) setChanged = true;
+            dests[i] = d;
+        }
+        foreach (var gone in old.Where(o => !dests.Contains(o)))
+        {
+            gone.Alive = false;
+            what.Add($"real {Validate.Endpoint(gone.Address, gone.Port)} deleted");
+        }
+
+        var flags = s.SchedulerFlags.ToArray();
+        bool schedChanged = s.Scheduler != e.Scheduler || !flags.SequenceEqual(e.Flags) || s.MhTableSize != e.MhTableSize;
+        if (setChanged) vs.SetDestinations(dests);
+        if (schedChanged)
+        {
+            vs.SetScheduler(CreateScheduler(s.Scheduler, flags, s.MhTableSize));
+            what.Add($"scheduler {Describe(e.Scheduler, e.Flags)} -> {Describe(s.Scheduler, flags)}" + (s.MhTableSize != e.MhTableSize ? $" mh_table_size {e.MhTableSize} -> {s.MhTableSize}" : ""));
+            (e.Scheduler, e.Flags, e.MhTableSize) = (s.Scheduler, flags, s.MhTableSize);
+        }
+        else if (!setChanged && weightsChanged) vs.WeightsChanged();
+
+        if (vs.PersistenceSeconds != s.PersistenceSeconds) { what.Add($"persistence {vs.PersistenceSeconds} -> {s.PersistenceSeconds}"); vs.PersistenceSeconds = s.PersistenceSeconds; }
+        if (vs.PersistencePrefix != s.PersistencePrefix) { what.Add($"persistence_netmask /{vs.PersistencePrefix} -> /{s.PersistencePrefix}"); vs.PersistencePrefix = s.PersistencePrefix; }
+        if (what.Count > 0) changes.Add($"service {e}: {string.Join(", ", what)}");
+    }
+}

@@ -1,0 +1,66 @@
+using TunLB.Control.Configuration;
+using TunLB.Core.Flows;
+using TunLB.Core.Packets;
+using TunLB.Director.Management;
+
+namespace TunLB.Director.Tests;
+
+internal static class Fixtures
+{
+    public const string Vip = "203.0.113.10";
+    public const string Client = "198.51.100.10";
+    public static readonly IpAddress DirectorAddress = IpAddress.Parse("192.0.2.1");
+
+    public const string Basic = """
+        [director]
+        api = "127.0.0.1:9400"
+        conn_max = 1000
+
+        [[service]]
+        vip = "203.0.113.10"
+        port = 80
+        protocol = "tcp"
+        scheduler = "rr"
+
+        [[service.real]]
+        address = "192.0.2.11"
+
+        [[service.real]]
+        address = "192.0.2.12"
+
+        [[service]]
+        vip = "203.0.113.10"
+        port = 53
+        protocol = "udp"
+        scheduler = "mh"
+        scheduler_flags = ["mh-port"]
+        mh_table_size = 251
+
+        [[service.real]]
+        address = "192.0.2.21"
+        weight = 2
+        """;
+
+    public static DirectorConfig Parse(string toml, string path = "director.toml") => ConfigLoader.ParseDirector(toml, path);
+
+    public static DirectorState NewState(string toml = Basic, string path = "director.toml", List<string>? log = null, List<string>? errors = null) =>
+        new(Parse(toml, path), new DirectorStateOptions
+        {
+            OuterSource = _ => DirectorAddress,
+            Log = l => { lock (log ?? new()) log?.Add(l); },
+            LogError = l => { lock (errors ?? new()) errors?.Add(l); },
+            Clock = () => 1000,
+            HashSeed = 42,
+        });
+
+    public static byte[] Syn(ushort port, string client = Client, ushort vport = 80) => TestPackets.Tcp(client, port, Vip, vport, TcpFlags.Syn);
+    public static byte[] Ack(ushort port, string client = Client, ushort vport = 80) => TestPackets.Tcp(client, port, Vip, vport, TcpFlags.Ack);
+
+    /// <summary>Runs a packet through the engine; returns the real server it went to, or the drop reason.</summary>
+    public static (DropReason Verdict, string? Real) Send(DirectorState s, byte[] packet, long now = 1000)
+    {
+        var output = new byte[packet.Length + 64];
+        var v = s.Engine.Process(packet, output, now, out _, out var nextHop);
+        return (v, v == DropReason.None ? nextHop.ToString() : null);
+    }
+}
