@@ -76,6 +76,7 @@ public static class LabDemo
             var summary = Regex.Match(director.Output, "^.*stopped.*$", RegexOptions.Multiline);
             if (summary.Success) o.WriteLine("  director: " + summary.Value.Trim());
             bool ok = intact && fromVipAtDirector == 0 && fromVipAtClient > 0 && counts.Keys.All(k => k.StartsWith("rs")) && counts.Count == StandardLab.RealServers.Count;
+            ok &= EgressDemo.Run(o, LabServices.SelfCommand());
             o.WriteLine();
             o.WriteLine(ok
                 ? "  OK: requests were spread over all real servers, and every reply went straight from the real server to the client."
