@@ -8,4 +8,10 @@ var root = new RootCommand("TunLB: an LVS-TUN (IP-in-IP) load balancer with a us
 root.Subcommands.Add(DirectorCommand.Create());
 root.Subcommands.Add(RealServerCommand.Create());
 root.Subcommands.Add(LabCommand.Create());
-return root.Parse(args).Invoke();
+root.Subcommands.Add(EgressCommands.CreateCheck());
+root.Subcommands.Add(EgressCommands.CreateListen());
+root.Subcommands.Add(IspCommands.Create());
+var parsed = root.Parse(args);
+int rc = parsed.Invoke();
+// Usage errors exit 2 (as ipvsadm does), so they never read as a verdict such as egress-check's BLOCKED (1).
+return parsed.Errors.Count > 0 ? 2 : rc;

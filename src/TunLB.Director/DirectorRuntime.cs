@@ -69,10 +69,10 @@ public sealed class DirectorRuntime : IDisposable
             var d = _cfg.Director;
             _tun = TunDevice.Open(d.TunName, out var dev);
             _dev = dev;
-            _net.SetLinkUp(dev, d.TunMtu);
-            _net.WriteSysctl("net.ipv4.ip_forward", "1");
             // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
             _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
+            _net.SetLinkUp(dev, d.TunMtu);
+            _net.WriteSysctl("net.ipv4.ip_forward", "1");
             SyncRoutes(State.Vips, throwOnError: true);
             State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
             _tx = RawIpSocket.OpenSender();
@@ -112,8 +112,15 @@ public sealed class DirectorRuntime : IDisposable
             {
                 try
                 {
+                    var owner = LocalOwner(vip);
+                    if (owner != null)
+                        throw new InvalidOperationException(
+                            $"VIP {vip} is a local address on {owner}, so the kernel would deliver its traffic locally instead of " +
+                            $"routing it into {_dev}. Unlike IPVS, TunLB must not hold the VIP: remove it (ip addr del {Cidr(vip)} dev {owner}); " +
+                            "the director answers ARP for a VIP inside a connected subnet by itself (proxy ARP).");
                     _net.RunIp("route", "replace", Cidr(vip), "dev", _dev);
                     _routes.Add(vip);
+                    AnnounceOnLink(vip);
                     if (!throwOnError) _log.WriteLine($"tunlb director: route {Cidr(vip)} dev {_dev} added");
                 }
                 catch (Exception e) when (!throwOnError)
@@ -129,8 +136,60 @@ public sealed class DirectorRuntime : IDisposable
         }
     }
 
+    /// <summary>The interface that holds <paramref name="vip"/> as a local address, or null.</summary>
+    private string? LocalOwner(IpAddress vip)
+    {
+        foreach (var (dev, addr, _) in Addresses())
+            if (addr == vip && dev != _dev) return dev;
+        return null;
+    }
+
+    /// <summary>(device, address, prefix) for every IPv4/IPv6 address in this namespace.</summary>
+    private List<(string Dev, IpAddress Addr, int Prefix)> Addresses()
+    {
+        var list = new List<(string, IpAddress, int)>();
+        foreach (var line in _net.RunIp("-o", "addr", "show").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "2: eth0    inet 203.0.113.2/29 brd 203.0.113.7 scope global eth0"
+            var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int i = Array.FindIndex(f, x => x is "inet" or "inet6");
+            if (i < 2 || i + 1 >= f.Length) continue;
+            var cidr = f[i + 1].Split('/');
+            if (cidr.Length != 2 || !System.Net.IPAddress.TryParse(cidr[0], out var ip) || !int.TryParse(cidr[1], out var prefix)) continue;
+            list.Add((f[1].TrimEnd(':').Split('@')[0], IpAddress.FromIPAddress(ip), prefix));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// A VIP inside a connected subnet is reached by ARP (or ND): the upstream router asks who has it. Since the
+    /// director must not hold the VIP, answer for it with a proxy neighbour entry on each such interface.
+    /// A routed VIP (the usual multi-director setup, e.g. ECMP or a static route to the director) needs nothing.
+    /// </summary>
+    private void AnnounceOnLink(IpAddress vip)
+    {
+        foreach (var (dev, addr, prefix) in Addresses())
+        {
+            if (dev == _dev || dev == "lo" || addr.IsV4 != vip.IsV4 || prefix == (vip.IsV4 ? 32 : 128)) continue;
+            if (addr.Mask(vip.IsV4 ? prefix : prefix) != vip.Mask(prefix)) continue;
+            try
+            {
+                _net.RunIp("neigh", "replace", "proxy", vip.ToString(), "dev", dev);
+                if (!_proxies.TryGetValue(vip, out var devs)) _proxies[vip] = devs = new List<string>();
+                if (!devs.Contains(dev)) devs.Add(dev);
+                _log.WriteLine($"tunlb director: answering ARP/ND for {vip} on {dev} (on-link VIP)");
+            }
+            catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot add proxy neighbour for {vip} on {dev}: {e.Message}"); }
+        }
+    }
+
+    private readonly Dictionary<IpAddress, List<string>> _proxies = new();
+
     private void RemoveRoute(IpAddress vip)
     {
+        if (_proxies.Remove(vip, out var proxyDevs))
+            foreach (var dev in proxyDevs)
+                try { _net.RunIp("neigh", "del", "proxy", vip.ToString(), "dev", dev); } catch { /* the device may be gone */ }
         try { _net.RunIp("route", "del", Cidr(vip), "dev", _dev!); }
         catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot remove route {Cidr(vip)}: {e.Message}"); }
         _routes.Remove(vip);
@@ -142,7 +201,7 @@ public sealed class DirectorRuntime : IDisposable
     {
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         var outBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-        var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State;
+        var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State; var egress = state.Egress;
         long lastExpire = Environment.TickCount64;
         try
         {
@@ -151,8 +210,10 @@ public sealed class DirectorRuntime : IDisposable
                 int n = tun.Receive(inBuf, 100);
                 long now = Environment.TickCount64;
                 if (n < 0) break;
-                if (n > 0)
+                if (n > 0 && !(inBuf[9] == IpProtocol.Icmp && (inBuf[0] >> 4) == 4 && egress.TryRecord(inBuf.AsSpan(0, n), now)))
                 {
+                    // ICMP errors quoting an egress-check probe were recorded above (for `tunlb egress-check`);
+                    // everything else goes through the engine.
                     var verdict = engine.Process(inBuf.AsSpan(0, n), outBuf, now, out int len, out IpAddress nextHop);
                     if (verdict == DropReason.None)
                     {

@@ -40,9 +40,9 @@ public sealed class RealServerAgent : IDisposable
         try
         {
             _tun = TunDevice.Open(_cfg.TunName, out var dev);
-            _net.SetLinkUp(dev, 65515);
             // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
             _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
+            _net.SetLinkUp(dev, 65515);
             foreach (var vip in _cfg.Vips)
                 _net.AddAddress(dev, vip, vip.IsV4 ? 32 : 128);
             // Decapsulated packets arrive on the TUN device while the client is reached via the uplink, so strict

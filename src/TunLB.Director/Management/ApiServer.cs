@@ -165,6 +165,11 @@ public sealed class ApiServer : IAsyncDisposable
             return Json(r, r.Ok ? 200 : 400);
         });
         app.MapGet("/api/v1/config.toml", () => Results.Text(ConfigRenderer.Render(state), "text/plain; charset=utf-8"));
+        app.MapGet(TunLB.Control.Egress.EgressApi.AnswersPath, (string? session) =>
+        {
+            var (status, body) = TunLB.Control.Egress.EgressApi.Handle(state.Egress, session, Environment.TickCount64, DateTimeOffset.UtcNow);
+            return Results.Json(body, ApiJson.Options, statusCode: status);
+        });
         app.MapGet("/metrics", () => Results.Text(Metrics.Render(state), Metrics.ContentType));
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));
     }

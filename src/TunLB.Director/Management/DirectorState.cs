@@ -94,6 +94,9 @@ public sealed class DirectorState
 
     public DirectorEngine Engine { get; }
 
+    /// <summary>ICMP answers to egress-check probes sent from real servers with the VIP as source.</summary>
+    public TunLB.Core.Egress.EgressAnswerRecorder Egress { get; } = new();
+
     /// <summary>The [director] settings in effect (those needing a restart stay as started).</summary>
     public DirectorSettings Settings { get; private set; }
 
