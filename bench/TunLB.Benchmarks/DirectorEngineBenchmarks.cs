@@ -89,7 +89,7 @@ public class NewFlowBenchmarks
     [Params(1_000_000, 65_536)]
     public int Capacity { get; set; } = 1_000_000;
 
-    private int Flows => (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Capacity * 2);
+    private int _flows;
 
     private DirectorEngine _engine = null!;
     private byte[] _syns = null!;
@@ -99,10 +99,11 @@ public class NewFlowBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        _flows = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Capacity * 2);
         (_engine, _) = BenchPackets.Engine(Scheduler, Backends, Capacity);
-        _syns = BenchPackets.Packets(Flows, TcpFlags.Syn);
+        _syns = BenchPackets.Packets(_flows, TcpFlags.Syn);
         // Fill the table (and one more lap so the LRU order is the steady-state one).
-        for (int i = 0; i < Flows; i++)
+        for (int i = 0; i < _flows; i++)
             EstablishedFlowBenchmarks.Check(_engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out _, out _));
         if (_engine.Connections.Count != Capacity) throw new InvalidOperationException("setup: table not full");
         _next = 0;
@@ -112,7 +113,7 @@ public class NewFlowBenchmarks
     public int NewFlow()
     {
         int i = _next;
-        _next = (i + 1) & (Flows - 1);
+        _next = (i + 1) & (_flows - 1);
         return _engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out int n, out _) == DropReason.None ? n : -1;
     }
 
