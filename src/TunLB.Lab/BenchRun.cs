@@ -13,7 +13,7 @@ public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IR
     public int ForwardSeconds => Quick ? 4 : 10;
     public long ForwardMaxPackets => Quick ? 3_000_000 : 10_000_000;
     public int HttpSeconds => Quick ? 5 : 10;
-    public long ConnPackets => Quick ? 400_000 : 1_200_000;
+    public long ConnPackets => Quick ? 600_000 : 1_200_000;
     public int ConnSeconds => Quick ? 20 : 60;
     public bool Runs(string part) => Only is null || Only.Contains(part);
 }
@@ -241,7 +241,7 @@ public sealed class BenchRun
                 long last = rx0; double lastT = 0;
                 while (!gen.HasExited && sw.Elapsed.TotalSeconds < _o.ConnSeconds + 10)
                 {
-                    Thread.Sleep(1000);
+                    Thread.Sleep(250);
                     long rx = RealServerRx(); double t = sw.Elapsed.TotalSeconds;
                     samples.Add(new ConnSample(t, rx - rx0, (rx - last) / (t - lastT), BenchProc.RssBytes(d.Pid)));
                     last = rx; lastT = t;
@@ -256,10 +256,10 @@ public sealed class BenchRun
             double cpu = BenchProc.CpuSeconds(d.Pid) - cpu0;
             string summary = StopDirector(d);
             var inTable = Regex.Match(summary, @"(\d+) in table");
-            var drops = Regex.Match(summary, @"dropped: (.*)$");
-            // Rate over the time packets were actually flowing (first to last sample with progress).
-            var active = samples.Where(s => s.PacketsPerSecond > 0).ToList();
-            double pps = active.Count > 0 ? active.Average(s => s.PacketsPerSecond) : delivered / secs;
+            var drops = Regex.Match(summary, @"dropped: ([^;]*)");
+            // Rate over the time packets were flowing: from the start to the first sample that saw the final count.
+            var done = samples.FirstOrDefault(s => s.Delivered >= delivered - 100);
+            double pps = delivered / (done?.Seconds ?? secs);
             var res = new ConnRateResult(sent, delivered, secs, pps, flows, samples, rssStart, rssEnd, tunDrops, cpu,
                 inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary);
             _o.Log.WriteLine($"  sent {sent:N0}, delivered {delivered:N0}, {pps:N0} new connections/s, table {res.InTable:N0}, RSS {rssStart / 1048576.0:F0} -> {rssEnd / 1048576.0:F0} MiB, TUN queue drops {tunDrops:N0}, director drops: {res.Drops}");
@@ -359,7 +359,7 @@ public sealed class BenchRun
         var conf = Path.Combine(_work, "haproxy.cfg");
         File.WriteAllText(conf, $"""
             global
-                maxconn 20000
+                maxconn 4000
             defaults
                 mode tcp
                 timeout connect 5s
@@ -376,7 +376,8 @@ public sealed class BenchRun
         var p = T.Start("director", "haproxy", "haproxy", "-db", "-f", conf);
         try
         {
-            WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyHaproxyPort}/blob");
+            try { WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyHaproxyPort}/blob"); }
+            catch (InvalidOperationException e) { throw new InvalidOperationException($"{e.Message}; haproxy output:\n{p.Output}"); }
             return Wrk("haproxy", "haproxy", p.Pid, $"http://{BenchTopology.DirectorAddress}:{ProxyHaproxyPort}/blob", wrkArgs);
         }
         finally { p.Stop(); }
@@ -408,7 +409,8 @@ public sealed class BenchRun
         var p = T.Start("director", "nginx-stream", "nginx", "-c", conf, "-e", "stderr");
         try
         {
-            WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyNginxPort}/blob");
+            try { WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyNginxPort}/blob"); }
+            catch (InvalidOperationException e) { throw new InvalidOperationException($"{e.Message}; nginx output:\n{p.Output}"); }
             return Wrk("nginx-stream", "nginx (master + workers)", p.Pid, $"http://{BenchTopology.DirectorAddress}:{ProxyNginxPort}/blob", wrkArgs);
         }
         finally { p.Stop(3); }
