@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using TunLB.Lab;
+
+namespace TunLB.LabBench;
+
+// TunLB.LabBench lab --tunlb PATH [--quick] [--only forward,conn,http] --json FILE
+// TunLB.LabBench report --micro DIR --memory FILE --lab FILE --out docs/performance.md [--quick] [--command TEXT]
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0) { Console.Error.WriteLine("usage: TunLB.LabBench lab|report ..."); return 2; }
+        string? Arg(string name) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : null; }
+        bool quick = args.Contains("--quick");
+        switch (args[0])
+        {
+            case "lab":
+            {
+                var tunlb = Arg("--tunlb") ?? throw new ArgumentException("--tunlb PATH is required");
+                var only = Arg("--only")?.Split(',').ToHashSet();
+                var json = Arg("--json");
+                Topology? topo = null;
+                void Cleanup(PosixSignalContext ctx) { ctx.Cancel = true; Console.WriteLine("\ninterrupted: removing the lab"); topo?.Dispose(); Environment.Exit(130); }
+                using var r1 = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cleanup);
+                using var r2 = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cleanup);
+                Prerequisites.Ensure(Console.Out);
+                var result = BenchRun.Run(new BenchOptions([tunlb], quick, Console.Out, only), t => topo = t);
+                if (json != null) File.WriteAllText(json, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+                return result.Errors.Count == 0 ? 0 : 1;
+            }
+            case "report":
+                return Report.Write(Arg("--micro"), Arg("--memory"), Arg("--lab"), Arg("--out") ?? "docs/performance.md", quick, Arg("--command") ?? "scripts/bench");
+            default:
+                Console.Error.WriteLine($"unknown mode {args[0]}");
+                return 2;
+        }
+    }
+}

@@ -1,0 +1,439 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace TunLB.Lab;
+
+/// <summary>Settings of one namespace benchmark run.</summary>
+/// <param name="Tunlb">How to run the tunlb CLI, e.g. ["/repo/src/TunLB.Cli/bin/Release/net10.0/tunlb"].</param>
+/// <param name="Quick">Short, bounded runs for development (seconds instead of tens of seconds).</param>
+public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IReadOnlySet<string>? Only = null)
+{
+    public int Rounds => Quick ? 1 : 2;
+    public int ForwardSeconds => Quick ? 4 : 10;
+    public long ForwardMaxPackets => Quick ? 3_000_000 : 10_000_000;
+    public int HttpSeconds => Quick ? 5 : 10;
+    public long ConnPackets => Quick ? 600_000 : 1_200_000;
+    public int ConnSeconds => Quick ? 20 : 60;
+    public bool Runs(string part) => Only is null || Only.Contains(part);
+}
+
+public sealed record ForwardingRound(string Mode, long Sent, long Delivered, double Seconds, double DeliveredPps,
+    double LossPercent, double DirectorCpuSeconds, long TunQueueDrops, string? DirectorSummary);
+
+public sealed record ForwardingResult(int FrameBytes, int SourcePorts, List<ForwardingRound> Rounds)
+{
+    public double TunlbPps => Mean("tunlb");
+    public double KernelPps => Mean("kernel");
+    public double Ratio => KernelPps > 0 ? TunlbPps / KernelPps : 0;
+    private double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
+}
+
+public sealed record HttpRun(string Mode, string Process, double RequestsPerSecond, long Requests, long Errors,
+    double Seconds, double CpuSeconds, string WrkTransfer)
+{
+    public double CpuSecondsPer1000 => Requests > 0 ? CpuSeconds / Requests * 1000 : 0;
+}
+
+public sealed record HttpResult(string WrkArgs, int ResponseBytes, List<HttpRun> Runs)
+{
+    public double Rps(string mode) { var r = Runs.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.RequestsPerSecond); }
+    public double CpuPer1000(string mode)
+    {
+        var r = Runs.Where(x => x.Mode == mode).ToList();
+        long req = r.Sum(x => x.Requests);
+        return req == 0 ? 0 : r.Sum(x => x.CpuSeconds) / req * 1000;
+    }
+}
+
+public sealed record ConnSample(double Seconds, long Delivered, double PacketsPerSecond, long DirectorRssBytes);
+
+public sealed record ConnRateResult(long Sent, long Delivered, double Seconds, double PacketsPerSecond, int DistinctFlows,
+    List<ConnSample> Samples, long RssAtStart, long RssAtEnd, long TunQueueDrops, double DirectorCpuSeconds,
+    long InTable, string Drops, string DirectorSummary);
+
+public sealed record LabBenchResult(ForwardingResult? Forwarding, HttpResult? Http, ConnRateResult? ConnRate,
+    List<string> Commands, List<string> Errors);
+
+/// <summary>
+/// The namespace benchmarks: small-packet forwarding against kernel forwarding, HTTP with 100 kB responses
+/// against HAProxy and nginx stream, and the new-connection rate with the table filling. Everything runs
+/// in namespaces of one <see cref="BenchTopology"/> and is removed at the end, also on failure.
+/// </summary>
+public sealed class BenchRun
+{
+    public const int FrameBytes = 60;          // 64 on the wire with the FCS: 14 eth + 20 IP + 8 UDP + 18 payload
+    public const int ResponseBytes = 100 * 1024;
+    private const string ProxyHaproxyPort = "8001", ProxyNginxPort = "8002";
+
+    private readonly BenchOptions _o;
+    private readonly BenchTopology _lab;
+    private readonly string _work;
+    private readonly List<string> _commands = new();
+    private readonly List<string> _errors = new();
+    private Topology T => _lab.Topology;
+
+    private BenchRun(BenchOptions o, BenchTopology lab, string work) { _o = o; _lab = lab; _work = work; }
+
+    /// <summary>Builds the topology, runs the selected parts, removes everything.</summary>
+    public static LabBenchResult Run(BenchOptions o, Action<Topology>? onBuilt = null)
+    {
+        var prefix = Topology.NewPrefix();
+        var work = Path.Combine(Path.GetTempPath(), prefix + "bench");
+        Directory.CreateDirectory(work);
+        o.Log.WriteLine($"lab bench: namespaces {prefix}*, work dir {work}");
+        BenchTopology? lab = null;
+        try
+        {
+            lab = BenchTopology.Build(prefix);
+            onBuilt?.Invoke(lab.Topology);
+            var run = new BenchRun(o, lab, work);
+            ForwardingResult? fwd = null; ConnRateResult? conn = null; HttpResult? http = null;
+            // Order matters: forwarding and the SYN flood run before the real-server agents exist, so the real
+            // servers' kernels only count and drop the tunnelled packets (nothing answers spoofed sources).
+            if (o.Runs("forward")) fwd = run.Guard("forwarding", run.Forwarding);
+            if (o.Runs("conn")) conn = run.Guard("connection rate", run.ConnectionRate);
+            if (o.Runs("http")) http = run.Guard("http", run.Http);
+            return new LabBenchResult(fwd, http, conn, run._commands, run._errors);
+        }
+        finally
+        {
+            lab?.Dispose();
+            if (Environment.GetEnvironmentVariable("TUNLB_LAB_KEEP") != "1") { try { Directory.Delete(work, true); } catch { } }
+            o.Log.WriteLine("lab bench: namespaces removed");
+        }
+    }
+
+    private TResult? Guard<TResult>(string what, Func<TResult> f) where TResult : class
+    {
+        try { return f(); }
+        catch (Exception e)
+        {
+            _o.Log.WriteLine($"  {what} FAILED: {e.Message}");
+            _errors.Add($"{what}: {e.Message}");
+            return null;
+        }
+    }
+
+    private void Note(string command) { if (!_commands.Contains(command)) _commands.Add(command); }
+
+    // ---------- director ----------
+
+    private BackgroundProcess StartDirector(string name, string config)
+    {
+        var path = Path.Combine(_work, name + ".toml");
+        File.WriteAllText(path, config);
+        var p = T.Start("director", name, _o.Tunlb[0], [.. _o.Tunlb.Skip(1), "director", "--config", path]);
+        if (!p.WaitForOutput("ready", 30_000)) throw new InvalidOperationException($"director did not start:\n{p.Output}");
+        Note($"tunlb director --config {name}.toml   # in the director namespace");
+        return p;
+    }
+
+    private static string StopDirector(BackgroundProcess p)
+    {
+        p.Stop();
+        var m = Regex.Match(p.Output, "stopped on [^:]*: (.*)$", RegexOptions.Multiline);
+        return m.Success ? m.Groups[1].Value.Trim() : p.Output.Trim().Split('\n').LastOrDefault() ?? "";
+    }
+
+    private long RealServerRx() =>
+        Enumerable.Range(0, BenchTopology.RealServers.Length).Sum(i => BenchProc.Link(T, BenchTopology.RsRole(i), "eth0").RxPackets);
+
+    private string TrafgenConfig(string name, string body)
+    {
+        string dst = BenchProc.Mac(T, "inet", "cli"), src = BenchProc.Mac(T, "client", "eth0");
+        var path = Path.Combine(_work, name + ".trafgen");
+        File.WriteAllText(path, $"{{\n  eth(da={dst}, sa={src}, type=0x0800),\n{body}\n}}\n");
+        return path;
+    }
+
+    private string[] Trafgen(string conf, int seconds, long packets) =>
+        ["timeout", "--signal=INT", seconds.ToString(CultureInfo.InvariantCulture), "trafgen", "--dev", "eth0", "--conf", conf,
+         "-n", packets.ToString(CultureInfo.InvariantCulture), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"];
+
+    // ---------- a. small-packet forwarding ----------
+
+    private ForwardingResult Forwarding()
+    {
+        _o.Log.WriteLine("forwarding: 64-byte UDP frames from 64,512 source ports, TunLB vs kernel IP forwarding");
+        var conf = TrafgenConfig("udp64",
+            $"  ipv4(sa={BenchTopology.ClientAddress}, da={BenchTopology.Vip}, ttl=64),\n" +
+            "  udp(sp=dinc(1024, 65535), dp=9),\n  fill(0x00, 18)");
+        Note($"trafgen --dev eth0 --conf udp64.trafgen -n {_o.ForwardMaxPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ForwardSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
+        var rounds = new List<ForwardingRound>();
+        for (int r = 0; r < _o.Rounds; r++)
+        {
+            foreach (var mode in new[] { "kernel", "tunlb" })
+            {
+                var round = mode == "kernel" ? ForwardKernel(conf) : ForwardTunlb(conf);
+                rounds.Add(round);
+                _o.Log.WriteLine($"  {mode,-6} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
+                                 (mode == "tunlb" ? $", director CPU {round.DirectorCpuSeconds:F2} s, TUN queue drops {round.TunQueueDrops:N0}" : ""));
+            }
+        }
+        var res = new ForwardingResult(FrameBytes, 64512, rounds);
+        _o.Log.WriteLine($"  ratio TunLB / kernel = {res.Ratio:F2}");
+        return res;
+    }
+
+    private ForwardingRound ForwardKernel(string conf)
+    {
+        // Plain kernel forwarding on the same path: the director namespace routes the VIP to rs1, which holds it.
+        T.Exec("rs1", "ip", "addr", "add", BenchTopology.Vip + "/32", "dev", "lo");
+        T.Exec("director", "ip", "route", "add", BenchTopology.Vip + "/32", "via", BenchTopology.RealServers[0]);
+        Note($"ip route add {BenchTopology.Vip}/32 via {BenchTopology.RealServers[0]}   # director namespace, kernel baseline; rs1 holds the VIP on lo");
+        try { return Measure("kernel", conf, null, null); }
+        finally
+        {
+            T.Try("director", 5000, "ip", "route", "del", BenchTopology.Vip + "/32");
+            T.Try("rs1", 5000, "ip", "addr", "del", BenchTopology.Vip + "/32", "dev", "lo");
+        }
+    }
+
+    private ForwardingRound ForwardTunlb(string conf)
+    {
+        var d = StartDirector("director-udp", BenchTopology.DirectorConfig("udp", 9));
+        try { return Measure("tunlb", conf, d, "tunlb0"); }
+        finally { if (!d.HasExited) StopDirector(d); }
+    }
+
+    private ForwardingRound Measure(string mode, string conf, BackgroundProcess? director, string? tun)
+    {
+        var cli0 = BenchProc.Link(T, "client", "eth0");
+        long rx0 = RealServerRx();
+        long tun0 = tun != null ? BenchProc.Link(T, "director", tun).TxDropped : 0;
+        double cpu0 = director != null ? BenchProc.CpuSeconds(director.Pid) : 0;
+        var sw = Stopwatch.StartNew();
+        var r = T.Try("client", (_o.ForwardSeconds + 20) * 1000, Trafgen(conf, _o.ForwardSeconds, _o.ForwardMaxPackets));
+        double secs = sw.Elapsed.TotalSeconds;
+        if (r.ExitCode != 0 && r.ExitCode != 124) throw new InvalidOperationException($"trafgen failed ({r.ExitCode}): {r.Stderr}{r.Stdout}");
+        Thread.Sleep(300); // let queues drain
+        long sent = BenchProc.Link(T, "client", "eth0").TxPackets - cli0.TxPackets;
+        long delivered = RealServerRx() - rx0;
+        long tunDrops = tun != null ? BenchProc.Link(T, "director", tun).TxDropped - tun0 : 0;
+        double cpu = director != null ? BenchProc.CpuSeconds(director.Pid) - cpu0 : 0;
+        string? summary = director != null ? StopDirector(director) : null;
+        return new ForwardingRound(mode, sent, delivered, secs, delivered / secs,
+            sent > 0 ? 100.0 * (sent - delivered) / sent : 0, cpu, tunDrops, summary);
+    }
+
+    // ---------- c. new connections with the table filling ----------
+
+    private ConnRateResult ConnectionRate()
+    {
+        const int flows = 16 * 64511; // source addresses .16-.31 x ports 1024-65534 (odd count, so every pair occurs)
+        _o.Log.WriteLine($"connection rate: {_o.ConnPackets:N0} SYNs of distinct flows (of {flows:N0}) into a 1,000,000-entry table");
+        var conf = TrafgenConfig("syn",
+            $"  ipv4(sa=198.51.100.16, sa[3]=dinc(16, 31), da={BenchTopology.Vip}, ttl=64),\n" +
+            "  tcp(sp=dinc(1024, 65534), dp=80, syn, seq=drnd())");
+        Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
+        var d = StartDirector("director-syn", BenchTopology.DirectorConfig("tcp", 80, 1_000_000));
+        try
+        {
+            long rssStart = BenchProc.RssBytes(d.Pid);
+            double cpu0 = BenchProc.CpuSeconds(d.Pid);
+            long rx0 = RealServerRx(), tx0 = BenchProc.Link(T, "client", "eth0").TxPackets;
+            long tun0 = BenchProc.Link(T, "director", "tunlb0").TxDropped;
+            var samples = new List<ConnSample>();
+            var sw = Stopwatch.StartNew();
+            using (var gen = T.Start("client", "trafgen-syn", Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[0], Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[1..]))
+            {
+                long last = rx0; double lastT = 0;
+                while (!gen.HasExited && sw.Elapsed.TotalSeconds < _o.ConnSeconds + 10)
+                {
+                    Thread.Sleep(250);
+                    long rx = RealServerRx(); double t = sw.Elapsed.TotalSeconds;
+                    samples.Add(new ConnSample(t, rx - rx0, (rx - last) / (t - lastT), BenchProc.RssBytes(d.Pid)));
+                    last = rx; lastT = t;
+                }
+                if (!gen.HasExited) gen.Stop(2);
+            }
+            double secs = sw.Elapsed.TotalSeconds;
+            Thread.Sleep(300);
+            long delivered = RealServerRx() - rx0, sent = BenchProc.Link(T, "client", "eth0").TxPackets - tx0;
+            long tunDrops = BenchProc.Link(T, "director", "tunlb0").TxDropped - tun0;
+            long rssEnd = BenchProc.RssBytes(d.Pid);
+            double cpu = BenchProc.CpuSeconds(d.Pid) - cpu0;
+            string summary = StopDirector(d);
+            var inTable = Regex.Match(summary, @"(\d+) in table");
+            var drops = Regex.Match(summary, @"dropped: ([^;]*)");
+            // Rate over the time packets were flowing: from the start to the first sample that saw the final count.
+            var done = samples.FirstOrDefault(s => s.Delivered >= delivered - 100);
+            double pps = delivered / (done?.Seconds ?? secs);
+            var res = new ConnRateResult(sent, delivered, secs, pps, flows, samples, rssStart, rssEnd, tunDrops, cpu,
+                inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary);
+            _o.Log.WriteLine($"  sent {sent:N0}, delivered {delivered:N0}, {pps:N0} new connections/s, table {res.InTable:N0}, RSS {rssStart / 1048576.0:F0} -> {rssEnd / 1048576.0:F0} MiB, TUN queue drops {tunDrops:N0}, director drops: {res.Drops}");
+            return res;
+        }
+        finally { if (!d.HasExited) StopDirector(d); }
+    }
+
+    // ---------- b. HTTP, 100 kB responses ----------
+
+    private HttpResult Http()
+    {
+        string wrkArgs = $"-t2 -c32 -d{_o.HttpSeconds}s --timeout 5s";
+        _o.Log.WriteLine($"http: wrk {wrkArgs}, {ResponseBytes / 1024} kB responses; TunLB vs HAProxy (mode tcp) vs nginx stream");
+        StartRealServers();
+        var runs = new List<HttpRun>();
+        for (int r = 0; r < _o.Rounds; r++)
+        {
+            runs.Add(HttpTunlb(wrkArgs));
+            runs.Add(HttpHaproxy(wrkArgs));
+            runs.Add(HttpNginxStream(wrkArgs));
+        }
+        return new HttpResult(wrkArgs, ResponseBytes, runs);
+    }
+
+    private void StartRealServers()
+    {
+        var rsConf = Path.Combine(_work, "realserver.toml");
+        File.WriteAllText(rsConf, BenchTopology.RealServerConfig());
+        var blob = new byte[ResponseBytes];
+        new Random(42).NextBytes(blob);
+        for (int i = 0; i < BenchTopology.RealServers.Length; i++)
+        {
+            string role = BenchTopology.RsRole(i), addr = BenchTopology.RealServers[i];
+            var agent = T.Start(role, "agent-" + role, _o.Tunlb[0], [.. _o.Tunlb.Skip(1), "realserver", "--config", rsConf]);
+            if (!agent.WaitForOutput("ready", 20_000)) throw new InvalidOperationException($"real-server agent on {role} did not start:\n{agent.Output}");
+            var root = Path.Combine(_work, "www-" + role);
+            Directory.CreateDirectory(root);
+            File.WriteAllBytes(Path.Combine(root, "blob"), blob);
+            var conf = Path.Combine(_work, $"nginx-{role}.conf");
+            File.WriteAllText(conf, $$"""
+                daemon off;
+                master_process on;
+                worker_processes 1;
+                pid {{_work}}/nginx-{{role}}.pid;
+                error_log stderr warn;
+                events { worker_connections 4096; }
+                http {
+                    access_log off;
+                    sendfile on;
+                    tcp_nopush on;
+                    keepalive_requests 1000000;
+                    client_body_temp_path {{_work}}/tmp-{{role}}-body;
+                    proxy_temp_path {{_work}}/tmp-{{role}}-proxy;
+                    fastcgi_temp_path {{_work}}/tmp-{{role}}-fcgi;
+                    uwsgi_temp_path {{_work}}/tmp-{{role}}-uwsgi;
+                    scgi_temp_path {{_work}}/tmp-{{role}}-scgi;
+                    server {
+                        listen {{BenchTopology.Vip}}:80;
+                        listen {{addr}}:80;
+                        root {{root}};
+                    }
+                }
+                """);
+            T.Start(role, "nginx-" + role, "nginx", "-c", conf, "-e", "stderr");
+            WaitHttp(role, $"http://{addr}/blob");
+        }
+        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80 and own address:80, 100 kB /blob, 1 worker)   # each real-server namespace");
+        _o.Log.WriteLine("  real-server agents and nginx are up");
+    }
+
+    private void WaitHttp(string role, string url)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < 15_000)
+        {
+            var r = T.Try(role, 5000, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", "--max-time", "3", url);
+            if (r.ExitCode == 0 && r.Stdout.Trim() == $"200 {ResponseBytes}") return;
+            Thread.Sleep(200);
+        }
+        throw new InvalidOperationException($"{url} does not answer 200 with {ResponseBytes} bytes from {role}");
+    }
+
+    private HttpRun HttpTunlb(string wrkArgs)
+    {
+        var d = StartDirector("director-http", BenchTopology.DirectorConfig("tcp", 80));
+        try
+        {
+            WaitHttp("client", $"http://{BenchTopology.Vip}/blob");
+            return Wrk("tunlb", "tunlb director", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
+        }
+        finally { StopDirector(d); }
+    }
+
+    private HttpRun HttpHaproxy(string wrkArgs)
+    {
+        var conf = Path.Combine(_work, "haproxy.cfg");
+        File.WriteAllText(conf, $"""
+            global
+                maxconn 4000
+            defaults
+                mode tcp
+                timeout connect 5s
+                timeout client 30s
+                timeout server 30s
+            frontend bench
+                bind {BenchTopology.DirectorAddress}:{ProxyHaproxyPort}
+                default_backend reals
+            backend reals
+                balance roundrobin
+            {string.Concat(BenchTopology.RealServers.Select((a, i) => $"    server rs{i + 1} {a}:80\n"))}
+            """);
+        Note($"haproxy -db -f haproxy.cfg   # director namespace; mode tcp, balance roundrobin, bind {BenchTopology.DirectorAddress}:{ProxyHaproxyPort}, default nbthread (= 2 CPUs)");
+        var p = T.Start("director", "haproxy", "haproxy", "-db", "-f", conf);
+        try
+        {
+            try { WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyHaproxyPort}/blob"); }
+            catch (InvalidOperationException e) { throw new InvalidOperationException($"{e.Message}; haproxy output:\n{p.Output}"); }
+            return Wrk("haproxy", "haproxy", p.Pid, $"http://{BenchTopology.DirectorAddress}:{ProxyHaproxyPort}/blob", wrkArgs);
+        }
+        finally { p.Stop(); }
+    }
+
+    private HttpRun HttpNginxStream(string wrkArgs)
+    {
+        var conf = Path.Combine(_work, "nginx-stream.conf");
+        const string module = "/usr/lib/nginx/modules/ngx_stream_module.so";
+        if (!File.Exists(module)) throw new InvalidOperationException($"{module} is missing (Debian package libnginx-mod-stream)");
+        File.WriteAllText(conf, $$"""
+            load_module {{module}};
+            daemon off;
+            master_process on;
+            worker_processes auto;
+            pid {{_work}}/nginx-stream.pid;
+            error_log stderr warn;
+            events { worker_connections 8192; }
+            stream {
+                upstream reals {
+            {{string.Concat(BenchTopology.RealServers.Select(a => $"        server {a}:80;\n"))}}    }
+                server {
+                    listen {{BenchTopology.DirectorAddress}}:{{ProxyNginxPort}};
+                    proxy_pass reals;
+                }
+            }
+            """);
+        Note($"nginx -c nginx-stream.conf   # director namespace; stream proxy_pass to the real servers, worker_processes auto (= 2), listen {BenchTopology.DirectorAddress}:{ProxyNginxPort}");
+        var p = T.Start("director", "nginx-stream", "nginx", "-c", conf, "-e", "stderr");
+        try
+        {
+            try { WaitHttp("client", $"http://{BenchTopology.DirectorAddress}:{ProxyNginxPort}/blob"); }
+            catch (InvalidOperationException e) { throw new InvalidOperationException($"{e.Message}; nginx output:\n{p.Output}"); }
+            return Wrk("nginx-stream", "nginx (master + workers)", p.Pid, $"http://{BenchTopology.DirectorAddress}:{ProxyNginxPort}/blob", wrkArgs);
+        }
+        finally { p.Stop(3); }
+    }
+
+    private HttpRun Wrk(string mode, string process, int pid, string url, string wrkArgs)
+    {
+        Note($"wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
+        double cpu0 = BenchProc.CpuSeconds(pid);
+        var sw = Stopwatch.StartNew();
+        var r = T.Try("client", (_o.HttpSeconds + 30) * 1000, ["wrk", .. wrkArgs.Split(' '), url]);
+        double secs = sw.Elapsed.TotalSeconds;
+        double cpu = BenchProc.CpuSeconds(pid) - cpu0;
+        if (r.ExitCode != 0) throw new InvalidOperationException($"wrk failed ({r.ExitCode}): {r.Stderr}{r.Stdout}");
+        var rps = Regex.Match(r.Stdout, @"Requests/sec:\s+([\d.]+)");
+        var req = Regex.Match(r.Stdout, @"(\d+) requests in ([\d.]+)(\w+), ([\d.]+\w+) read");
+        var errs = Regex.Matches(r.Stdout, @"(?:connect|read|write|timeout) (\d+)").Sum(m => long.Parse(m.Groups[1].Value));
+        var non2xx = Regex.Match(r.Stdout, @"Non-2xx or 3xx responses: (\d+)");
+        if (non2xx.Success) errs += long.Parse(non2xx.Groups[1].Value);
+        if (!rps.Success || !req.Success) throw new InvalidOperationException($"cannot parse wrk output:\n{r.Stdout}");
+        var run = new HttpRun(mode, process, double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture),
+            long.Parse(req.Groups[1].Value), errs, secs, cpu, req.Groups[4].Value);
+        _o.Log.WriteLine($"  {mode,-12} {run.RequestsPerSecond,9:N0} req/s, {run.Requests:N0} requests ({run.WrkTransfer}), errors {errs}, {process} CPU {cpu:F2} s = {run.CpuSecondsPer1000 * 1000:F1} ms per 1000 requests");
+        return run;
+    }
+}
