@@ -31,7 +31,24 @@ public static class KernelSetup
         w.WriteLine("nft add table inet tunlb");
         w.WriteLine("nft 'add chain inet tunlb input { type filter hook input priority 0; policy accept; }'");
         var dirs = string.Join(", ", cfg.Directors.Where(d => d.IsV4));
-        w.WriteLine($"nft add rule inet tunlb input ip protocol 4 ip saddr != {{ {dirs} }} counter drop");
+        if (dirs.Length > 0)
+            w.WriteLine($"nft add rule inet tunlb input ip protocol 4 ip saddr != {{ {dirs} }} counter drop");
+        else
+            w.WriteLine("nft add rule inet tunlb input ip protocol 4 counter drop");
+        if (cfg.Vips.Any(v => !v.IsV4) || cfg.Directors.Any(d => !d.IsV4))
+        {
+            w.WriteLine("# IPv6 VIPs or directors: the kernel equivalents are sit (6in4) and ip6tnl (4in6 / 6in6) devices,");
+            w.WriteLine("# which this script does not set up; the TunLB agent handles them in userspace.");
+        }
+        if (cfg.Gue)
+            w.WriteLine($"# GUE: the kernel equivalent is a fou/gue receive port: ip fou add port {cfg.GuePort} gue (plus ipip/sit devices with encap gue).");
+        if (MssClampRules.Render(cfg.Vips, cfg.MssClamp) is { } mss)
+        {
+            w.WriteLine("# TCP MSS clamp for the VIPs' SYN-ACKs:");
+            w.WriteLine("nft -f - <<'NFT'");
+            w.Write(mss);
+            w.WriteLine("NFT");
+        }
         return w.ToString();
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TunLB.Control.Configuration;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
@@ -7,23 +8,37 @@ using TunLB.Linux;
 namespace TunLB.RealServer;
 
 /// <summary>
-/// The real-server agent: receives IPIP on a raw socket, accepts only packets from the configured directors
-/// carrying packets for the configured VIPs, and injects the inner packet into a TUN device that holds the
-/// VIPs. Local services bound to a VIP then answer the client directly, with the VIP as source.
+/// The real-server agent: receives tunnelled packets, accepts only packets from the configured directors carrying
+/// packets for the configured VIPs, and injects the inner packet into a TUN device that holds the VIPs. Local
+/// services bound to a VIP then answer the client directly, with the VIP as source.
 /// </summary>
+/// <remarks>
+/// Receivers, one worker thread each, each with its own <see cref="DecapFilter"/>:
+/// <list type="bullet">
+/// <item>IPv4 raw socket, protocol 4 (IPv4 in IPv4) — always; its filter is <see cref="Filter"/>;</item>
+/// <item>IPv4 raw socket, protocol 41 (IPv6 in IPv4) — when a VIP is IPv6 and a director IPv4;</item>
+/// <item>IPv6 raw sockets, protocols 4 and 41 (IPv4 / IPv6 in IPv6) — when a director is IPv6;</item>
+/// <item>a UDP socket on the GUE port — when <c>gue = true</c>: works where protocol 4 is filtered and needs no raw socket.</item>
+/// </list>
+/// The kernel reassembles outer fragments before delivering to any of them; inner fragments are injected as they
+/// are and reassembled by the kernel's input path behind the TUN device.
+/// </remarks>
 public sealed class RealServerAgent : IDisposable
 {
-    // Largest IPv4 datagram the raw socket can hand us (the kernel reassembles fragments first).
+    // Largest datagram a socket can hand us (the kernel reassembles fragments first).
     private const int BufferSize = 65536;
 
     private readonly RealServerConfig _cfg;
     private readonly TextWriter _log;
     private readonly HostNetwork _net = new();
+    private readonly List<IDisposable> _sockets = new();
+    private readonly List<Thread> _workers = new();
+    private readonly List<(string Name, DecapFilter Filter)> _filters = new();
     private TunDevice? _tun;
-    private RawIpSocket? _rx;
-    private Thread? _worker;
+    private bool _mssInstalled;
     private volatile bool _stop;
 
+    /// <summary>The filter of the IPv4 protocol-4 receiver (the classic IPIP path).</summary>
     public DecapFilter Filter { get; }
     public long Injected;
     public long InjectErrors;
@@ -31,31 +46,68 @@ public sealed class RealServerAgent : IDisposable
     public RealServerAgent(RealServerConfig cfg, TextWriter log)
     {
         _cfg = cfg; _log = log;
-        Filter = new DecapFilter(cfg.Directors, cfg.Vips);
+        Filter = NewFilter();
     }
 
-    /// <summary>Sets up the host and starts the decapsulation worker. Returns the one-line description of what changed.</summary>
+    private DecapFilter NewFilter() => new(_cfg.Directors, _cfg.Vips);
+
+    /// <summary>Every receiver's name and filter (for counters).</summary>
+    public IReadOnlyList<(string Name, DecapFilter Filter)> Filters => _filters;
+
+    /// <summary>Sets up the host and starts the decapsulation workers. Returns the one-line description of what changed.</summary>
     public string Start()
     {
         try
         {
+            bool anyV6Vip = _cfg.Vips.Any(v => !v.IsV4);
+            bool anyV4Director = _cfg.Directors.Any(d => d.IsV4);
+            bool anyV6Director = _cfg.Directors.Any(d => !d.IsV4);
+
             _tun = TunDevice.Open(_cfg.TunName, out var dev);
-            // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
-            _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
+            // Without IPv6 VIPs keep the kernel from sending router solicitations and MLD into the device; with them,
+            // no duplicate address detection (the VIP is deliberately on many hosts). Set before the link comes up.
+            if (anyV6Vip)
+            {
+                _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "0");
+                _net.WriteSysctl($"net.ipv6.conf.{dev}.accept_dad", "0");
+            }
+            else _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
             _net.SetLinkUp(dev, 65515);
             foreach (var vip in _cfg.Vips)
-                _net.AddAddress(dev, vip, vip.IsV4 ? 32 : 128);
+            {
+                if (vip.IsV4) _net.AddAddress(dev, vip, 32);
+                else _net.RunIp("addr", "add", $"{vip}/128", "dev", dev, "nodad"); // removed with the device
+            }
             // Decapsulated packets arrive on the TUN device while the client is reached via the uplink, so strict
             // reverse-path filtering would drop them. The effective value is max(all, dev): use off when "all" is
             // off, loose otherwise.
             var all = _net.ReadSysctl("net.ipv4.conf.all.rp_filter").Trim();
             var rp = all == "0" ? "0" : "2";
             _net.WriteSysctl($"net.ipv4.conf.{dev}.rp_filter", rp);
-            _rx = RawIpSocket.OpenReceiver(IpProtocol.IpIp);
-            _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-decap" };
-            _worker.Start();
-            return $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + "/32"))}; " +
-                   $"rp_filter {dev}={rp}; accepting IPIP only from {string.Join(", ", _cfg.Directors)}";
+
+            var receivers = new List<string>();
+            // Open every socket before steering any traffic: an unclaimed protocol makes the kernel answer
+            // protocol-unreachable.
+            StartRaw4(IpProtocol.IpIp, Filter); receivers.Add("ipip");
+            if (anyV6Vip && anyV4Director) { StartRaw4(IpProtocol.Ipv6, NewFilter()); receivers.Add("6in4"); }
+            if (anyV6Director)
+            {
+                StartRaw6(IpProtocol.IpIp); receivers.Add("4in6");
+                if (anyV6Vip) { StartRaw6(IpProtocol.Ipv6); receivers.Add("6in6"); }
+            }
+            if (_cfg.Gue) { StartGue((ushort)_cfg.GuePort); receivers.Add($"gue udp/{_cfg.GuePort}"); }
+
+            string mss = "";
+            if (MssClampRules.Render(_cfg.Vips, _cfg.MssClamp) is { } rules)
+            {
+                RunNft(rules, "-f", "-");
+                _mssInstalled = true;
+                mss = $"; nft table inet {MssClampRules.Table} clamps MSS to " +
+                      (_cfg.MssClamp == RealServerConfig.MssClampAuto ? "the route MTU" : _cfg.MssClamp.ToString());
+            }
+
+            return $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
+                   $"rp_filter {dev}={rp}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
         }
         catch
         {
@@ -64,33 +116,110 @@ public sealed class RealServerAgent : IDisposable
         }
     }
 
-    private void Run()
+    private void StartRaw4(byte protocol, DecapFilter filter)
     {
-        var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-        var rx = _rx!; var tun = _tun!;
-        while (!_stop)
+        var rx = RawIpSocket.OpenReceiver(protocol);
+        _sockets.Add(rx);
+        _filters.Add(($"raw4/{protocol}", filter));
+        StartWorker($"tunlb-decap4-{protocol}", () =>
         {
-            int n = rx.Receive(buf, 200);
-            if (n <= 0) { if (n < 0) break; continue; }
-            var verdict = Filter.Check(buf.AsSpan(0, n), out int off, out int len);
-            if (verdict != DropReason.None) continue;
-            if (tun.Send(buf.AsSpan(off, len), default)) Injected++;
-            else InjectErrors++;
-        }
+            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+            var tun = _tun!;
+            while (!_stop)
+            {
+                int n = rx.Receive(buf, 200);
+                if (n <= 0) { if (n < 0) break; continue; }
+                if (filter.Check(buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
+                Inject(tun, buf.AsSpan(off, len));
+            }
+        });
+    }
+
+    private void StartRaw6(byte protocol)
+    {
+        var rx = RawIp6Socket.OpenReceiver(protocol);
+        var filter = NewFilter();
+        _sockets.Add(rx);
+        _filters.Add(($"raw6/{protocol}", filter));
+        StartWorker($"tunlb-decap6-{protocol}", () =>
+        {
+            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+            var tun = _tun!;
+            while (!_stop)
+            {
+                int n = rx.ReceiveFrom(buf, 200, out IpAddress source);
+                if (n <= 0) { if (n < 0) break; continue; }
+                if (filter.CheckPayload(source, protocol, buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
+                Inject(tun, buf.AsSpan(off, len));
+            }
+        });
+    }
+
+    private void StartGue(ushort port)
+    {
+        var rx = UdpSocket.Bind(port, receiveBufferBytes: 4 << 20);
+        var filter = NewFilter();
+        _sockets.Add(rx);
+        _filters.Add(($"gue/{port}", filter));
+        StartWorker("tunlb-decap-gue", () =>
+        {
+            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+            var tun = _tun!;
+            while (!_stop)
+            {
+                int n = rx.ReceiveFrom(buf, 200, out IpAddress source);
+                if (n <= 0) { if (n < 0) break; continue; }
+                if (filter.CheckGue(source, buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
+                Inject(tun, buf.AsSpan(off, len));
+            }
+        });
+    }
+
+    private void Inject(TunDevice tun, ReadOnlySpan<byte> inner)
+    {
+        if (tun.Send(inner, default)) Interlocked.Increment(ref Injected);
+        else Interlocked.Increment(ref InjectErrors);
+    }
+
+    private void StartWorker(string name, ThreadStart body)
+    {
+        var t = new Thread(body) { IsBackground = true, Name = name };
+        _workers.Add(t);
+        t.Start();
+    }
+
+    private static void RunNft(string? stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("nft") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nft");
+        if (stdin is not null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"nft {string.Join(' ', args)}: exit {p.ExitCode}: {err.Trim()}");
     }
 
     public string Summary()
     {
+        long accepted = _filters.Sum(f => f.Filter.Accepted);
         var drops = string.Join(" ", Enumerable.Range(1, DropReasons.Count - 1)
-            .Where(i => Filter.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Filter.Drops[i]}"));
-        return $"decapsulated {Filter.Accepted} packets, injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
+            .Select(i => (i, n: _filters.Sum(f => f.Filter.Drops[i]))).Where(x => x.n != 0)
+            .Select(x => $"{DropReasons.Names[x.i]}={x.n}"));
+        return $"decapsulated {accepted} packets, injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
     public void Dispose()
     {
         _stop = true;
-        _worker?.Join(2000);
-        _rx?.Dispose();
+        foreach (var w in _workers) w.Join(2000);
+        foreach (var s in _sockets) s.Dispose();
+        if (_mssInstalled)
+        {
+            try { RunNft(null, MssClampRules.RemoveCommand.Split(' ')); }
+            catch (Exception e) { _log.WriteLine($"removing nft table {MssClampRules.Table}: {e.Message}"); }
+            _mssInstalled = false;
+        }
         _net.Dispose();
         _tun?.Dispose();
     }

@@ -15,6 +15,8 @@ public static class ConfigLoader
     /// <summary>Longest timeout in seconds: its milliseconds still fit in an Int32.</summary>
     public const int MaxTimeoutSeconds = 2_147_483;
     public const int MinMhTableSize = 3, MaxMhTableSize = 16_777_213;
+    /// <summary>Smallest frag_max (the fragment table is 4-way set-associative).</summary>
+    public const int FragmentTableMinimum = 4;
 
     public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
     public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
@@ -25,16 +27,21 @@ public static class ConfigLoader
     [
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
-        "restore_inner_ttl",
+        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max",
     ];
     private static readonly string[] ServiceKeys =
     [
         "vip", "port", "protocol", "scheduler", "scheduler_flags", "mh_table_size", "persistence",
         "persistence_netmask", "real",
     ];
-    private static readonly string[] RealKeys = ["address", "port", "weight", "upper_threshold", "lower_threshold"];
+    private static readonly string[] RealKeys =
+        ["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum"];
+    public static readonly IReadOnlyList<string> EncapNames = ["ipip", "gue"];
+    public const int MinMtu = 576, MinMtuV6 = 1280, MaxMtu = 65535;
+    public const int MaxIcmpRate = 1_000_000, MaxFragMax = 10_000_000;
+    public const int MinMss = 536, MaxMss = 65495;
     private static readonly string[] RealServerFileTables = ["realserver"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name"];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp"];
 
     // ---------------------------------------------------------------- public API
 
@@ -166,6 +173,10 @@ public static class ConfigLoader
             SloppyTcp = r.Bool("sloppy_tcp", d.SloppyTcp),
             ExpireQuiescentTemplate = r.Bool("expire_quiescent_template", d.ExpireQuiescentTemplate),
             RestoreInnerTtl = r.Bool("restore_inner_ttl", d.RestoreInnerTtl),
+            AnswerPing = r.Bool("answer_ping", d.AnswerPing),
+            IcmpRate = r.Int("icmp_rate", 1, MaxIcmpRate, d.IcmpRate),
+            IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst),
+            FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
         };
     }
 
@@ -174,9 +185,6 @@ public static class ConfigLoader
     {
         IpAddress vip = default;
         bool vipOk = r.Required("vip") is { } vipEntry && r.TryHostAddress(vipEntry, out vip);
-        // TODO(ipv6): IPv6 services are a later feature (the data path encapsulates IPv4-in-IPv4
-        // only). For now an IPv6 vip is accepted as long as its reals are IPv6 too; a mixed-family
-        // service is rejected below. Revisit when ip6ip6 / ipip6 encapsulation lands.
         bool v6 = vipOk && !vip.IsV4;
 
         long port = 0;
@@ -210,13 +218,8 @@ public static class ConfigLoader
             var rr = r.Child(realTables[j], $"{r.Path}.real[{j}]", RealKeys);
             var real = ReadReal(rr, portOk ? (ushort)port : (ushort)0);
             if (real is null) continue;
-            if (vipOk && real.Address.IsV4 != vip.IsV4)
-            {
-                var ae = rr.Get("address")!;
-                rr.Error(ae, $"address family mismatch: real {real.Address} is {ConfigText.Family(real.Address)} " +
-                             $"but the service vip {vip} is {ConfigText.Family(vip)}");
-                continue;
-            }
+            // Families may differ: an IPv4 VIP can be tunnelled to an IPv6 real server (4in6) and an IPv6 VIP to an
+            // IPv4 one (6in4, protocol 41), as IPVS allows.
             if (seenReals.TryGetValue(real.Address, out var firstIndex))
             {
                 var ae = rr.Get("address")!;
@@ -334,6 +337,23 @@ public static class ConfigLoader
         int lower = r.Int("lower_threshold", 0, int.MaxValue, 0);
         if (upper > 0 && lower > upper)
             r.Error(r.Get("lower_threshold")!, $"lower_threshold {lower} is above upper_threshold {upper}");
+        int mtu = 0;
+        if (r.Get("mtu") is { } me && r.TryInteger(me, 0, MaxMtu, out var mv))
+        {
+            int min = ok && !address.IsV4 ? MinMtuV6 : MinMtu;
+            if (mv != 0 && mv < min)
+                r.Error(me, $"mtu {mv} is too small; use 0 (from the route) or {min}..{MaxMtu}" +
+                            (min == MinMtuV6 ? " (IPv6 links carry at least 1280 bytes)" : ""));
+            else mtu = (int)mv;
+        }
+        string encap = r.OneOf("encap", EncapNames, "encapsulation") ?? "ipip";
+        int guePort = r.Int("gue_port", 1, 65535, 6080);
+        bool gueChecksum = r.Bool("gue_checksum", false);
+        if (encap != "gue")
+        {
+            if (r.Get("gue_port") is { } gp) r.Error(gp, "gue_port only applies with encap = \"gue\"");
+            if (r.Get("gue_checksum") is { } gc) r.Error(gc, "gue_checksum only applies with encap = \"gue\"");
+        }
         if (!ok) return null;
         return new RealConfig
         {
@@ -342,6 +362,10 @@ public static class ConfigLoader
             Weight = weight,
             UpperThreshold = upper,
             LowerThreshold = lower,
+            Mtu = mtu,
+            Encap = encap,
+            GuePort = guePort,
+            GueChecksum = gueChecksum,
             Line = r.Table.Line,
         };
     }
@@ -370,18 +394,8 @@ public static class ConfigLoader
         var vips = ReadAddressList(r, "vips");
         var directors = ReadAddressList(r, "directors");
 
-        // TODO(ipv6): IPv6 is a later feature. IPv6 VIPs and directors are accepted only when every
-        // address in the file has the same family (ip6ip6 decap); mixing families (e.g. IPv6 VIPs
-        // tunnelled from an IPv4 director) is rejected until the decap path supports it.
-        var all = vips.Concat(directors).ToList();
-        if (all.Count > 0)
-        {
-            var (firstAddr, firstKey, _) = all[0];
-            foreach (var (addr, key, node) in all.Skip(1))
-                if (addr.IsV4 != firstAddr.IsV4)
-                    r.Error(node, key, $"address family mismatch: {addr} is {ConfigText.Family(addr)} but {firstKey} " +
-                                       $"({firstAddr}) is {ConfigText.Family(firstAddr)}; mixed families are not supported yet");
-        }
+        // VIPs and directors may be of either family, mixed: the agent receives IPv4 and IPv6 outer headers
+        // (protocols 4 and 41) and GUE over either family.
 
         string tunName = RealServerConfig.DefaultTunName;
         if (r.Get("tun_name") is { } tn && r.TryString(tn, out var tunText))
@@ -389,8 +403,32 @@ public static class ConfigLoader
             if (ConfigText.TryCheckInterfaceName(tunText, out var err)) tunName = tunText;
             else r.Error(tn, err);
         }
+        bool gue = r.Bool("gue", false);
+        int guePort = r.Int("gue_port", 1, 65535, RealServerConfig.DefaultGuePort);
+        int mss = 0;
+        if (r.Get("mss_clamp") is { } mc)
+        {
+            switch (mc.Value)
+            {
+                case TScalar { Value: string ms } when ms == "auto":
+                    mss = RealServerConfig.MssClampAuto;
+                    break;
+                case TScalar { Value: long n }:
+                    if (n == 0 || (n >= MinMss && n <= MaxMss)) mss = (int)n;
+                    else r.Error(mc, $"mss_clamp {n} is out of range; must be 0 (off), {MinMss}..{MaxMss} or \"auto\"");
+                    break;
+                default:
+                    r.TypeError(mc, "an MSS in bytes like 1360, 0 (off) or \"auto\"");
+                    break;
+            }
+        }
         return new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
-            tunName, sink.File);
+            tunName, sink.File)
+        {
+            Gue = gue,
+            GuePort = guePort,
+            MssClamp = mss,
+        };
     }
 
     /// <summary>A required, non-empty array of host addresses without duplicates.</summary>

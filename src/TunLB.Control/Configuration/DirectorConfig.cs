@@ -35,6 +35,14 @@ public sealed record DirectorSettings
     public bool SloppyTcp { get; init; }
     public bool ExpireQuiescentTemplate { get; init; }
     public bool RestoreInnerTtl { get; init; } = true;
+    /// <summary>Answer ICMP / ICMPv6 echo requests to VIPs from the director.</summary>
+    public bool AnswerPing { get; init; } = true;
+    /// <summary>ICMP messages the director may generate per second (echo replies, frag-needed, Packet Too Big).</summary>
+    public int IcmpRate { get; init; } = 100;
+    /// <summary>ICMP messages that may be generated at once after a quiet period.</summary>
+    public int IcmpBurst { get; init; } = 50;
+    /// <summary>Fragmented datagrams tracked at once (which real server their fragments go to).</summary>
+    public int FragMax { get; init; } = 16384;
 }
 
 /// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>
@@ -77,6 +85,17 @@ public sealed record RealConfig
     public int UpperThreshold { get; init; }
     /// <summary>ipvsadm -y; 0 = none.</summary>
     public int LowerThreshold { get; init; }
+    /// <summary>
+    /// Path MTU toward this real server (outer packet size limit) in bytes; 0 = take it from the route to the server
+    /// at start. Otherwise 576..65535 (1280..65535 for an IPv6 real server).
+    /// </summary>
+    public int Mtu { get; init; }
+    /// <summary>"ipip" (IP-in-IP: protocol 4 / 41) or "gue" (GUE over UDP).</summary>
+    public string Encap { get; init; } = "ipip";
+    /// <summary>GUE: UDP port on the real server (IANA "gue" 6080).</summary>
+    public int GuePort { get; init; } = 6080;
+    /// <summary>GUE over IPv4: fill the UDP checksum (always filled over IPv6).</summary>
+    public bool GueChecksum { get; init; }
     /// <summary>1-based line of the <c>[[service.real]]</c> header.</summary>
     public int Line { get; init; }
 }

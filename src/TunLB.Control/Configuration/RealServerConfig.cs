@@ -10,4 +10,17 @@ public sealed record RealServerConfig(
     string SourcePath)
 {
     public const string DefaultTunName = "tunlb-rs0";
+    public const int DefaultGuePort = 6080;
+    /// <summary><see cref="MssClamp"/> value meaning "clamp to the route MTU" (<c>mss_clamp = "auto"</c>).</summary>
+    public const int MssClampAuto = -1;
+
+    /// <summary>Also receive GUE (UDP) on <see cref="GuePort"/>, which needs no raw socket and passes protocol-4 filters.</summary>
+    public bool Gue { get; init; }
+    /// <summary>UDP port the GUE receiver binds.</summary>
+    public int GuePort { get; init; } = DefaultGuePort;
+    /// <summary>
+    /// TCP MSS clamp on SYN-ACKs the VIPs send: 0 = off, <see cref="MssClampAuto"/> = the route's MTU minus headers,
+    /// otherwise the MSS in bytes.
+    /// </summary>
+    public int MssClamp { get; init; }
 }

@@ -37,4 +37,19 @@ public sealed class DirectorEngineOptions
 
     /// <summary>Seed for the connection and service hash tables; null picks a random one.</summary>
     public ulong? HashSeed { get; init; }
+
+    /// <summary>Answer ICMP / ICMPv6 echo requests to a VIP from the director (as the VIP).</summary>
+    public bool AnswerPing { get; init; } = true;
+
+    /// <summary>ICMP messages (echo replies, frag-needed, Packet Too Big) the director may generate per second.</summary>
+    public int IcmpRatePerSecond { get; init; } = 100;
+
+    /// <summary>ICMP messages that may be generated at once after a quiet period.</summary>
+    public int IcmpBurst { get; init; } = 50;
+
+    /// <summary>Fragmented datagrams tracked at once (see <see cref="FragmentTable"/>).</summary>
+    public int FragmentTableCapacity { get; init; } = 16384;
+
+    /// <summary>How long a fragmented datagram's destination is remembered after its last fragment.</summary>
+    public long FragmentTimeoutMs { get; init; } = FragmentTable.DefaultTimeoutMs;
 }

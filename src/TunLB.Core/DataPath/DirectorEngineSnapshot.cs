@@ -27,6 +27,11 @@ internal sealed class DirectorEngineSnapshot
     private readonly int _mask;
     private readonly ulong _seed;
 
+    // Non-first fragments carry no ports: they find their service by (VIP, protocol) alone. When several
+    // services share a VIP and protocol, the one with the lowest port is used (deterministic and documented).
+    private readonly FrozenDictionary<(IpAddress Vip, byte Protocol), VirtualService> _byVipProtocol;
+    private readonly FrozenSet<IpAddress> _vips;
+
     public DirectorEngineSnapshot(IReadOnlyList<VirtualService> services, ulong seed)
     {
         _seed = seed;
@@ -43,6 +48,13 @@ internal sealed class DirectorEngineSnapshot
             }
         }
         Services = dict.ToFrozenDictionary();
+
+        var byVip = new Dictionary<(IpAddress, byte), VirtualService>();
+        foreach (var s in services)
+            if (!byVip.TryGetValue((s.Key.Vip, s.Key.Protocol), out var cur) || s.Key.Port < cur.Key.Port)
+                byVip[(s.Key.Vip, s.Key.Protocol)] = s;
+        _byVipProtocol = byVip.ToFrozenDictionary();
+        _vips = services.Select(s => s.Key.Vip).ToFrozenSet();
 
         Registry = new Destination?[maxId + 1];
         foreach (var s in services)
@@ -85,6 +97,14 @@ internal sealed class DirectorEngineSnapshot
             i = (i + 1) & _mask;
         }
     }
+
+    /// <summary>The service a portless packet (a non-first fragment) to <paramref name="vip"/> belongs to: the lowest-port
+    /// service of that VIP and protocol, or null.</summary>
+    public VirtualService? FindServiceByAddress(in IpAddress vip, byte protocol) =>
+        _byVipProtocol.TryGetValue((vip, protocol), out var s) ? s : null;
+
+    /// <summary>Whether <paramref name="address"/> is the VIP of some service.</summary>
+    public bool IsVip(in IpAddress address) => _vips.Contains(address);
 
     /// <summary>The destination with this id, or null when it is unknown or no longer configured.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -30,8 +30,23 @@ public sealed class Destination
     /// <summary>Set false when the destination is deleted; its connections then stop being forwarded.</summary>
     public volatile bool Alive = true;
 
-    /// <summary>The director's source address toward this server (outer header source).</summary>
+    /// <summary>The director's source address toward this server (outer header source). Same family as <see cref="Address"/>.</summary>
     public IpAddress OuterSource;
+
+    /// <summary>
+    /// Path MTU toward this server in bytes (the outer packet's limit); 0 = unknown, no check (the kernel's send
+    /// then fails for packets beyond the device MTU). The runtime sets it from config or the route.
+    /// </summary>
+    public volatile int Mtu;
+
+    /// <summary>How packets are wrapped for this server: IP-in-IP (default) or GUE over UDP.</summary>
+    public Packets.EncapKind Encap;
+
+    /// <summary>GUE: UDP destination port on the real server.</summary>
+    public ushort GuePort = Packets.Tunnel.DefaultGuePort;
+
+    /// <summary>GUE over IPv4: compute the UDP checksum (over IPv6 it is always computed).</summary>
+    public bool GueChecksum;
 
     // Connection counts, as ipvsadm shows them: active = ESTABLISHED, inactive = every other state.
     public int ActiveConnections;

@@ -43,4 +43,27 @@ public static class Checksum
         uint sum = (uint)(ushort)~checksum + (ushort)~oldWord + newWord;
         return Finish(sum);
     }
+
+    /// <summary>
+    /// The pseudo-header sum for TCP, UDP and ICMPv6 checksums: IPv4 (RFC 768: addresses, protocol, 16-bit length)
+    /// or IPv6 (RFC 8200 section 8.1: addresses, 32-bit length, next header), by the family of <paramref name="source"/>.
+    /// </summary>
+    public static uint PseudoHeader(in Flows.IpAddress source, in Flows.IpAddress destination, byte protocol, int length)
+    {
+        ulong acc;
+        if (source.IsV4)
+        {
+            acc = (source.V4 >> 16) + (source.V4 & 0xFFFF) + (destination.V4 >> 16) + (destination.V4 & 0xFFFF);
+        }
+        else
+        {
+            acc = Words(source.Hi) + Words(source.Lo) + Words(destination.Hi) + Words(destination.Lo);
+        }
+        acc += protocol + ((uint)length >> 16) + ((uint)length & 0xFFFF);
+        while ((acc >> 32) != 0) acc = (acc & 0xFFFF_FFFF) + (acc >> 32);
+        return (uint)acc;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Words(ulong v) => (v >> 48) + ((v >> 32) & 0xFFFF) + ((v >> 16) & 0xFFFF) + (v & 0xFFFF);
 }

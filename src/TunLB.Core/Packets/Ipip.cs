@@ -50,7 +50,7 @@ public static class Ipip
     }
 
     /// <summary>
-    /// Validates an outer IPv4 header carrying IPIP and locates the inner IPv4 packet.
+    /// Validates an outer IPv4 header carrying IP-in-IP (protocol 4, or 41 for IPv6 inside) and locates the inner packet.
     /// </summary>
     public static DropReason DecapsulateV4(ReadOnlySpan<byte> packet, out IpAddress outerSource, out int innerOffset, out int innerLength)
     {
@@ -63,7 +63,7 @@ public static class Ipip
         int total = BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(2));
         // Raw sockets on Linux may hand back the datagram with tot_len as received; accept total <= length.
         if (total < ihl || total > packet.Length) return DropReason.BadTotalLength;
-        if (packet[9] != IpProtocol.IpIp) return DropReason.NotTunnel;
+        if (packet[9] != IpProtocol.IpIp && packet[9] != IpProtocol.Ipv6) return DropReason.NotTunnel;
         if ((BinaryPrimitives.ReadUInt16BigEndian(packet.Slice(6)) & 0x3FFF) != 0) return DropReason.Fragment; // reassembled by the kernel before raw delivery
         outerSource = IpAddress.FromV4Bytes(packet.Slice(12));
         innerOffset = ihl;

@@ -132,24 +132,6 @@ public class ConfigLoaderDirectorErrorTests
     }
 
     [Fact]
-    public void Ipv6_real_in_ipv4_service_is_a_family_mismatch()
-    {
-        var e = Single(ExampleWith(28, "address = \"2001:db8::11\""));
-        Assert.Equal(("service[0].real[0].address", 28), (e.Key, e.Line));
-        Assert.Contains("address family mismatch", e.Message);
-        Assert.Contains("IPv6", e.Message);
-        Assert.Contains("IPv4", e.Message);
-    }
-
-    [Fact]
-    public void Ipv4_real_in_ipv6_service_is_a_family_mismatch()
-    {
-        var e = Single(ExampleWith(18, "vip = \"2001:db8::10\"").Replace("persistence_netmask = \"255.255.255.255\"", "persistence_netmask = 128"));
-        Assert.Equal(("service[0].real[0].address", 28), (e.Key, e.Line));
-        Assert.Contains("address family mismatch", e.Message);
-    }
-
-    [Fact]
     public void Duplicate_service_names_both_lines()
     {
         var toml = Service + "\n" + Service + "\n" + Service.Replace("port = 80", "port = 80\nprotocol = \"udp\"");
@@ -408,7 +390,7 @@ public class ConfigLoaderDirectorErrorTests
             wieght = 1
             """, "/tmp/bad.toml");
         Assert.Equal("/tmp/bad.toml:12:1: service[0].real[0].wieght: unknown key; did you mean \"weight\"? " +
-                     "(known keys here: address, port, weight, upper_threshold, lower_threshold)", ex.Message);
+                     "(known keys here: address, port, weight, upper_threshold, lower_threshold, mtu, encap, gue_port, gue_checksum)", ex.Message);
     }
 
     [Fact]

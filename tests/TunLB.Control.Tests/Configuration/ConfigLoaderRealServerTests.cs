@@ -57,7 +57,6 @@ public class ConfigLoaderRealServerTests
     [InlineData("vips = [\"203.0.113.10\", \"nope\"]", "realserver.vips[1]", 2)]
     [InlineData("vips = [\"203.0.113.10\", 7]", "realserver.vips[1]", 2)]
     [InlineData("vips = [\"203.0.113.10\", \"203.0.113.10\"]", "realserver.vips[1]", 2)]
-    [InlineData("vips = [\"203.0.113.10\", \"2001:db8::1\"]", "realserver.vips[1]", 2)]
     public void Bad_vips_are_reported(string line, string key, int lineNo)
     {
         var e = Single($"[realserver]\n{line}\ndirectors = [\"203.0.113.2\"]\n");

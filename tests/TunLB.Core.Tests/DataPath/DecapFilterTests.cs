@@ -171,11 +171,11 @@ public class DecapFilterTests
     }
 
     [Fact]
-    public void Duplicates_are_collapsed_and_ipv6_addresses_are_refused()
+    public void Duplicates_are_collapsed_and_ipv6_addresses_are_accepted()
     {
         Assert.Equal(1, new DecapFilter([Director, Director], [Vip]).DirectorCount);
-        Assert.Throws<ArgumentException>(() => new DecapFilter([IpAddress.Parse("2001:db8::1")], [Vip]));
-        Assert.Throws<ArgumentException>(() => new DecapFilter([Director], [IpAddress.Parse("2001:db8::10")]));
+        Assert.Equal(2, new DecapFilter([IpAddress.Parse("2001:db8::1"), Director, IpAddress.Parse("2001:db8::1")], [Vip]).DirectorCount);
+        Assert.Equal(2, new DecapFilter([Director], [Vip, IpAddress.Parse("2001:db8::10")]).VipCount);
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public class TsharkTests(ITestOutputHelper output)
     private static readonly uint Director = IpAddress.Parse(Fixtures.Director).V4;
     private static readonly uint Real = IpAddress.Parse(Fixtures.Real).V4;
 
-    private static readonly Regex Problem = new(@"Malformed|\bBad\b|incorrect|Expert Info \(Error", RegexOptions.Compiled);
+    internal static readonly Regex Problem = new(@"Malformed|\bBad\b|incorrect|Expert Info \(Error", RegexOptions.Compiled);
 
     internal static string? FindTshark()
     {
@@ -32,7 +32,12 @@ public class TsharkTests(ITestOutputHelper output)
         return null;
     }
 
-    internal static void WritePcap(string path, IEnumerable<byte[]> packets)
+    internal static void WritePcap(string path, IEnumerable<byte[]> packets) => WritePcap(path, packets, LinkTypeIpv4);
+
+    /// <summary>LINKTYPE_RAW (101): bare IPv4 or IPv6 packets, told apart by the version nibble.</summary>
+    internal const uint LinkTypeRaw = 101;
+
+    internal static void WritePcap(string path, IEnumerable<byte[]> packets, uint linkType)
     {
         using var fs = File.Create(path);
         Span<byte> h = stackalloc byte[24];
@@ -42,7 +47,7 @@ public class TsharkTests(ITestOutputHelper output)
         BinaryPrimitives.WriteInt32LittleEndian(h[8..], 0);           // thiszone
         BinaryPrimitives.WriteUInt32LittleEndian(h[12..], 0);         // sigfigs
         BinaryPrimitives.WriteUInt32LittleEndian(h[16..], 65535);     // snaplen
-        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], LinkTypeIpv4);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[20..], linkType);
         fs.Write(h);
         uint seconds = 0;
         Span<byte> r = stackalloc byte[16];
@@ -57,7 +62,7 @@ public class TsharkTests(ITestOutputHelper output)
         }
     }
 
-    private static string RunTshark(string tshark, string pcap)
+    internal static string RunTshark(string tshark, string pcap, bool checkTcpChecksums = true)
     {
         var psi = new ProcessStartInfo(tshark)
         {
@@ -65,7 +70,8 @@ public class TsharkTests(ITestOutputHelper output)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "-r", pcap, "-V", "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE" })
+        foreach (var a in new[] { "-r", pcap, "-V", "-o", "ip.check_checksum:TRUE", "-o", $"tcp.check_checksum:{(checkTcpChecksums ? "TRUE" : "FALSE")}",
+                     "-o", "udp.check_checksum:TRUE" })
             psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -141,5 +147,45 @@ public class TsharkTests(ITestOutputHelper output)
             Assert.Contains(text.Split('\n'), l => Problem.IsMatch(l));
         }
         finally { File.Delete(pcap); }
+    }
+
+    [Fact]
+    public void Wireshark_finds_no_problem_in_the_wire_fixtures_engine_output()
+    {
+        // Every packet the engine produces for wire.json (ICMP replies and forwards, outer fragments, 6in6/4in6/6in4,
+        // GUE), in one capture so fragments reassemble.
+        if (Skip(out var tshark)) return;
+        var packets = new List<byte[]>();
+        foreach (var c in WireFixtures.Engine)
+            packets.AddRange(WireFixtureTests.Run(c, out _).Select(o => o.Bytes));
+        // A Packet Too Big quotes a truncated packet (RFC 4443: as much as fits in 1280 bytes) and tshark then
+        // "verifies" the quoted TCP checksum over the truncated bytes. Those go through a second pass with TCP
+        // checksum checking off; everything else is checked with it on.
+        bool IsPtb(byte[] p) => p[0] >> 4 == 6 && p[6] == IpProtocol.Icmpv6 && p[40] == Icmp.V6PacketTooBig;
+        var ptbs = packets.Where(IsPtb).ToList();
+        packets = packets.Where(p => !IsPtb(p)).ToList();
+        var pcap = Path.Combine(Path.GetTempPath(), $"tunlb-wire-{Environment.ProcessId}.pcap");
+        var pcapPtb = Path.Combine(Path.GetTempPath(), $"tunlb-wire-ptb-{Environment.ProcessId}.pcap");
+        try
+        {
+            WritePcap(pcap, packets, LinkTypeRaw);
+            WritePcap(pcapPtb, ptbs, LinkTypeRaw);
+            var text = RunTshark(tshark, pcap);
+            var ptbText = RunTshark(tshark, pcapPtb, checkTcpChecksums: false);
+            Assert.Contains("Packet Too Big", ptbText);
+            Assert.Contains("[Checksum Status: Good]", ptbText);
+            var problems = text.Split('\n').Concat(ptbText.Split('\n')).Where(l => Problem.IsMatch(l)).ToList();
+            Assert.True(problems.Count == 0, "tshark reported:\n" + string.Join('\n', problems));
+            Assert.Equal(packets.Count, Regex.Matches(text, @"^Frame \d+:", RegexOptions.Multiline).Count);
+            Assert.Contains("Fragment Offset: 1376", text);                         // outer IPv4 fragments
+            Assert.Contains("Reassembled IPv6", text);                             // outer IPv6 fragments
+            Assert.Contains("Fragmentation needed", text);
+            Assert.Contains("Destination Port: 6080", text);
+            output.WriteLine($"tshark verified {packets.Count} engine output packets from wire.json.");
+        }
+        finally
+        {
+            if (Environment.GetEnvironmentVariable("TUNLB_KEEP_PCAP") is null) { File.Delete(pcap); File.Delete(pcapPtb); }
+        }
     }
 }

@@ -1,0 +1,86 @@
+using TunLB.Core.DataPath;
+using TunLB.Core.Flows;
+using TunLB.Core.Packets;
+
+namespace TunLB.Linux;
+
+/// <summary>
+/// Sends what <see cref="DirectorEngine"/> produced: every <see cref="OutputPacket"/> of a <see cref="PacketBatch"/> is
+/// a complete IP packet (IP-in-IP, GUE-in-UDP, outer fragments, or an ICMP reply to a client), handed to the raw
+/// socket of its family with its next hop as the sendto address. GUE needs no UDP socket: the engine writes the
+/// UDP header itself (per-flow source port), so a header-included raw socket sends it like any other packet.
+/// Hot path: no allocation, exceptions or locks.
+/// </summary>
+public sealed class OutputSender : IDisposable
+{
+    private readonly RawIpSocket? _v4;
+    private readonly RawIp6Socket? _v6;
+
+    private OutputSender(RawIpSocket? v4, RawIp6Socket? v6) { _v4 = v4; _v6 = v6; }
+
+    /// <summary>Opens the raw senders needed: IPv4 when <paramref name="ipv4"/>, IPv6 when <paramref name="ipv6"/>.</summary>
+    public static OutputSender Open(bool ipv4, bool ipv6, int sendBufferBytes = 0)
+    {
+        RawIpSocket? v4 = null;
+        try
+        {
+            v4 = ipv4 ? RawIpSocket.OpenSender(sendBufferBytes) : null;
+            var v6 = ipv6 ? RawIp6Socket.OpenSender() : null;
+            return new OutputSender(v4, v6);
+        }
+        catch { v4?.Dispose(); throw; }
+    }
+
+    /// <summary>Packets sent / failed per <see cref="OutputKind"/> (index by <c>(int)kind</c>). Written by the sending thread.</summary>
+    public long[] Sent { get; } = new long[2];
+    public long[] Failed { get; } = new long[2];
+    public long SentBytes;
+
+    /// <summary>errno of the last failure (diagnostics).</summary>
+    public int LastError { get; private set; }
+
+    /// <summary>Sends one packet to its next hop by family. False on error (or when that family's socket is not open).</summary>
+    public bool Send(ReadOnlySpan<byte> packet, in IpAddress nextHop)
+    {
+        bool ok;
+        if (nextHop.IsV4)
+        {
+            ok = _v4 is not null && _v4.Send(packet, nextHop);
+            if (!ok) LastError = _v4?.LastError ?? 97;
+        }
+        else
+        {
+            ok = _v6 is not null && _v6.Send(packet, nextHop);
+            if (!ok) LastError = _v6?.LastError ?? 97;
+        }
+        return ok;
+    }
+
+    /// <summary>Sends every packet of the batch; returns how many failed (each counted in <see cref="Failed"/>).</summary>
+    public int Send(PacketBatch batch)
+    {
+        int failed = 0;
+        var meta = batch.Packets;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ref readonly OutputPacket o = ref meta[i];
+            if (Send(batch.Buffer.AsSpan(o.Offset, o.Length), o.NextHop))
+            {
+                Sent[(int)o.Kind]++;
+                SentBytes += o.Length;
+            }
+            else
+            {
+                Failed[(int)o.Kind]++;
+                failed++;
+            }
+        }
+        return failed;
+    }
+
+    public void Dispose()
+    {
+        _v4?.Dispose();
+        _v6?.Dispose();
+    }
+}
