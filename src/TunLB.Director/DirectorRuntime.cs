@@ -33,7 +33,9 @@ public sealed class DirectorRuntime : IDisposable
     private readonly object _routeGate = new();
     private string? _dev;
     private TunDevice? _tun;
-    private RawIpSocket? _tx;
+    private OutputSender? _tx;
+    private RawIpSocket? _icmp;
+    private Thread? _pmtu;
     private Thread? _worker;
     private Timer? _estimator;
     private ApiServer? _api;
@@ -46,6 +48,7 @@ public sealed class DirectorRuntime : IDisposable
         State = new DirectorState(cfg, new DirectorStateOptions
         {
             OuterSource = _net.SourceAddressToward,
+            PathMtu = a => RoutePath.Mtu(_net, a),
             Log = line => { lock (_log) _log.WriteLine(line); },
             LogError = line => { lock (_err) _err.WriteLine(line); },
         });
@@ -69,13 +72,19 @@ public sealed class DirectorRuntime : IDisposable
             var d = _cfg.Director;
             _tun = TunDevice.Open(d.TunName, out var dev);
             _dev = dev;
-            // IPv4 only until IPv6 VIPs land: keep the kernel from sending router solicitations and MLD into the device.
-            _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
+            bool anyV6 = _cfg.Services.Any(s => !s.Vip.IsV4 || s.Reals.Any(r => !r.Address.IsV4));
+            // Without IPv6 keep the kernel from sending router solicitations and MLD into the device. Set before link up.
+            _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", anyV6 ? "0" : "1");
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
+            if (anyV6) _net.WriteSysctl("net.ipv6.conf.all.forwarding", "1");
             SyncRoutes(State.Vips, throwOnError: true);
             State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
-            _tx = RawIpSocket.OpenSender();
+            // One raw socket per family: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
+            _tx = OutputSender.Open(ipv4: true, ipv6: anyV6);
+            _icmp = RawIpSocket.OpenReceiver(IpProtocol.Icmp);
+            _pmtu = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu" };
+            _pmtu.Start();
             _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-worker" };
             State.WorkerAttached = true;
             _worker.Start();
@@ -200,7 +209,7 @@ public sealed class DirectorRuntime : IDisposable
     private void Run()
     {
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-        var outBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+        var batch = new PacketBatch();
         var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State; var egress = state.Egress;
         long lastExpire = Environment.TickCount64;
         try
@@ -214,11 +223,15 @@ public sealed class DirectorRuntime : IDisposable
                 {
                     // ICMP errors quoting an egress-check probe were recorded above (for `tunlb egress-check`);
                     // everything else goes through the engine.
-                    var verdict = engine.Process(inBuf.AsSpan(0, n), outBuf, now, out int len, out IpAddress nextHop);
-                    if (verdict == DropReason.None)
+                    // The verdict is counted by the engine; the batch holds what to send: the tunnelled packet (or its
+                    // outer fragments) and/or an ICMP reply to the client (echo reply, frag-needed, Packet Too Big).
+                    engine.Process(inBuf.AsSpan(0, n), batch, now);
+                    if (batch.Count > 0)
                     {
-                        if (tx.Send(outBuf.AsSpan(0, len), nextHop)) { state.SentPackets++; state.SentBytes += len; }
-                        else engine.Drops[(int)DropReason.SendError]++;
+                        int failed = tx.Send(batch);
+                        if (failed > 0) engine.Drops[(int)DropReason.SendError] += failed;
+                        state.SentPackets = tx.Sent[(int)OutputKind.Tunnel];
+                        state.SentBytes = tx.SentBytes;
                     }
                 }
                 // Control work (connection listing, zeroing, timeouts): one volatile read when there is none.
@@ -241,12 +254,38 @@ public sealed class DirectorRuntime : IDisposable
         }
     }
 
+    /// <summary>
+    /// Routers beyond the director's first hop report a smaller path MTU toward a real server with ICMP
+    /// frag-needed about our tunnel packets. The kernel does not apply it to raw sends, so lower that real
+    /// server's MTU here; the engine then sends clients frag-needed with the right size.
+    /// </summary>
+    private void LearnPathMtu()
+    {
+        var buf = new byte[2048];
+        var icmp = _icmp!;
+        while (!_stop)
+        {
+            int n = icmp.Receive(buf, 200);
+            if (n < 0) break;
+            if (n == 0 || !TunnelPmtu.TryParseFragNeeded(buf.AsSpan(0, n), out var rs, out int mtu)) continue;
+            foreach (var svc in State.Services)
+                foreach (var d in svc.Destinations)
+                    if (d.Address == rs && (d.Mtu == 0 || mtu < d.Mtu))
+                    {
+                        int old = d.Mtu;
+                        d.Mtu = mtu;
+                        lock (_log) _log.WriteLine($"tunlb director: path MTU toward {rs} is {mtu} (was {(old == 0 ? "unknown" : old)}), learned from ICMP frag-needed");
+                    }
+        }
+    }
+
     public string Summary()
     {
         var drops = string.Join(" ", Enumerable.Range(1, DropReasons.Count - 1)
             .Where(i => Engine.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Engine.Drops[i]}"));
         long conns = Services.Sum(s => s.Connections);
-        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in IPIP, {conns} connections, " +
+        long replies = _tx?.Sent[(int)OutputKind.Reply] ?? 0;
+        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels, {replies} ICMP replies, {conns} connections, " +
                $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
@@ -258,6 +297,8 @@ public sealed class DirectorRuntime : IDisposable
         _estimator?.Dispose();
         _stop = true;
         _worker?.Join(2000);
+        _icmp?.Dispose();
+        _pmtu?.Join(1000);
         State.WorkerAttached = false;
         _tx?.Dispose();
         lock (_routeGate)

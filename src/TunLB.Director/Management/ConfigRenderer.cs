@@ -55,6 +55,12 @@ public static class ConfigRenderer
                     Kv(sb, "weight", Int(r.Weight));
                     Kv(sb, "upper_threshold", Int(r.UpperThreshold));
                     Kv(sb, "lower_threshold", Int(r.LowerThreshold));
+                    if (r.Encap == TunLB.Core.Packets.EncapKind.Gue)
+                    {
+                        Kv(sb, "encap", Str("gue"));
+                        Kv(sb, "gue_port", Int(r.GuePort));
+                        Kv(sb, "gue_checksum", r.GueChecksum ? "true" : "false");
+                    }
                 }
             }
         }

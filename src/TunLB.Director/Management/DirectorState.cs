@@ -23,6 +23,8 @@ public sealed class DirectorStateOptions
     public Func<long> Clock { get; init; } = () => Environment.TickCount64;
     /// <summary>How long a control request waits for the worker thread.</summary>
     public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Path MTU toward a real server (0 = unknown: no check). Used when a real has no configured mtu.</summary>
+    public Func<IpAddress, int> PathMtu { get; init; } = _ => 0;
     /// <summary>Hash seed for the engine; null = random.</summary>
     public ulong? HashSeed { get; init; }
 }
@@ -87,6 +89,10 @@ public sealed class DirectorState
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = _o.HashSeed ?? (ulong)Random.Shared.NextInt64(),
+            AnswerPing = d.AnswerPing,
+            IcmpRatePerSecond = d.IcmpRate,
+            IcmpBurst = d.IcmpBurst,
+            FragmentTableCapacity = d.FragMax,
         });
         foreach (var s in cfg.Services) _entries.Add(BuildEntry(s));
         Publish();
@@ -185,12 +191,30 @@ public sealed class DirectorState
         return new ServiceEntry { Vs = vs, Scheduler = s.Scheduler, Flags = s.SchedulerFlags.ToArray(), MhTableSize = s.MhTableSize };
     }
 
-    private Destination NewDestination(RealConfig r) => new(_nextDestinationId++, r.Address, r.Port, r.Weight)
+    private Destination NewDestination(RealConfig r) => ApplyTunnel(new(_nextDestinationId++, r.Address, r.Port, r.Weight)
     {
         UpperThreshold = r.UpperThreshold,
         LowerThreshold = r.LowerThreshold,
         OuterSource = _o.OuterSource(r.Address),
-    };
+    }, r);
+
+    /// <summary>Encapsulation and path MTU of a real server from its config (mtu 0 = the route's MTU).</summary>
+    private Destination ApplyTunnel(Destination d, RealConfig r)
+    {
+        d.Encap = r.Encap == "gue" ? EncapKind.Gue : EncapKind.Ipip;
+        d.GuePort = (ushort)r.GuePort;
+        d.GueChecksum = r.GueChecksum;
+        d.Mtu = r.Mtu != 0 ? r.Mtu : SafePathMtu(r.Address);
+        return d;
+    }
+
+    private int SafePathMtu(IpAddress a)
+    {
+        try { return _o.PathMtu(a); }
+        catch (Exception ex) { _o.LogError($"tunlb director: cannot read the path MTU toward {a}: {ex.Message}; no MTU check for it"); return 0; }
+    }
+
+    private static string TunType(Destination d) => d.Encap == EncapKind.Gue ? "gue" : "ipip";
 
     private static IScheduler CreateScheduler(string name, string[] flags, int mh) =>
         SchedulerFactory.Create(name, new SchedulerOptions(mh, new HashSet<string>(flags)));
@@ -268,7 +292,7 @@ public sealed class DirectorState
     {
         _destRates.TryGetValue(d.Id, out var r);
         return new RealDto(d.Address.ToString(), d.Port, d.Weight, d.UpperThreshold, d.LowerThreshold,
-            "tunnel", "ipip", 0, "", d.ActiveConnections, d.InactiveConnections, d.PersistentConnections,
+            "tunnel", TunType(d), d.Encap == EncapKind.Gue ? d.GuePort : 0, d.Encap == EncapKind.Gue ? (d.GueChecksum ? "csum" : "nocsum") : "", d.ActiveConnections, d.InactiveConnections, d.PersistentConnections,
             new StatsDto(d.Connections, d.InPackets, 0, d.InBytes, 0), Rates(r));
     }
 
@@ -445,7 +469,9 @@ public sealed class DirectorState
                 UpperThreshold = upper,
                 LowerThreshold = lower,
                 OuterSource = source,
+                Mtu = SafePathMtu(addr),
             };
+            ApplyTunnel(d, spec);
             e.Vs.SetDestinations([.. e.Vs.Destinations, d]);
             Publish(); // registers the new destination id with the data path
             _o.Log($"tunlb director: api: added real {Validate.Endpoint(addr, rport)} weight {weight} to service {e}");
@@ -465,6 +491,7 @@ public sealed class DirectorState
             if (spec.Port is not null && Validate.Port(spec.Port, "port") != d.Port)
                 throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
             CheckTunnel(spec);
+            ApplyTunnel(d, spec);
             int weight = spec.Weight is null ? d.Weight : Validate.Range(spec.Weight.Value, 0, 65535, "weight");
             var (upper, lower) = Thresholds(spec.UpperThreshold ?? d.UpperThreshold, spec.LowerThreshold ?? d.LowerThreshold);
             var changes = new List<string>();
@@ -499,12 +526,32 @@ public sealed class DirectorState
 
     private static void CheckTunnel(RealSpec spec)
     {
-        if (spec.TunType is not null && spec.TunType != "ipip")
-            throw ApiException.BadRequest("tun_type", $"tunnel type \"{spec.TunType}\" is not supported; only \"ipip\"");
+        if (spec.TunType is not null && spec.TunType is not ("ipip" or "gue"))
+            throw ApiException.BadRequest("tun_type", $"tunnel type \"{spec.TunType}\" is not supported; use \"ipip\" or \"gue\"");
+        bool gue = spec.TunType == "gue";
         if (spec.TunPort is not null && spec.TunPort != 0)
-            throw ApiException.BadRequest("tun_port", "tun_port applies to gue/gre tunnels; ipip has no port (use 0 or leave it out)");
+        {
+            if (!gue) throw ApiException.BadRequest("tun_port", "tun_port applies to gue tunnels; ipip has no port (use 0 or leave it out)");
+            Validate.Range(spec.TunPort.Value, 1, 65535, "tun_port");
+        }
         if (!string.IsNullOrEmpty(spec.TunFlags))
-            throw ApiException.BadRequest("tun_flags", "tun_flags apply to gue/gre tunnels; ipip has none");
+        {
+            if (!gue) throw ApiException.BadRequest("tun_flags", "tun_flags apply to gue tunnels; ipip has none");
+            if (spec.TunFlags is not ("csum" or "nocsum"))
+                throw ApiException.BadRequest("tun_flags", $"tun_flags \"{spec.TunFlags}\" is not supported; use csum or nocsum");
+        }
+    }
+
+    /// <summary>Applies tun_type/tun_port/tun_flags of an API request (already checked).</summary>
+    private static void ApplyTunnel(Destination d, RealSpec spec)
+    {
+        if (spec.TunType is null) return;
+        d.Encap = spec.TunType == "gue" ? EncapKind.Gue : EncapKind.Ipip;
+        if (d.Encap == EncapKind.Gue)
+        {
+            d.GuePort = (ushort)(spec.TunPort is > 0 ? spec.TunPort.Value : 6080);
+            d.GueChecksum = spec.TunFlags == "csum";
+        }
     }
 
     private static (int Upper, int Lower) Thresholds(int upper, int lower)
@@ -679,10 +726,10 @@ public sealed class DirectorState
                 var e = Find(s.Key);
                 if (e is null)
                 {
-                    var dests = s.Reals.Select(r => new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
+                    var dests = s.Reals.Select(r => ApplyTunnel(new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
                     {
                         UpperThreshold = r.UpperThreshold, LowerThreshold = r.LowerThreshold, OuterSource = sources[r.Address],
-                    }).ToArray();
+                    }, r)).ToArray();
                     var vs = new VirtualService(s.Key, CreateScheduler(s.Scheduler, s.SchedulerFlags.ToArray(), s.MhTableSize), dests)
                     {
                         PersistenceSeconds = s.PersistenceSeconds, PersistencePrefix = s.PersistencePrefix,
@@ -746,10 +793,10 @@ public sealed class DirectorState
             var d = old.FirstOrDefault(x => x.Address == r.Address && x.Port == r.Port);
             if (d is null)
             {
-                d = new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
+                d = ApplyTunnel(new Destination(_nextDestinationId++, r.Address, r.Port, r.Weight)
                 {
                     UpperThreshold = r.UpperThreshold, LowerThreshold = r.LowerThreshold, OuterSource = sources[r.Address],
-                };
+                }, r);
                 what.Add($"real {Validate.Endpoint(r.Address, r.Port)} added");
             }
             else
@@ -760,6 +807,11 @@ public sealed class DirectorState
                     what.Add($"real {Validate.Endpoint(r.Address, r.Port)} thresholds {d.UpperThreshold}/{d.LowerThreshold} -> {r.UpperThreshold}/{r.LowerThreshold}");
                     d.UpperThreshold = r.UpperThreshold; d.LowerThreshold = r.LowerThreshold;
                 }
+                var (enc, gp, gc, mtu) = (d.Encap, d.GuePort, d.GueChecksum, d.Mtu);
+                ApplyTunnel(d, r);
+                if (enc != d.Encap || gp != d.GuePort || gc != d.GueChecksum)
+                    what.Add($"real {Validate.Endpoint(r.Address, r.Port)} encapsulation -> {TunType(d)}" + (d.Encap == EncapKind.Gue ? $" port {d.GuePort}" : ""));
+                if (mtu != d.Mtu) what.Add($"real {Validate.Endpoint(r.Address, r.Port)} mtu {mtu} -> {d.Mtu}");
             }
             if (!setChanged && !ReferenceEquals(old[i], d)) setChanged = true;
             dests[i] = d;
