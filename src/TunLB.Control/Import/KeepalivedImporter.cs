@@ -359,16 +359,16 @@ internal sealed class Converter
         var seenReals = new Dictionary<IpAddress, OutReal>();
         foreach (var rs in reals)
         {
-            var r = RealServer(rs, svc, vip, d, method, defaultWeight);
-            if (r is null) continue;
-            ConfigText.TryParseIp(r.Address, out var ra, out _);
-            if (seenReals.TryGetValue(ra, out var first))
+            // A duplicate address is dropped before its body is converted, so its settings are not reported too.
+            if (ConfigText.TryParseIp(rs.Arg(0), out var ra, out _) && seenReals.TryGetValue(ra, out var first))
             {
                 Add(rs, ImportSeverity.Skipped, rs.Text,
-                    $"{r.Address} is already a real server of this service (line {first.SourceLine}); TunLB's tunnel does not " +
+                    $"{rs.Arg(0)} is already a real server of this service (line {first.SourceLine}); TunLB's tunnel does not " +
                     "rewrite ports, so one address is one server; this one is not converted");
                 continue;
             }
+            var r = RealServer(rs, svc, vip, d, method, defaultWeight);
+            if (r is null) continue;
             seenReals.Add(ra, r);
             svc.Reals.Add(r);
         }
