@@ -38,7 +38,7 @@ public static class ImportCommand
         catch (KeepalivedParseException e)
         {
             stderr.WriteLine($"{e.Message}");
-            stderr.WriteLine("tunlb import keepalived: parse error; nothing was written");
+            stderr.WriteLine("tunlb import keepalived: cannot read or parse the input; nothing was written");
             return ImportResult.ExitParseError;
         }
 
