@@ -11,6 +11,7 @@ root.Subcommands.Add(LabCommand.Create());
 root.Subcommands.Add(EgressCommands.CreateCheck());
 root.Subcommands.Add(EgressCommands.CreateListen());
 root.Subcommands.Add(IspCommands.Create());
+root.Subcommands.Add(ImportCommand.Create());
 var parsed = root.Parse(args);
 int rc = parsed.Invoke();
 // Usage errors exit 2 (as ipvsadm does), so they never read as a verdict such as egress-check's BLOCKED (1).

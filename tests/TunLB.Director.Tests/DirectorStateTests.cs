@@ -92,7 +92,9 @@ public sealed class DirectorStateTests
         { new RealSpec("192.0.2.50", Weight: -1), "weight" },
         { new RealSpec("192.0.2.50", UpperThreshold: -1), "upper_threshold" },
         { new RealSpec("192.0.2.50", UpperThreshold: 10, LowerThreshold: 11), "lower_threshold" },
-        { new RealSpec("192.0.2.50", TunType: "gue"), "tun_type" },
+        { new RealSpec("192.0.2.50", TunType: "gre"), "tun_type" },
+        { new RealSpec("192.0.2.50", TunType: "gue", TunPort: 70000), "tun_port" },
+        { new RealSpec("192.0.2.50", TunType: "gue", TunFlags: "remcsum"), "tun_flags" },
         { new RealSpec("192.0.2.50", TunPort: 6080), "tun_port" },
     };
 
