@@ -2,7 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace TunLB.Linux;
 
-/// <summary>The shared hot-path receive loop body: poll(2) on the descriptor and the wake eventfd, then one read.</summary>
+/// <summary>
+/// The shared hot-path receive loop body. Under load a packet is usually already queued, so first try one
+/// non-blocking read (one system call per packet); only when the queue is empty poll(2) on the descriptor and
+/// the wake eventfd, then read. Every port's descriptor is non-blocking (TUN opened O_NONBLOCK, sockets read
+/// with MSG_DONTWAIT).
+/// </summary>
 internal static unsafe class PortIo
 {
     /// <summary>See <see cref="IPacketPort.Receive"/>. <paramref name="isSocket"/> selects recv(MSG_DONTWAIT) over read.</summary>
@@ -12,6 +17,21 @@ internal static unsafe class PortIo
         int result;
         try
         {
+            nint first;
+            fixed (byte* b = buffer)
+            {
+                first = isSocket
+                    ? Interop.recv(fd, b, (nuint)buffer.Length, Interop.MSG_DONTWAIT)
+                    : Interop.read(fd, b, (nuint)buffer.Length);
+            }
+            if (first >= 0) return (int)first;
+            int fe = Marshal.GetLastPInvokeError();
+            if (fe != Interop.EAGAIN && fe != Interop.EINTR)
+            {
+                lastError = fe;
+                return IsFatal(fe) ? -1 : 0;
+            }
+
             Interop.pollfd* fds = stackalloc Interop.pollfd[2];
             fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
             fds[1].fd = handle.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;

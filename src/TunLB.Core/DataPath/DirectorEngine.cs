@@ -40,6 +40,9 @@ public sealed partial class DirectorEngine
     // Whole outer packet before fragmentation (the rare path); pinned so it costs the GC nothing to keep.
     private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(PacketBatch.MaxPacket + 128, pinned: true);
 
+    /// <summary>A connection moves to the LRU tail at most this often while its state stays the same.</summary>
+    internal const long LruTouchIntervalMs = 1000;
+
     private volatile DirectorEngineSnapshot _snapshot = DirectorEngineSnapshot.Empty;
     private volatile ConnTimeouts _timeouts;
     private ushort _ipId;
@@ -263,8 +266,12 @@ public sealed partial class DirectorEngine
             }
             conn.State = next;
         }
-        conn.ExpiresAtMs = nowMs + _timeouts[next];
-        table.Touch(ci);
+        // Keep the LRU order to within a second: moving an entry to the tail writes two other, random entries,
+        // the largest per-packet cost in a big table, so a busy flow moves at most once a second (or on a state
+        // change, which may shorten its timeout).
+        long expires = nowMs + _timeouts[next];
+        if (expires - conn.ExpiresAtMs >= LruTouchIntervalMs || next != old) table.Touch(ci);
+        conn.ExpiresAtMs = expires;
 
         if (info.IsFirstFragment)
             _fragments.Add(info.Flow.Source, info.Flow.Destination, info.Flow.Protocol, info.FragmentId, 0, info.PayloadLength, dest!.Id, nowMs);
