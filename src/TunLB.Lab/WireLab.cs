@@ -31,12 +31,13 @@ public sealed class WireLab
 
     // Services of the director config (see DirectorConfig).
     public const int HttpPort = 80;           // tcp VIP4 and VIP6 -> rs1..rs3 (IPIP / 6in6)
-    public const int UdpPort = 5353;          // udp VIP4 -> rs1..rs3
+    public const int UdpPort = 40404;         // udp VIP4 and VIP6 -> rs1..rs3 (not 5353: tshark would parse the test data as mDNS)
     public const int FourInSixPort = 8081;    // tcp VIP4 -> rs1 over IPv6
     public const int SixInFourPort = 8082;    // tcp VIP6 -> rs2 over IPv4
     public const int GuePortService = 8080;   // tcp VIP4 -> rs3, encap gue
     public const int IpipPortService = 8090;  // tcp VIP4 -> rs3, encap ipip (negative control for GUE)
     public const int MtuPort = 9000;          // udp MtuVip4 / MtuVip6 -> rs1 with mtu 1300
+    public const int UploadPort6 = 8083;      // tcp VIP6 -> rs3 over IPv6 (path MTU learning)
     public const int SmallMtu = 1300;
 
     public static readonly IReadOnlyList<WireLabRealServer> RealServers =
@@ -138,6 +139,8 @@ public sealed class WireLab
             Svc(Vip6, HttpPort, "tcp", string.Concat(RealServers.Select(r => Real(r.V6)))) +
             Svc(Vip4, HttpPort, "tcp", string.Concat(RealServers.Select(r => Real(r.V4)))) +
             Svc(Vip4, UdpPort, "udp", string.Concat(RealServers.Select(r => Real(r.V4)))) +
+            Svc(Vip6, UdpPort, "udp", string.Concat(RealServers.Select(r => Real(r.V6)))) +
+            Svc(Vip6, UploadPort6, "tcp", Real(rs3.V6)) +
             Svc(Vip4, FourInSixPort, "tcp", Real(rs1.V6)) +
             Svc(Vip6, SixInFourPort, "tcp", Real(rs2.V4)) +
             Svc(Vip4, GuePortService, "tcp", Real(rs3.V4, $"encap = \"gue\"\ngue_port = {GuePort}\n")) +
@@ -158,7 +161,7 @@ public sealed class WireLab
 
     /// <summary>
     /// One process per real server serving every lab port: HTTP on each (VIP, port) answering "ROLE ADDR PORT" for /
-    /// and a 2 MB body for /blob, and UDP on both VIPs printing "udp LOCALPORT SIZE FIRST16HEX PEERADDR PEERPORT" for
+    /// a 2 MB body for /blob and "ROLE BYTES" for a POST (an upload sink), and UDP on both VIPs printing "udp LOCALPORT SIZE FIRST16HEX PEERADDR PEERPORT" for
     /// each datagram received (whole: the kernel reassembles fragments first).
     /// </summary>
     public const string ServerScript = """
@@ -173,6 +176,14 @@ public sealed class WireLab
                 self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()
                 try: self.wfile.write(body)
                 except OSError: pass
+            def do_POST(self):
+                n = int(self.headers.get('Content-Length', 0)); got = 0
+                while got < n:
+                    b = self.rfile.read(min(65536, n - got))
+                    if not b: break
+                    got += len(b)
+                body = f'{name} {got}\n'.encode()
+                self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
             def log_message(self, *a): pass
         class S4(socketserver.ThreadingMixIn, socketserver.TCPServer):
             address_family = socket.AF_INET; allow_reuse_address = True; daemon_threads = True
@@ -200,7 +211,8 @@ public sealed class WireLab
     public static IReadOnlyList<string> ServerSpecs { get; } =
     [
         $"tcp,{Vip4},{HttpPort}", $"tcp,{Vip6},{HttpPort}", $"tcp,{Vip4},{FourInSixPort}", $"tcp,{Vip6},{SixInFourPort}",
-        $"tcp,{Vip4},{GuePortService}", $"tcp,{Vip4},{IpipPortService}", $"udp,{Vip4},{UdpPort}",
+        $"tcp,{Vip4},{GuePortService}", $"tcp,{Vip4},{IpipPortService}", $"udp,{Vip4},{UdpPort}", $"udp,{Vip6},{UdpPort}",
+        $"tcp,{Vip6},{UploadPort6}",
     ];
 }
 

@@ -65,7 +65,9 @@ public sealed class WireE2EFixture : IDisposable
     public void Dispose()
     {
         Lab.Topology.Dispose();
-        try { Directory.Delete(WorkDir, true); } catch { }
+        // TUNLB_KEEP_WORK=1 keeps the captures, configs and scripts for a look afterwards.
+        if (Environment.GetEnvironmentVariable("TUNLB_KEEP_WORK") != "1")
+            try { Directory.Delete(WorkDir, true); } catch { }
     }
 }
 
@@ -316,18 +318,25 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     public void EveryFragmentOfALargeUdpDatagramReachesOneRealServerWhichReassemblesIt()
     {
         var caps = WireLab.RealServers.Select(rs => (rs.Role,
-            Cap: WireLabCapture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"frag-{rs.Role}"), "ip proto 4", snaplen: 128))).ToList();
+            Cap: WireLabCapture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"frag-{rs.Role}"), "ip proto 4 or ip6 proto 41"))).ToList();
         int[] before = WireLab.RealServers.Select(rs => _f.Services.Servers[rs.Role].Output.Length).ToArray();
-        // Six 4000-byte datagrams, each from its own source port; the client's kernel fragments them at MTU 1500.
+        // 4000-byte datagrams, each from its own source port, fragmented by the client's kernel: six over IPv4 (at MTU
+        // 1500, no DF) and four over IPv6 (at 1280, so that fragment plus the 40-byte outer header fits every path).
         _f.Python("client", $$"""
             import socket
+            payload = bytes(range(256)) * 15 + b'z' * 144
             for i in range(6):
                 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: fragment locally, no DF
-                s.sendto(('dgram-%02d' % i).encode().ljust(16, b'.') + bytes(range(256)) * 15 + b'z' * 144, ('{{WireLab.Vip4}}', {{WireLab.UdpPort}}))
+                s.setsockopt(socket.IPPROTO_IP, 10, 0)   # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+                s.sendto(('dgv4-%02d' % i).encode().ljust(16, b'.') + payload, ('{{WireLab.Vip4}}', {{WireLab.UdpPort}}))
+                s.close()
+            for i in range(4):
+                s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                s.setsockopt(socket.IPPROTO_IPV6, 24, 1280)  # IPV6_MTU
+                s.sendto(('dgv6-%02d' % i).encode().ljust(16, b'.') + payload, ('{{WireLab.Vip6}}', {{WireLab.UdpPort}}))
                 s.close()
             """);
-        var got = new Dictionary<string, List<(string Role, int Size)>>();
+        var got = new Dictionary<string, List<(string Role, int Size, string Peer)>>();
         var sw = System.Diagnostics.Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < 5_000)
         {
@@ -339,44 +348,56 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
                 {
                     var f = line.Trim().Split(' ');
                     if (f.Length < 6 || f[0] != "udp" || f[1] != WireLab.UdpPort.ToString()) continue;
-                    var tag = System.Text.Encoding.ASCII.GetString(Convert.FromHexString(f[3]))[..8];
+                    var tag = System.Text.Encoding.ASCII.GetString(Convert.FromHexString(f[3]))[..7];
                     if (!got.TryGetValue(tag, out var l)) got[tag] = l = new();
-                    l.Add((role, int.Parse(f[2])));
+                    l.Add((role, int.Parse(f[2]), f[4]));
                 }
             }
-            if (got.Count == 6) break;
+            if (got.Count == 10) break;
             Thread.Sleep(200);
         }
         Thread.Sleep(300);
         foreach (var c in caps) c.Cap.Stop();
 
-        Assert.True(got.Count == 6, $"datagrams received: {string.Join(", ", got.Keys)}\n{_f.Services.Director!.Output}");
+        Assert.True(got.Count == 10, $"datagrams received: {string.Join(", ", got.Keys.Order())}\n{_f.Services.Director!.Output}");
         foreach (var (tag, l) in got)
         {
             Assert.True(l.Count == 1, $"{tag} arrived {l.Count} times: {string.Join(", ", l)}");
             Assert.Equal(4000, l[0].Size);
+            Assert.Equal(tag.StartsWith("dgv4") ? WireLab.Client4 : WireLab.Client6, l[0].Peer);
         }
-        Assert.True(got.Values.Select(l => l[0].Role).Distinct().Count() >= 2, "rr should spread six flows over several servers");
+        Assert.True(got.Values.Select(l => l[0].Role).Distinct().Count() >= 2, "rr should spread the flows over several servers");
 
-        // On the wire: each datagram's fragments (inner IP id) all went to one real server, and more than one fragment did.
-        var idsByRole = new Dictionary<string, HashSet<string>>();
-        int fragments = 0;
+        // On the wire: each datagram's fragments (inner IPv4 identification / IPv6 fragment id) all went to one real
+        // server, and that server got at least 3 fragments of it.
+        var byId = new Dictionary<string, Dictionary<string, int>>();
         foreach (var (role, cap) in caps)
         {
-            var rows = cap.Fields("ip.proto == 4", "ip.id", "ip.flags.mf", "ip.frag_offset", "ip.src");
-            idsByRole[role] = new HashSet<string>();
-            foreach (var r in rows)
+            foreach (var r in cap.Fields("ip.proto == 4 && (ip.flags.mf == 1 || ip.frag_offset > 0)", "ip.id", "ip.src"))
             {
-                var id = r[0].Split(',')[1];
-                var mf = r[1].Split(','); var off = r[2].Split(',');
-                if (mf[1] == "1" || off[1] != "0") { idsByRole[role].Add(id); fragments++; }
-                Assert.Equal($"{WireLab.Director4},{WireLab.Client4}", r[3]);
+                Assert.Equal($"{WireLab.Director4},{WireLab.Client4}", r[1]);
+                Count(byId, "v4 " + r[0].Split(',')[1], role);
             }
+            foreach (var r in cap.Fields("ipv6.fraghdr", "ipv6.fraghdr.ident", "ipv6.src"))
+            {
+                Assert.Equal($"{WireLab.Director6},{WireLab.Client6}", r[1]);
+                Count(byId, "v6 " + r[0], role);
+            }
+            Assert.Empty(cap.Problems($"ip.src == {WireLab.Director4} || ipv6.src == {WireLab.Director6}"));
         }
-        var all = idsByRole.Values.SelectMany(x => x).ToList();
-        Assert.Equal(6, all.Distinct().Count());
-        Assert.Equal(all.Count, all.Distinct().Count());   // no datagram id at two servers
-        Assert.True(fragments >= 6 * 3, $"expected at least 3 inner fragments per datagram, saw {fragments}");
+        Assert.Equal(6, byId.Keys.Count(k => k.StartsWith("v4")));
+        Assert.Equal(4, byId.Keys.Count(k => k.StartsWith("v6")));
+        foreach (var (id, roles) in byId)
+        {
+            Assert.True(roles.Count == 1, $"fragments of datagram {id} went to {string.Join(", ", roles.Keys)}");
+            Assert.True(roles.Values.Single() >= 3, $"datagram {id}: {roles.Values.Single()} fragments");
+        }
+
+        static void Count(Dictionary<string, Dictionary<string, int>> d, string id, string role)
+        {
+            if (!d.TryGetValue(id, out var m)) d[id] = m = new();
+            m[role] = m.GetValueOrDefault(role) + 1;
+        }
     }
 
     // ------------------------------------------------------------------ 5. ICMP the director generates, field by field
