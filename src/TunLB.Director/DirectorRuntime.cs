@@ -36,6 +36,8 @@ public sealed class DirectorRuntime : IDisposable
     private OutputSender? _tx;
     private RawIpSocket? _icmp;
     private Thread? _pmtu;
+    private RawIp6Socket? _icmp6;
+    private Thread? _pmtu6;
     private Thread? _worker;
     private Timer? _estimator;
     private ApiServer? _api;
@@ -84,7 +86,13 @@ public sealed class DirectorRuntime : IDisposable
             _tx = OutputSender.Open(ipv4: true, ipv6: anyV6);
             _icmp = RawIpSocket.OpenReceiver(IpProtocol.Icmp);
             _pmtu = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu" };
-            _pmtu.Start();
+            _pmtu.Start(false);
+            if (anyV6)
+            {
+                _icmp6 = RawIp6Socket.OpenReceiver(IpProtocol.Icmpv6);
+                _pmtu6 = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu6" };
+                _pmtu6.Start(true);
+            }
             _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-worker" };
             State.WorkerAttached = true;
             _worker.Start();
@@ -259,22 +267,29 @@ public sealed class DirectorRuntime : IDisposable
     /// frag-needed about our tunnel packets. The kernel does not apply it to raw sends, so lower that real
     /// server's MTU here; the engine then sends clients frag-needed with the right size.
     /// </summary>
-    private void LearnPathMtu()
+    private void LearnPathMtu(object? v6)
     {
+        bool ipv6 = v6 is true;
         var buf = new byte[2048];
-        var icmp = _icmp!;
+        IPacketPort icmp = ipv6 ? _icmp6! : _icmp!;
         while (!_stop)
         {
             int n = icmp.Receive(buf, 200);
             if (n < 0) break;
-            if (n == 0 || !TunnelPmtu.TryParseFragNeeded(buf.AsSpan(0, n), out var rs, out int mtu)) continue;
+            if (n == 0) continue;
+            IpAddress src, rs; int mtu;
+            bool ok = ipv6
+                ? TunnelPmtu.TryParsePacketTooBig(buf.AsSpan(0, n), out src, out rs, out mtu)
+                : TunnelPmtu.TryParseFragNeeded(buf.AsSpan(0, n), out src, out rs, out mtu);
+            if (!ok) continue;
             foreach (var svc in State.Services)
                 foreach (var d in svc.Destinations)
-                    if (d.Address == rs && (d.Mtu == 0 || mtu < d.Mtu))
+                    // Believe only messages about packets we sent: the quoted source is our address toward that server.
+                    if (d.Address == rs && d.OuterSource == src && (d.Mtu == 0 || mtu < d.Mtu))
                     {
                         int old = d.Mtu;
                         d.Mtu = mtu;
-                        lock (_log) _log.WriteLine($"tunlb director: path MTU toward {rs} is {mtu} (was {(old == 0 ? "unknown" : old)}), learned from ICMP frag-needed");
+                        lock (_log) _log.WriteLine($"tunlb director: path MTU toward {rs} is {mtu} (was {(old == 0 ? "unknown" : old)}), learned from ICMP{(ipv6 ? "v6 Packet Too Big" : " frag-needed")}");
                     }
         }
     }
@@ -298,7 +313,9 @@ public sealed class DirectorRuntime : IDisposable
         _stop = true;
         _worker?.Join(2000);
         _icmp?.Dispose();
+        _icmp6?.Dispose();
         _pmtu?.Join(1000);
+        _pmtu6?.Join(1000);
         State.WorkerAttached = false;
         _tx?.Dispose();
         lock (_routeGate)

@@ -502,10 +502,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     /// rs3's MTU (as it does from IPv4 frag-needed) and send the client Packet Too Big for 1400 - 40, so the upload
     /// completes.
     /// </summary>
-    /// <remarks>Fails today (curl times out after ~20 Packet Too Big with MTU 1400 reached the director): remove the Skip
-    /// once the director learns path MTUs from ICMPv6.</remarks>
-    [Fact(Skip = "director runtime: DirectorRuntime.LearnPathMtu reads IPv4 ICMP only (RawIpSocket.OpenReceiver(Icmp) + " +
-                 "TunnelPmtu.TryParseFragNeeded); ICMPv6 Packet Too Big about 6in6 / 4in6 packets is ignored, so the upload stalls")]
+    [Fact]
     public void Ipv6UploadOverA1400ByteMtuPathCompletesAndTheDirectorLearnsTheMtu()
     {
         void Mtu(int mtu)

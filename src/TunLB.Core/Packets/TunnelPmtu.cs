@@ -19,9 +19,14 @@ public static class TunnelPmtu
     /// a tunnel packet (IPIP, 6in4 or UDP for GUE); gives the quoted outer destination (the real server) and the
     /// next-hop MTU (clamped up to <see cref="MinimumMtu"/>).
     /// </summary>
-    public static bool TryParseFragNeeded(ReadOnlySpan<byte> packet, out IpAddress realServer, out int mtu)
+    public static bool TryParseFragNeeded(ReadOnlySpan<byte> packet, out IpAddress realServer, out int mtu) =>
+        TryParseFragNeeded(packet, out _, out realServer, out mtu);
+
+    /// <summary>As above, also giving the quoted outer source, which must be the director's own address toward
+    /// <paramref name="realServer"/> before the caller believes the message (anyone can send ICMP).</summary>
+    public static bool TryParseFragNeeded(ReadOnlySpan<byte> packet, out IpAddress tunnelSource, out IpAddress realServer, out int mtu)
     {
-        realServer = default; mtu = 0;
+        tunnelSource = default; realServer = default; mtu = 0;
         if (packet.Length < 20 || packet[0] >> 4 != 4) return false;
         int ihl = (packet[0] & 0x0F) * 4;
         if (ihl < 20 || packet.Length < ihl + 8 + 20 || packet[9] != IpProtocol.Icmp) return false;
@@ -39,7 +44,30 @@ public static class TunnelPmtu
             mtu = quotedLen > 1500 ? 1492 : quotedLen > 1006 ? 1006 : MinimumMtu;
         }
         if (mtu < MinimumMtu) mtu = MinimumMtu;
+        tunnelSource = IpAddress.FromV4Bytes(quoted.Slice(12));
         realServer = IpAddress.FromV4Bytes(quoted.Slice(16));
+        return true;
+    }
+
+    /// <summary>The smallest IPv6 MTU (RFC 8200); smaller Packet Too Big claims are raised to it.</summary>
+    public const int MinimumMtuV6 = 1280;
+
+    /// <summary>
+    /// IPv6: true when <paramref name="icmpv6"/> (an ICMPv6 message as an IPv6 raw socket delivers it, without the
+    /// IPv6 header) is a Packet Too Big quoting one of our tunnel packets (6in6, 4in6 or UDP for GUE).
+    /// </summary>
+    public static bool TryParsePacketTooBig(ReadOnlySpan<byte> icmpv6, out IpAddress tunnelSource, out IpAddress realServer, out int mtu)
+    {
+        tunnelSource = default; realServer = default; mtu = 0;
+        if (icmpv6.Length < 8 + 40 || icmpv6[0] != 2 || icmpv6[1] != 0) return false;
+        var quoted = icmpv6.Slice(8);
+        if (quoted[0] >> 4 != 6) return false;
+        byte next = quoted[6];
+        if (next != IpProtocol.Ipv6 && next != IpProtocol.IpIp && next != IpProtocol.Udp) return false;
+        uint m = BinaryPrimitives.ReadUInt32BigEndian(icmpv6.Slice(4));
+        mtu = m < MinimumMtuV6 ? MinimumMtuV6 : m > 65535 ? 65535 : (int)m;
+        tunnelSource = IpAddress.FromV6Bytes(quoted.Slice(8));
+        realServer = IpAddress.FromV6Bytes(quoted.Slice(24));
         return true;
     }
 }

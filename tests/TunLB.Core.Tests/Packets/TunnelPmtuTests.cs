@@ -51,4 +51,37 @@ public class TunnelPmtuTests
         for (int len = 0; len < 48; len++) // a quoted IPv4 header (20 bytes) after the ICMP header is the minimum
             Assert.False(TunnelPmtu.TryParseFragNeeded(p.AsSpan(0, len), out _, out _));
     }
+
+    [Fact]
+    public void GivesTheQuotedTunnelSourceSoSpoofedMessagesCanBeIgnored()
+    {
+        Assert.True(TunnelPmtu.TryParseFragNeeded(FragNeeded(3, 4, 1400, 4), out var src, out var rs, out _));
+        Assert.Equal(IpAddress.Parse("203.0.113.2"), src);
+        Assert.Equal(IpAddress.Parse("192.0.2.131"), rs);
+    }
+
+    private static byte[] PacketTooBig(byte type, uint mtu, byte next)
+    {
+        var m = new byte[8 + 40 + 8];
+        m[0] = type; BinaryPrimitives.WriteUInt32BigEndian(m.AsSpan(4), mtu);
+        var q = m.AsSpan(8);
+        q[0] = 0x60; q[6] = next; q[7] = 64;
+        IpAddress.Parse("2001:db8:1::2").WriteV6(q.Slice(8));
+        IpAddress.Parse("2001:db8:2::131").WriteV6(q.Slice(24));
+        return m;
+    }
+
+    [Fact]
+    public void LearnsIpv6MtuFromPacketTooBigQuotingA6in6Packet()
+    {
+        Assert.True(TunnelPmtu.TryParsePacketTooBig(PacketTooBig(2, 1400, 41), out var src, out var rs, out var mtu));
+        Assert.Equal(IpAddress.Parse("2001:db8:1::2"), src);
+        Assert.Equal(IpAddress.Parse("2001:db8:2::131"), rs);
+        Assert.Equal(1400, mtu);
+        Assert.True(TunnelPmtu.TryParsePacketTooBig(PacketTooBig(2, 600, 4), out _, out _, out var low));
+        Assert.Equal(1280, low);
+        Assert.False(TunnelPmtu.TryParsePacketTooBig(PacketTooBig(1, 1400, 41), out _, out _, out _)); // unreachable, not PTB
+        Assert.False(TunnelPmtu.TryParsePacketTooBig(PacketTooBig(2, 1400, 6), out _, out _, out _));  // quotes TCP
+        Assert.False(TunnelPmtu.TryParsePacketTooBig(PacketTooBig(2, 1400, 41).AsSpan(0, 47), out _, out _, out _));
+    }
 }
