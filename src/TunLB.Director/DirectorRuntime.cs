@@ -83,7 +83,9 @@ public sealed class DirectorRuntime : IDisposable
             SyncRoutes(State.Vips, throwOnError: true);
             State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
             // One raw socket per family: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
-            _tx = OutputSender.Open(ipv4: true, ipv6: anyV6);
+            // IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
+            try { _tx = OutputSender.Open(ipv4: true, ipv6: true); }
+            catch when (!anyV6) { _tx = OutputSender.Open(ipv4: true, ipv6: false); }
             _icmp = RawIpSocket.OpenReceiver(IpProtocol.Icmp);
             _pmtu = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu" };
             _pmtu.Start(false);

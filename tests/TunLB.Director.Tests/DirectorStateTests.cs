@@ -86,7 +86,7 @@ public sealed class DirectorStateTests
     {
         { new RealSpec(null), "address" },
         { new RealSpec("192.0.2"), "address" },
-        { new RealSpec("2001:db8::5"), "address" },          // family mismatch
+        { new RealSpec("ff02::1"), "address" },              // multicast is no real server
         { new RealSpec("192.0.2.50", 70000), "port" },
         { new RealSpec("192.0.2.50", Weight: 65536), "weight" },
         { new RealSpec("192.0.2.50", Weight: -1), "weight" },

@@ -452,8 +452,7 @@ public sealed class DirectorState
         {
             var e = FindOr404(proto, vip, port);
             var addr = Validate.HostAddress(spec.Address, "address");
-            if (addr.IsV4 != e.Key.Vip.IsV4)
-                throw ApiException.BadRequest("address", $"address family mismatch: real {addr} is {(addr.IsV4 ? "IPv4" : "IPv6")} but the service vip {e.Key.Vip} is {(e.Key.Vip.IsV4 ? "IPv4" : "IPv6")}");
+            // Mixed families are fine: an IPv4 VIP over an IPv6 outer header (4in6) and IPv6 over IPv4 (6in4).
             ushort rport = spec.Port is null ? e.Key.Port : Validate.Port(spec.Port, "port");
             CheckTunnel(spec);
             int weight = Validate.Range(spec.Weight ?? 1, 0, 65535, "weight");
