@@ -110,6 +110,11 @@ public sealed partial class DirectorEngine
         if (r != DropReason.None) return Drop(r);
 
         DirectorEngineSnapshot snap = _snapshot;
+        // Health-check traffic from the director itself, pinned to one real server (DirectorEngine.Pinned.cs).
+        if (_pinned is { } pins && pins.Lookup(info.Flow.SourcePort, info.Flow.Protocol) is var pinned && pinned >= 0 &&
+            TryForwardPinned(packet, in info, snap, pinned, output, out outputLength, out nextHop, out r))
+            return r;
+
         VirtualService? svc = snap.FindService(info.Flow.Destination, info.Flow.DestinationPort, info.Flow.Protocol);
         if (svc is null) return Drop(DropReason.NoService);
 
@@ -131,9 +136,9 @@ public sealed partial class DirectorEngine
             else
             {
                 dest = snap.Destination(table[ci].DestinationId);
-                if (dest is null || !dest.Alive)
+                if (dest is null || !dest.Usable)
                 {
-                    // The real server was deleted (IPVS expire_nodest_conn). A new SYN from the same
+                    // The real server was deleted or failed its health check (IPVS expire_nodest_conn). A new SYN from the same
                     // client port starts over with a fresh scheduling decision; anything else is dropped.
                     if (!isTcp || (flags & (TcpFlags.Syn | TcpFlags.Rst)) != TcpFlags.Syn)
                         return Drop(DropReason.DestinationGone);
