@@ -26,15 +26,17 @@ public static class ConfigLoader
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
         "restore_inner_ttl",
+        .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
     [
         "vip", "port", "protocol", "scheduler", "scheduler_flags", "mh_table_size", "persistence",
         "persistence_netmask", "real",
+        .. HealthConfigReader.ServiceKeys,
     ];
-    private static readonly string[] RealKeys = ["address", "port", "weight", "upper_threshold", "lower_threshold"];
+    private static readonly string[] RealKeys = ["address", "port", "weight", "upper_threshold", "lower_threshold", .. HealthConfigReader.RealKeys];
     private static readonly string[] RealServerFileTables = ["realserver"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name"];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", .. HealthConfigReader.RealServerKeys];
 
     // ---------------------------------------------------------------- public API
 
@@ -101,7 +103,11 @@ public static class ConfigLoader
         var settings = new DirectorSettings();
         if (top.Get("director") is { } de)
         {
-            if (de.Value is TTable dt) settings = ReadDirectorSettings(new TableReader(sink, dt, "director", DirectorKeys));
+            if (de.Value is TTable dt)
+            {
+                var dr = new TableReader(sink, dt, "director", DirectorKeys);
+                settings = HealthConfigReader.ReadDirector(dr, ReadDirectorSettings(dr));
+            }
             else top.Error(de, $"expected a table ([director] header), got {de.Value.Describe()}");
         }
 
@@ -229,9 +235,11 @@ public static class ConfigLoader
             reals.Add(real);
         }
 
+        var health = HealthConfigReader.ReadService(r, realTables, portOk ? (ushort)port : (ushort)0, protocolName);
         if (!vipOk || !portOk) return null;
         return new ServiceConfig
         {
+            Health = health,
             Vip = vip,
             Port = (ushort)port,
             Protocol = protocolName == "udp" ? (byte)17 : (byte)6,
@@ -389,8 +397,8 @@ public static class ConfigLoader
             if (ConfigText.TryCheckInterfaceName(tunText, out var err)) tunName = tunText;
             else r.Error(tn, err);
         }
-        return new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
-            tunName, sink.File);
+        return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vips.Select(v => v.Address).ToList(),
+            directors.Select(d => d.Address).ToList(), tunName, sink.File));
     }
 
     /// <summary>A required, non-empty array of host addresses without duplicates.</summary>
