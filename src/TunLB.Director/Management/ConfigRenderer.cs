@@ -49,10 +49,11 @@ public static class ConfigRenderer
                 Kv(sb, "persistence_netmask", Int(vs.PersistencePrefix));
                 foreach (var r in vs.Destinations)
                 {
+                    if (state.HealthUnlocked.TryGetValue(r.Id, out var rh) && rh.IsSorry) continue; // rendered as [service.sorry] below
                     sb.Append("\n[[service.real]]\n");
                     Kv(sb, "address", Str(r.Address.ToString()));
                     Kv(sb, "port", Int(r.Port));
-                    Kv(sb, "weight", Int(r.Weight));
+                    Kv(sb, "weight", Int(state.ConfiguredWeight(r))); // not the effective weight (health, drain)
                     Kv(sb, "upper_threshold", Int(r.UpperThreshold));
                     Kv(sb, "lower_threshold", Int(r.LowerThreshold));
                 }
