@@ -365,10 +365,10 @@ public sealed partial class DirectorState
                 {
                     d.Alive = false;
                     _health.Remove(d.Id);
-                    _o.Log($"tunlb director: health: drained real {Validate.Endpoint(d.Address, d.Port)} of service {e} is idle: deleted");
+                    _o.Log($"tunlb director: health: drained real {Validate.Endpoint(d.Address, d.Port)} of {e} is idle: deleted");
                     continue;
                 }
-                if (h is { IsSorry: true } && !e.Health.SorryActive && d.ActiveConnections + d.InactiveConnections <= 0)
+                if (h is { IsSorry: true } && !e.Health.SorryActive && Idle(e, d))
                 {
                     // Kept in the registry object (e.Health.Sorry) for the next loss of quorum; out of the data path now.
                     continue;

@@ -408,7 +408,7 @@ public class ConfigLoaderDirectorErrorTests
             wieght = 1
             """, "/tmp/bad.toml");
         Assert.Equal("/tmp/bad.toml:12:1: service[0].real[0].wieght: unknown key; did you mean \"weight\"? " +
-                     "(known keys here: address, port, weight, upper_threshold, lower_threshold)", ex.Message);
+                     "(known keys here: address, port, weight, upper_threshold, lower_threshold, check)", ex.Message);
     }
 
     [Fact]

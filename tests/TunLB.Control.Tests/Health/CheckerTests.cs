@@ -69,9 +69,9 @@ public sealed class CheckerTests
     {
         using var cert = SelfSigned("rs1.example");
         using var srv = Http(200, "secure", cert);
-        var skip = await Run(new CheckSpec { Type = "https", Host = "rs1.example", TlsSkipVerify = true, ExpectBody = "secure" }, srv.Port);
+        var skip = await Run(new CheckSpec { Type = "https", Host = "rs1.example", TlsSkipVerify = true, ExpectBody = "secure", TimeoutSeconds = 10 }, srv.Port);
         Assert.True(skip.Ok, skip.Detail);
-        var verify = await Run(new CheckSpec { Type = "https", Host = "rs1.example" }, srv.Port);
+        var verify = await Run(new CheckSpec { Type = "https", Host = "rs1.example", TimeoutSeconds = 10 }, srv.Port);
         Assert.False(verify.Ok);
         Assert.Contains("tls", verify.Detail);
     }
