@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using TunLB.Lab;
+
+namespace TunLB.EndToEnd.Tests;
+
+/// <summary>
+/// A lab whose director health-checks rs1 and rs2 over HTTP through the tunnel (interval 1 s, rise 2,
+/// fall 2) with rs3 as the sorry server; the HTTP servers are started here so tests can stop them.
+/// </summary>
+public sealed class HealthLabFixture : IDisposable
+{
+    public const double Interval = 1.0;
+    public const int Rise = 2, Fall = 2;
+
+    public StandardLab Lab { get; }
+    public LabServices Services { get; }
+    public string WorkDir { get; }
+    public Topology T => Lab.Topology;
+    public TunLB.Lab.Capture Uplink { get; }
+    public Dictionary<string, BackgroundProcess> Http { get; } = new();
+
+    public static string Config => $$"""
+        [director]
+        api = "127.0.0.1:9400"
+        check_port_range = "61000-61099"
+
+        [[service]]
+        vip = "{{StandardLab.Vip}}"
+        port = 80
+        scheduler = "rr"
+
+        [service.check]
+        type = "http"
+        path = "/index.html"
+        expect_status = "200-399"
+        interval = {{Interval:0.0}}
+        timeout = 0.5
+        rise = {{Rise}}
+        fall = {{Fall}}
+
+        [service.sorry]
+        address = "192.0.2.131"
+
+        [[service.real]]
+        address = "192.0.2.11"
+
+        [[service.real]]
+        address = "192.0.2.12"
+        """;
+
+    public HealthLabFixture()
+    {
+        var prefix = Topology.NewPrefix();
+        WorkDir = Path.Combine(Path.GetTempPath(), prefix + "health");
+        Lab = StandardLab.Build(prefix);
+        try
+        {
+            Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
+            Services.StartRealServers(http: false);
+            foreach (var rs in StandardLab.RealServers) StartHttp(rs.Role);
+            Uplink = TunLB.Lab.Capture.Start(T, "director", "eth0", Path.Combine(WorkDir, "uplink.pcap"), "ip proto 4");
+            Services.StartDirector(Config);
+        }
+        catch
+        {
+            Lab.Topology.Dispose();
+            throw;
+        }
+    }
+
+    public void StartHttp(string role)
+    {
+        var root = Path.Combine(WorkDir, "www-" + role);
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "index.html"), role + "\n");
+        if (!File.Exists(Path.Combine(root, "blob")))
+        {
+            var blob = new byte[LabServices.BlobSize];
+            new Random(42).NextBytes(blob);
+            File.WriteAllBytes(Path.Combine(root, "blob"), blob);
+        }
+        var web = T.Start(role, $"http-{role}-{Environment.TickCount64}", "python3", "-u", "-m", "http.server", "80",
+            "--bind", StandardLab.Vip, "--directory", root);
+        if (!web.WaitForOutput("Serving HTTP", 15_000)) throw new InvalidOperationException($"HTTP on {role} did not start:\n{web.Output}");
+        Http[role] = web;
+    }
+
+    public void StopHttp(string role)
+    {
+        Http[role].Stop(9, 2000);
+        Http.Remove(role);
+    }
+
+    public Sh.Result Api(params string[] args) =>
+        T.Try("director", 20_000, ["curl", "-s", "--max-time", "10", .. args.Select(a => a.StartsWith("/") ? "http://127.0.0.1:9400" + a : a)]);
+
+    public JsonElement Health() => JsonDocument.Parse(Api("/api/v1/health").Stdout).RootElement;
+
+    public string Status(string addr) =>
+        Health().GetProperty("services")[0].GetProperty("reals").EnumerateArray()
+            .First(r => r.GetProperty("address").GetString() == addr).GetProperty("health").GetProperty("status").GetString()!;
+
+    public void WaitStatus(string addr, string status, double seconds)
+    {
+        var sw = Stopwatch.StartNew();
+        string last = "";
+        while (sw.Elapsed.TotalSeconds < seconds)
+        {
+            try { if ((last = Status(addr)) == status) return; } catch (Exception e) { last = e.Message; }
+            Thread.Sleep(200);
+        }
+        throw new Xunit.Sdk.XunitException($"{addr} did not become {status} within {seconds} s (last: {last})\n{Services.Director!.Output}");
+    }
+
+    /// <summary>One request from the client: the real's role name, or "ERR" when it failed.</summary>
+    public string Get()
+    {
+        var r = T.Try("client", 10_000, "curl", "-s", "--max-time", "2", $"http://{StandardLab.Vip}/index.html");
+        return r.ExitCode == 0 ? r.Stdout.Trim() : "ERR";
+    }
+
+    public void Dispose()
+    {
+        Lab.Topology.Dispose();
+        try { Directory.Delete(WorkDir, true); } catch { }
+    }
+}
+
+[Collection("health")]
+public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
+{
+    private readonly HealthLabFixture _f;
+    public HealthCheckTests(HealthLabFixture f) { _f = f; }
+
+    private static double Deadline => HealthLabFixture.Interval * HealthLabFixture.Fall + 1.0;
+
+    [Fact]
+    public void StoppedServerLeavesWithinIntervalTimesFallAndRejoinsAfterRise()
+    {
+        _f.WaitStatus("192.0.2.11", "up", 15);
+        _f.WaitStatus("192.0.2.12", "up", 15);
+        var before = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
+        Assert.Contains("rs1", before);
+        Assert.Contains("rs2", before);
+
+        // Stop HTTP on rs1 under a request loop; after interval x fall + 1 s nothing may go to it.
+        _f.StopHttp("rs1");
+        var sw = Stopwatch.StartNew();
+        var late = new List<string>();
+        while (sw.Elapsed.TotalSeconds < Deadline + 3)
+        {
+            var r = _f.Get();
+            if (sw.Elapsed.TotalSeconds > Deadline) late.Add(r);
+        }
+        Assert.NotEmpty(late);
+        Assert.All(late, r => Assert.Equal("rs2", r)); // a request scheduled to rs1 would fail: ERR
+        Assert.Equal("down", _f.Status("192.0.2.11"));
+        Assert.Matches(@"tunlb director: health: real 192\.0\.2\.11:80 of tcp 203\.0\.113\.10:80 DOWN \(2/2 failures; last: .+\); removed from scheduling",
+            _f.Services.Director!.Output);
+
+        // Back: rejoins after rise successes.
+        _f.StartHttp("rs1");
+        _f.WaitStatus("192.0.2.11", "up", HealthLabFixture.Interval * (HealthLabFixture.Rise + 1) + 3);
+        var after = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
+        Assert.Contains("rs1", after);
+        Assert.DoesNotContain("ERR", after);
+        Assert.Contains("tunlb director: health: real 192.0.2.11:80 of tcp 203.0.113.10:80 UP (2/2 successes", _f.Services.Director!.Output);
+
+        // Metrics say so too.
+        var m = _f.Api("/metrics").Stdout;
+        Assert.Matches(@"tunlb_backend_check_up_down_total\{vip=""203\.0\.113\.10"",port=""80"",proto=""tcp"",real=""192\.0\.2\.11:80""\} 2", m);
+        Assert.Matches(@"tunlb_backend_up\{[^}]*real=""192\.0\.2\.11:80""\} 1", m);
+    }
+
+    [Fact]
+    public void CheckPacketsAreEncapsulatedToTheServerTheyCheck()
+    {
+        _f.WaitStatus("192.0.2.11", "up", 15);
+        Thread.Sleep(2500); // a few more check rounds
+        // Outer: director -> real, IPIP. Inner: director's own address -> VIP:80 from a pinned port (61000-61099).
+        string Inner(string real) =>
+            $"ip proto 4 and src host 203.0.113.2 and dst host {real} and ip[32:4] = 0xcb007102 and ip[36:4] = 0xcb00710a " +
+            "and ip[42:2] = 80 and ip[40:2] >= 61000 and ip[40:2] <= 61099";
+        foreach (var real in new[] { "192.0.2.11", "192.0.2.12" })
+            Assert.True(_f.Uplink.Count(Inner(real)) > 0, $"no encapsulated check packets to {real}");
+        // The SYNs of checks: every one went to exactly one real, the one it checks, so rs3 (the sorry server,
+        // not checked, not active) got none.
+        Assert.Equal(0, _f.Uplink.Count(Inner("192.0.2.131")));
+        var h = _f.Health();
+        Assert.True(h.GetProperty("pinned_check_packets").GetInt64() > 0);
+    }
+
+    [Fact]
+    public void AllRealsDownSendsClientsToTheSorryServer()
+    {
+        _f.WaitStatus("192.0.2.11", "up", 15);
+        _f.WaitStatus("192.0.2.12", "up", 15);
+        _f.StopHttp("rs1");
+        _f.StopHttp("rs2");
+        try
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(Deadline));
+            var got = Enumerable.Range(0, 4).Select(_ => _f.Get()).ToList();
+            Assert.All(got, r => Assert.Equal("rs3", r));
+            var svc = _f.Health().GetProperty("services")[0];
+            Assert.False(svc.GetProperty("quorum_up").GetBoolean());
+            Assert.True(svc.GetProperty("sorry_active").GetBoolean());
+        }
+        finally
+        {
+            _f.StartHttp("rs1");
+            _f.StartHttp("rs2");
+        }
+        _f.WaitStatus("192.0.2.11", "up", 10);
+        _f.WaitStatus("192.0.2.12", "up", 10);
+        var back = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
+        Assert.DoesNotContain("rs3", back);
+        Assert.Contains("rs1", back);
+    }
+
+    [Fact]
+    public void DrainLetsTheDownloadFinishAndTakesNoNewConnections()
+    {
+        _f.WaitStatus("192.0.2.11", "up", 15);
+        _f.WaitStatus("192.0.2.12", "up", 15);
+        var outFile = Path.Combine(_f.WorkDir, "slow.bin");
+        var dl = _f.T.Start("client", "drain-download", "curl", "-s", "--max-time", "60", "--limit-rate", "60k",
+            "-w", "%{http_code} %{size_download}\n", "-o", outFile, $"http://{StandardLab.Vip}/blob");
+        string? server = null;
+        for (int i = 0; i < 50 && server == null; i++)
+        {
+            Thread.Sleep(100);
+            var c = _f.Api("/api/v1/connections").Stdout;
+            var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": \d+,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
+            if (m.Success) server = m.Groups[1].Value;
+        }
+        Assert.NotNull(server);
+        var role = server == "192.0.2.11" ? "rs1" : "rs2";
+
+        var drain = _f.Api("-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"remove_when_idle\": true}",
+            $"/api/v1/services/tcp/203.0.113.10/80/reals/{server}/80/drain");
+        Assert.Contains("\"draining\": true", drain.Stdout);
+        var during = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
+        Assert.DoesNotContain(role, during);
+        Assert.False(dl.HasExited, "the download finished before the drain could be observed; slow it down");
+
+        Assert.True(dl.WaitForOutput($"200 {LabServices.BlobSize}", 30_000), dl.Output);
+        // Idle now: deleted (drain before delete).
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < 5 && _f.Api("/api/v1/services").Stdout.Contains($"\"address\": \"{server}\"")) Thread.Sleep(200);
+        Assert.DoesNotContain($"\"address\": \"{server}\"", _f.Api("/api/v1/services").Stdout);
+        Assert.Contains($"drained real {server}:80 of tcp 203.0.113.10:80 is idle: deleted", _f.Services.Director!.Output);
+
+        // Put it back for the other tests (a reload makes the runtime match the file again).
+        Assert.Contains("\"ok\": true", _f.Api("-X", "POST", "/api/v1/reload").Stdout);
+        _f.WaitStatus(server, "up", 10);
+    }
+}
