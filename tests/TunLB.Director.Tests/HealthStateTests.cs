@@ -345,3 +345,67 @@ public sealed class HealthStateTests
         Assert.Equal("61000-61999 (not in use)", report.CheckPortRange);
     }
 }
+
+public sealed class HealthRenderTests
+{
+    [Fact]
+    public void ConfigTomlKeepsChecksSorryAndQuorum()
+    {
+        const string toml = """
+            [director]
+            check_port_range = "62000-62010"
+
+            [[service]]
+            vip = "203.0.113.10"
+            port = 80
+            quorum = 3
+            hysteresis = 1
+            quorum_down = "logger 'down'"
+
+            [service.check]
+            type = "http"
+            path = "/healthz"
+            expect_body = "ok"
+            interval = 1.5
+            timeout = 1
+            on_failure = "inhibit"
+            dampening = true
+
+            [service.sorry]
+            address = "192.0.2.200"
+            port = 8080
+            weight = 2
+
+            [[service.real]]
+            address = "192.0.2.11"
+            weight = 3
+
+            [[service.real]]
+            address = "192.0.2.12"
+            [service.real.check]
+            type = "udp"
+            port = 53
+            payload = "ping\x01"
+            via = "direct"
+
+            [[service]]
+            vip = "203.0.113.10"
+            port = 443
+
+            [[service.real]]
+            address = "192.0.2.11"
+            """;
+        var s = NewState(toml);
+        var text = ConfigRenderer.Render(s);
+        var back = Parse(text, "rendered.toml");
+        var orig = Parse(toml);
+        Assert.Equal(orig.Director.CheckPortRange, back.Director.CheckPortRange);
+        for (int i = 0; i < 2; i++)
+        {
+            var (a, b) = (orig.Services[i].Health, back.Services[i].Health);
+            Assert.Equal((a.Check, a.Sorry, a.Quorum, a.Hysteresis, a.QuorumUp, a.QuorumDown), (b.Check, b.Sorry, b.Quorum, b.Hysteresis, b.QuorumUp, b.QuorumDown));
+            foreach (var r in orig.Services[i].Reals) Assert.Equal(a.CheckFor(r.Address), b.CheckFor(r.Address));
+        }
+        Assert.DoesNotContain("quorum", text.Split("[[service]]")[2]); // nothing health-related on the plain service
+    }
+}

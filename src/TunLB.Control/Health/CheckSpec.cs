@@ -112,4 +112,7 @@ public sealed record ServiceHealthSpec
     public string QuorumDown { get; init; } = "";
 
     public CheckSpec CheckFor(IpAddress real) => PerReal.TryGetValue(real, out var c) ? c : Check;
+
+    /// <summary>Whether quorum is tracked at all: some check, a sorry server or a hook is configured.</summary>
+    public bool TracksQuorum => Check.Enabled || PerReal.Values.Any(c => c.Enabled) || Sorry is not null || QuorumUp.Length > 0 || QuorumDown.Length > 0;
 }

@@ -236,6 +236,13 @@ public sealed partial class DirectorState
     {
         var hs = e.Health;
         var spec = hs.Spec;
+        if (!spec.TracksQuorum)
+        {
+            // Nothing health-related configured: the service is plainly ipvsadm-managed, always "up".
+            hs.QuorumUp = true;
+            SyncSorry(e, now);
+            return;
+        }
         int live = LiveWeightSum(e);
         bool up = hs.QuorumUp;
         if (live >= spec.Quorum + spec.Hysteresis) up = true;
