@@ -60,6 +60,10 @@ public sealed class HealthLabFixture : IDisposable
             Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
             Services.StartRealServers(http: false);
             foreach (var rs in StandardLab.RealServers) StartHttp(rs.Role);
+            // Strict reverse-path filtering on the director: check replies come from the VIP (routed into the
+            // capture device) on eth0, so the director must switch eth0 to loose mode for them to arrive.
+            Netns.Sysctl(T.Ns("director"), "net.ipv4.conf.all.rp_filter", "1");
+            Netns.Sysctl(T.Ns("director"), "net.ipv4.conf.eth0.rp_filter", "1");
             Uplink = TunLB.Lab.Capture.Start(T, "director", "eth0", Path.Combine(WorkDir, "uplink.pcap"), "ip proto 4");
             Services.StartDirector(Config);
         }
@@ -175,6 +179,25 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
     }
 
     [Fact]
+    public void DirectorLoosensStrictReversePathFilteringForCheckReplies()
+    {
+        Assert.Contains("rp_filter eth0=2 (check replies come from the VIP)", _f.Services.Director!.Output);
+        Assert.Equal("2", _f.T.Exec("director", "sysctl", "-n", "net.ipv4.conf.eth0.rp_filter").Trim());
+        // The checks themselves succeed (with strict filtering every reply would be dropped: timeouts).
+        var sw = Stopwatch.StartNew();
+        JsonElement h = default;
+        while (sw.Elapsed.TotalSeconds < 10)
+        {
+            h = _f.Health().GetProperty("services")[0].GetProperty("reals").EnumerateArray()
+                .First(r => r.GetProperty("address").GetString() == "192.0.2.12").GetProperty("health");
+            if (h.TryGetProperty("last_ok", out var ok) && ok.ValueKind == JsonValueKind.True) break;
+            Thread.Sleep(200);
+        }
+        Assert.True(h.GetProperty("last_ok").GetBoolean(), h.ToString());
+        Assert.StartsWith("status 200", h.GetProperty("last_result").GetString());
+    }
+
+    [Fact]
     public void CheckPacketsAreEncapsulatedToTheServerTheyCheck()
     {
         _f.WaitStatus("192.0.2.11", "up", 15);
@@ -239,9 +262,10 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
         Assert.NotNull(server);
         var role = server == "192.0.2.11" ? "rs1" : "rs2";
 
-        var drain = _f.Api("-X", "POST", "-H", "Content-Type: application/json", "-d", "{\"remove_when_idle\": true}",
-            $"/api/v1/services/tcp/203.0.113.10/80/reals/{server}/80/drain");
-        Assert.Contains("\"draining\": true", drain.Stdout);
+        // tunlb adm -d --drain: drain, then delete when idle (the API's POST .../drain {"remove_when_idle": true}).
+        var adm = _f.T.Try("director", 20_000, Tunlb.Command()[0], "adm", "-d", "-t", $"{StandardLab.Vip}:80", "-r", $"{server}:80", "--drain");
+        Assert.True(adm.ExitCode == 0, adm.Stderr + adm.Stdout);
+        Assert.Contains("\"draining\": true", _f.Api("/api/v1/services").Stdout);
         var during = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
         Assert.DoesNotContain(role, during);
         Assert.False(dl.HasExited, "the download finished before the drain could be observed; slow it down");
