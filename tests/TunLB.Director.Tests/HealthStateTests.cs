@@ -203,6 +203,21 @@ public sealed class HealthStateTests
     }
 
     [Fact]
+    public void ReloadWithAnotherSorryServerSwapsItAndWithoutOneTakesItOut()
+    {
+        var (s, t, _, _) = New(WithSorry.Replace("quorum = 2\nhysteresis = 1\n", ""));
+        Report(s, t, "192.0.2.11", ok: false);
+        Report(s, t, "192.0.2.12", ok: false);
+        Assert.Equal(["192.0.2.200"], Targets(s, 40000));
+        Assert.True(s.Apply(Parse(WithSorry.Replace("quorum = 2\nhysteresis = 1\n", "").Replace("192.0.2.200", "192.0.2.201"))).Ok);
+        Assert.Equal(["192.0.2.201"], Targets(s, 40100));
+        Assert.DoesNotContain(s.Services[0].Destinations, d => d.Address.ToString() == "192.0.2.200");
+        Assert.True(s.Apply(Parse(WithSorry.Replace("quorum = 2\nhysteresis = 1\n", "").Replace("[service.sorry]\naddress = \"192.0.2.200\"\n", ""))).Ok);
+        Assert.Equal(DropReason.NoDestination, Send(s, Syn(40200)).Verdict); // no sorry server any more, every real down
+        Assert.Equal("down", s.GetService("tcp", Vip, "80").Reals[0].Health!.Status); // health kept across both reloads
+    }
+
+    [Fact]
     public void DrainQuiescesAndDeletesWhenIdle()
     {
         var (s, t, log, _) = New();

@@ -249,17 +249,20 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
         _f.WaitStatus("192.0.2.11", "up", 15);
         _f.WaitStatus("192.0.2.12", "up", 15);
         var outFile = Path.Combine(_f.WorkDir, "slow.bin");
-        var dl = _f.T.Start("client", "drain-download", "curl", "-s", "--max-time", "60", "--limit-rate", "60k",
+        // A fixed client port, so the download's own connection is found in the table (not an old entry).
+        var dl = _f.T.Start("client", "drain-download", "curl", "-s", "--max-time", "60", "--limit-rate", "60k", "--local-port", "45678",
             "-w", "%{http_code} %{size_download}\n", "-o", outFile, $"http://{StandardLab.Vip}/blob");
         string? server = null;
-        for (int i = 0; i < 50 && server == null; i++)
+        string c = "";
+        for (int i = 0; i < 100 && server == null && !dl.HasExited; i++)
         {
             Thread.Sleep(100);
-            var c = _f.Api("/api/v1/connections").Stdout;
-            var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": \d+,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
+            c = _f.Api("/api/v1/connections").Stdout;
+            var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": 45678,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
             if (m.Success) server = m.Groups[1].Value;
         }
-        Assert.NotNull(server);
+        Assert.True(server is not null, $"no established download found; curl: {(dl.HasExited ? $"exited {dl.ExitCode}: {dl.Output}" : "running")}\nconnections: {c}\nhealth: {_f.Api("/api/v1/health").Stdout}");
+        Assert.Contains(server, new[] { "192.0.2.11", "192.0.2.12" });
         var role = server == "192.0.2.11" ? "rs1" : "rs2";
 
         // tunlb adm -d --drain: drain, then delete when idle (the API's POST .../drain {"remove_when_idle": true}).

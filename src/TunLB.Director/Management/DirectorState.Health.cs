@@ -269,10 +269,20 @@ public sealed partial class DirectorState
                 if (h.QuorumRemoved != qr) { h.QuorumRemoved = qr; ApplyEffective(h); }
             }
         bool publish = false;
-        if (want && (hs.Sorry is null || !hs.SorryActive || !e.Vs.Destinations.Contains(hs.Sorry.Dest)))
+        bool moved = hs.Sorry is { } cur && sorrySpec is not null && (cur.Dest.Address != sorrySpec.Address || cur.Dest.Port != sorrySpec.Port);
+        if (want && (hs.Sorry is null || !hs.SorryActive || moved || !e.Vs.Destinations.Contains(hs.Sorry.Dest)))
         {
             if (hs.Sorry is null || hs.Sorry.Dest.Address != sorrySpec!.Address || hs.Sorry.Dest.Port != sorrySpec.Port)
             {
+                if (hs.Sorry is { } old)
+                {
+                    // The file names another sorry server now: the old one leaves at once.
+                    old.Dest.Alive = false;
+                    _health.Remove(old.Dest.Id);
+                    e.Vs.SetDestinations(e.Vs.Destinations.Where(x => !ReferenceEquals(x, old.Dest)).ToArray());
+                    hs.Sorry = null;
+                    publish = true;
+                }
                 IpAddress source;
                 try { source = _o.OuterSource(sorrySpec!.Address); }
                 catch (Exception ex) { _o.LogError($"tunlb director: health: sorry server {sorrySpec!.Address} of {e}: no route: {ex.Message}"); return; }
