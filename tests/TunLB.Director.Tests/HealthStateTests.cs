@@ -424,3 +424,33 @@ public sealed class HealthRenderTests
         Assert.DoesNotContain("quorum", text.Split("[[service]]")[2]); // nothing health-related on the plain service
     }
 }
+
+public sealed class PortReuseTests
+{
+    [Fact]
+    public void ASynReusingAClosedTupleIsScheduledAfreshSoADrainedRealGetsNoNewConnection()
+    {
+        var s = NewState();
+        ushort p = 41000;
+        while (Send(s, Syn(p)).Real != "192.0.2.11") p++;
+        Send(s, Ack(p));
+        Send(s, TestPackets.Tcp(Client, p, Vip, 80, TcpFlags.Fin | TcpFlags.Ack)); // the client closed: FIN_WAIT
+        s.Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
+        int entries = s.Engine.Connections.Count;
+        Assert.Equal("192.0.2.12", Send(s, Syn(p)).Real);
+        Assert.Equal(entries, s.Engine.Connections.Count); // the old entry was replaced, not duplicated
+        Assert.Equal(DropReason.None, Send(s, Ack(p)).Verdict);
+        var reals = s.GetService("tcp", Vip, "80").Reals;
+        Assert.Equal(0, reals.Single(r => r.Address == "192.0.2.11").InactiveConns + reals.Single(r => r.Address == "192.0.2.11").ActiveConns);
+    }
+
+    [Fact]
+    public void ASynRetransmittedDuringTheHandshakeKeepsItsReal()
+    {
+        var s = NewState();
+        var first = Send(s, Syn(41000)).Real;
+        Assert.Equal(first, Send(s, Syn(41000)).Real); // SYN_RECV: not a reuse
+        Send(s, Ack(41000));
+        Assert.Equal(first, Send(s, Syn(41000)).Real); // ESTABLISHED: a stray SYN does not move the flow
+    }
+}

@@ -136,7 +136,16 @@ public sealed partial class DirectorEngine
             else
             {
                 dest = snap.Destination(table[ci].DestinationId);
-                if (dest is null || !dest.Usable)
+                if (isTcp && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn && table[ci].State is
+                        ConnState.FinWait or ConnState.TimeWait or ConnState.Close or ConnState.CloseWait or ConnState.LastAck)
+                {
+                    // Port reuse (IPVS conn_reuse_mode bit 2): a new SYN on the 5-tuple of a connection the client
+                    // already closed is a new connection, scheduled afresh, so weight 0 (drain, inhibit) holds for it.
+                    table.Remove(ci, ref observer);
+                    ci = -1;
+                    dest = null;
+                }
+                else if (dest is null || !dest.Usable)
                 {
                     // The real server was deleted or failed its health check (IPVS expire_nodest_conn). A new SYN from the same
                     // client port starts over with a fresh scheduling decision; anything else is dropped.
