@@ -454,3 +454,22 @@ public sealed class PortReuseTests
         Assert.Equal(first, Send(s, Syn(41000)).Real); // ESTABLISHED: a stray SYN does not move the flow
     }
 }
+
+public sealed class DrainReloadTests
+{
+    [Fact]
+    public void ADrainSurvivesAReloadAndADrainDeletedRealComesBack()
+    {
+        const string toml = "[[service]]\nvip = \"203.0.113.10\"\nport = 80\nscheduler = \"rr\"\n[[service.real]]\naddress = \"192.0.2.11\"\n[[service.real]]\naddress = \"192.0.2.12\"\n";
+        var s = NewState(toml);
+        s.Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
+        s.Drain("tcp", Vip, "80", "192.0.2.12", "80", new Control.Api.DrainSpec(RemoveWhenIdle: true)); // idle: deleted at once
+        Assert.Single(s.Services[0].Destinations);
+        Assert.True(s.Apply(Parse(toml)).Ok);
+        var reals = s.GetService("tcp", Vip, "80").Reals;
+        Assert.True(reals.Single(r => r.Address == "192.0.2.11").Health!.Draining);
+        Assert.Equal(0, reals.Single(r => r.Address == "192.0.2.11").Weight);
+        Assert.False(reals.Single(r => r.Address == "192.0.2.12").Health!.Draining);
+        Assert.Equal("192.0.2.12", Send(s, Syn(40000)).Real);
+    }
+}
