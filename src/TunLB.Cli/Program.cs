@@ -6,7 +6,9 @@ if (args.Length > 0 && args[0] == "adm") return TunLB.Control.Adm.AdmCommand.Run
 
 var root = new RootCommand("TunLB: an LVS-TUN (IP-in-IP) load balancer with a userspace data path.");
 root.Subcommands.Add(DirectorCommand.Create());
-root.Subcommands.Add(RealServerCommand.Create());
+var realserver = RealServerCommand.Create();
+foreach (var c in RealServerDrainCommands.Create()) realserver.Subcommands.Add(c);
+root.Subcommands.Add(realserver);
 root.Subcommands.Add(LabCommand.Create());
 root.Subcommands.Add(EgressCommands.CreateCheck());
 root.Subcommands.Add(EgressCommands.CreateListen());

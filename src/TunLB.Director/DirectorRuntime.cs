@@ -41,6 +41,7 @@ public sealed class DirectorRuntime : IDisposable
     private Thread? _worker;
     private Timer? _estimator;
     private ApiServer? _api;
+    private Health.HealthMonitor? _health;
     private volatile bool _stop;
     private long _heartbeat;
 
@@ -99,6 +100,7 @@ public sealed class DirectorRuntime : IDisposable
             State.WorkerAttached = true;
             _worker.Start();
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
+            var health = StartHealth();
             _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
@@ -106,13 +108,69 @@ public sealed class DirectorRuntime : IDisposable
             lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
             return $"capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
                    $"{services.Count} service(s), {reals} real server(s); api {_api.BaseAddress}" +
-                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "");
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
         }
         catch
         {
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts health checking. Checks through the tunnel use source ports of check_port_range (reserved from the
+    /// kernel's ephemeral ports with ip_local_reserved_ports), and their replies come back from the VIP, which
+    /// routes into the capture device: strict reverse-path filtering on the interface toward a real server
+    /// would drop them, so such interfaces get loose mode (2). Everything is undone on exit.
+    /// </summary>
+    private string StartHealth()
+    {
+        var d = _cfg.Director;
+        var checkedReals = State.HealthUnlockedSnapshot();
+        _health = new Health.HealthMonitor(State);
+        var notes = new List<string>();
+        try
+        {
+            var reserved = _net.ReadSysctl("net.ipv4.ip_local_reserved_ports").Trim();
+            var range = d.CheckPortRange;
+            if (!reserved.Split(',').Contains(range))
+            {
+                _net.WriteSysctl("net.ipv4.ip_local_reserved_ports", reserved.Length == 0 ? range : reserved + "," + range);
+                notes.Add($"ip_local_reserved_ports += {range}");
+            }
+        }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: health: cannot reserve {d.CheckPortRange}: {e.Message}"); }
+        var devs = new HashSet<string>();
+        foreach (var addr in checkedReals.Where(x => x.Tunnel).Select(x => x.Address).Distinct())
+        {
+            try
+            {
+                var route = _net.RunIp("route", "get", addr.ToString());
+                var f = route.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                int i = Array.IndexOf(f, "dev");
+                if (i >= 0 && i + 1 < f.Length) devs.Add(f[i + 1]);
+            }
+            catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: health: no route to {addr}: {e.Message}"); }
+        }
+        foreach (var dev in devs.Where(x => x != _dev))
+        {
+            try
+            {
+                var all = _net.ReadSysctl("net.ipv4.conf.all.rp_filter").Trim();
+                var cur = _net.ReadSysctl($"net.ipv4.conf.{dev}.rp_filter").Trim();
+                if (all == "1" || cur == "1")
+                {
+                    _net.WriteSysctl($"net.ipv4.conf.{dev}.rp_filter", "2");
+                    notes.Add($"rp_filter {dev}=2 (check replies come from the VIP)");
+                }
+            }
+            catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: health: rp_filter on {dev}: {e.Message}"); }
+        }
+        _health.Start();
+        int n = checkedReals.Count;
+        if (n == 0) return "; health checks: none configured";
+        return $"; health checks: {n} real(s), {checkedReals.Count(x => x.Tunnel)} through the tunnel from source ports {d.CheckPortRange}" +
+               (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
     }
 
     private void SampleRates()
@@ -311,6 +369,8 @@ public sealed class DirectorRuntime : IDisposable
         try { _api?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: api stop: {e.Message}"); }
         _api = null;
+        try { _health?.DisposeAsync().AsTask().GetAwaiter().GetResult(); } catch { }
+        _health = null;
         _estimator?.Dispose();
         _stop = true;
         _worker?.Join(2000);

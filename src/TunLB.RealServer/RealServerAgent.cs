@@ -106,7 +106,8 @@ public sealed class RealServerAgent : IDisposable
                       (_cfg.MssClamp == RealServerConfig.MssClampAuto ? "the route MTU" : _cfg.MssClamp.ToString());
             }
 
-            return $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
+            _agentCheck = AgentCheckServer.StartIfEnabled(_cfg);
+            return (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
                    $"rp_filter {dev}={rp}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
         }
         catch
@@ -209,8 +210,11 @@ public sealed class RealServerAgent : IDisposable
         return $"decapsulated {accepted} packets, injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
+    private AgentCheckServer? _agentCheck;
+
     public void Dispose()
     {
+        _agentCheck?.Dispose();
         _stop = true;
         foreach (var w in _workers) w.Join(2000);
         foreach (var s in _sockets) s.Dispose();

@@ -56,6 +56,9 @@ public sealed class AdmClient : IDisposable
     public void AddReal(AdmService s, RealSpec spec) => Send(HttpMethod.Post, ServicePath(s) + "/reals", spec);
     public void EditReal(AdmService s, IPAddress addr, int port, RealSpec spec) => Send(HttpMethod.Put, RealPath(s, addr, port), spec);
     public void DeleteReal(AdmService s, IPAddress addr, int port) => Send(HttpMethod.Delete, RealPath(s, addr, port), null);
+    public void Drain(AdmService s, IPAddress addr, int port, bool removeWhenIdle) =>
+        Send(HttpMethod.Post, RealPath(s, addr, port) + "/drain", new DrainSpec(removeWhenIdle));
+    public void Undrain(AdmService s, IPAddress addr, int port) => Send(HttpMethod.Delete, RealPath(s, addr, port) + "/drain", null);
     public IReadOnlyList<ConnectionDto> GetConnections() => Get<List<ConnectionDto>>("api/v1/connections");
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);
     public TimeoutsDto GetTimeouts() => Get<TimeoutsDto>("api/v1/timeouts");

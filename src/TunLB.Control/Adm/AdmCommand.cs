@@ -204,9 +204,12 @@ public static class AdmCommand
                 return "";
             case AdmCommandKind.EditServer:
                 client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
+                if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: false);
+                if (r.Drain == false) client.Undrain(r.Service!, r.RealAddress!, r.RealPort!.Value);
                 return "";
             case AdmCommandKind.DeleteServer:
-                client.DeleteReal(r.Service!, r.RealAddress!, r.RealPort!.Value);
+                if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: true);
+                else client.DeleteReal(r.Service!, r.RealAddress!, r.RealPort!.Value);
                 return "";
             case AdmCommandKind.Zero:
                 client.Zero(AdmSpecs.Zero(r));
@@ -324,5 +327,8 @@ public static class AdmCommand
         "  --api HOST:PORT                     director API (default: $TUNLB_API, else api in\n" +
         "                                      /etc/tunlb/director.toml, else 127.0.0.1:9400)\n" +
         "  --token TOKEN                       API bearer token (default: $TUNLB_API_TOKEN, else\n" +
-        "                                      api_token in /etc/tunlb/director.toml)\n";
+        "                                      api_token in /etc/tunlb/director.toml)\n" +
+        "  --drain                             with -e: weight 0 until the real has no connections;\n" +
+        "                                      with -d: drain, then delete it when idle\n" +
+        "  --undrain                           with -e: end a drain (the configured weight comes back)\n";
 }

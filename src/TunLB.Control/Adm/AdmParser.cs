@@ -87,6 +87,8 @@ public static class AdmParser
         // TunLB additions
         new("api", "api", '\0', ArgKind.Required),
         new("token", "token", '\0', ArgKind.Required),
+        new("drain", "drain", '\0', ArgKind.None),
+        new("undrain", "undrain", '\0', ArgKind.None),
     ];
 
     // ipvsadm's option classes, in its order (the order decides which error is reported first).
@@ -204,6 +206,7 @@ public static class AdmParser
         int? persistence = null, weight = null, upper = null, lower = null, tunPort = null;
         var format = AdmListFormat.None;
         bool help = false, version = false;
+        bool? drain = null;
 
         foreach (var (def, value, spelled) in items)
         {
@@ -322,6 +325,11 @@ public static class AdmParser
                     if (token is not null) throw Fail("multiple 'token' options specified");
                     token = value;
                     break;
+                case "drain":
+                case "undrain":
+                    if (drain is not null) throw Fail("multiple 'drain' options specified");
+                    drain = def.Key == "drain";
+                    break;
                 default:
                     throw Fail($"invalid option `{spelled}'");
             }
@@ -345,6 +353,8 @@ public static class AdmParser
         if (pos < positional.Count) throw Fail($"unexpected argument {positional[pos]}");
 
         CheckCombinations(cmd, options);
+        if (drain is not null && !(cmd == AdmCommandKind.EditServer || (cmd == AdmCommandKind.DeleteServer && drain == true)))
+            throw Fail("--drain goes with -e (drain: weight 0 until idle) or -d (drain, then delete when idle); --undrain with -e");
 
         AdmService? service = null;
         if (serviceText is not null)
@@ -418,6 +428,7 @@ public static class AdmParser
             TunType = tunType,
             TunPort = tunPort,
             TunFlags = tunFlags,
+            Drain = drain,
             Format = format,
             Connections = options.Contains(Opt.Connection),
             ShowTimeouts = options.Contains(Opt.Timeout),

@@ -85,6 +85,8 @@ public sealed record AdmRequest(AdmCommandKind Command)
     public int TimeoutUdp { get; init; }
 
     // TunLB additions
+    /// <summary>--drain (true) / --undrain (false) with -e; --drain with -d = drain, then delete when idle.</summary>
+    public bool? Drain { get; init; }
     public string? Api { get; init; }
     public string? Token { get; init; }
 }

@@ -53,7 +53,8 @@ public sealed record RealDto(
     string TunType,            // "ipip" (later "gue")
     int TunPort, string TunFlags,
     int ActiveConns, int InactiveConns, int PersistConns,
-    StatsDto Stats, RatesDto Rates);
+    StatsDto Stats, RatesDto Rates,
+    HealthDto? Health = null); // health checking, drain, sorry server (optional: absent from older directors)
 
 public sealed record ServiceDto(
     string Protocol, string Vip, int Port, string Scheduler, IReadOnlyList<string> Flags,
@@ -82,5 +83,36 @@ public sealed record StatsSummaryDto(StatsDto Total, RatesDto Rates, IReadOnlyDi
 public sealed record ZeroSpec(string? Protocol = null, string? Vip = null, int? Port = null);
 
 public sealed record TimeoutsDto(int Tcp, int TcpFin, int Udp);
+
+// ---------------------------------------------------------------- health checking (docs/health-checks.md)
+//   GET    /api/v1/health                                       -> HealthReportDto (every service: quorum, reals' health)
+//   POST   /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}/drain  DrainSpec? -> RealDto   (weight 0 until idle)
+//   DELETE /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}/drain             -> RealDto   (undrain)
+
+/// <summary>Health of one real server (or the sorry server). Times are UTC; durations in seconds.</summary>
+public sealed record HealthDto(
+    string Status,             // "up", "down" (failed its check), "unchecked" (no check configured)
+    string Check,              // the check, e.g. "http GET /healthz :80 via tunnel, every 2 s, ..."; "none"
+    string OnFailure,          // "remove" | "inhibit"
+    int ConfiguredWeight,      // the weight from the file / API; "weight" in RealDto is the effective one
+    string Admin,              // "ready" | "drain" | "maint" (agent) 
+    bool Draining,             // operator drain (API / adm --drain)
+    bool RemoveWhenIdle,       // drain before delete
+    bool Suppressed,           // up-transitions withheld by the flap dampener
+    bool Sorry,                // this is the service's sorry server
+    bool? LastOk, string LastResult, double LastDurationSeconds, DateTimeOffset? LastCheck,
+    DateTimeOffset LastChange, long Failures, long UpDownTransitions);
+
+public sealed record ServiceHealthDto(
+    string Protocol, string Vip, int Port,
+    bool QuorumUp, int LiveWeight, int Quorum, int Hysteresis, bool SorryActive, string? SorryServer,
+    IReadOnlyList<RealHealthDto> Reals);
+
+public sealed record RealHealthDto(string Address, int Port, int Weight, HealthDto Health);
+
+public sealed record HealthReportDto(IReadOnlyList<ServiceHealthDto> Services, long PinnedCheckPackets, string CheckPortRange);
+
+/// <summary>Drain a real server: weight 0 until it has no connections; then delete it when <see cref="RemoveWhenIdle"/>.</summary>
+public sealed record DrainSpec(bool? RemoveWhenIdle = null);
 
 public sealed record ReloadResultDto(bool Ok, string File, IReadOnlyList<string> Changes, IReadOnlyList<string> Errors);

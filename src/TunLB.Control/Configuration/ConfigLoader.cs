@@ -28,20 +28,22 @@ public static class ConfigLoader
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
         "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max",
+        .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
     [
         "vip", "port", "protocol", "scheduler", "scheduler_flags", "mh_table_size", "persistence",
         "persistence_netmask", "real",
+        .. HealthConfigReader.ServiceKeys,
     ];
     private static readonly string[] RealKeys =
-        ["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum"];
+        ["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum", .. HealthConfigReader.RealKeys];
     public static readonly IReadOnlyList<string> EncapNames = ["ipip", "gue"];
     public const int MinMtu = 576, MinMtuV6 = 1280, MaxMtu = 65535;
     public const int MaxIcmpRate = 1_000_000, MaxFragMax = 10_000_000;
     public const int MinMss = 536, MaxMss = 65495;
     private static readonly string[] RealServerFileTables = ["realserver"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp"];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", .. HealthConfigReader.RealServerKeys];
 
     // ---------------------------------------------------------------- public API
 
@@ -108,7 +110,11 @@ public static class ConfigLoader
         var settings = new DirectorSettings();
         if (top.Get("director") is { } de)
         {
-            if (de.Value is TTable dt) settings = ReadDirectorSettings(new TableReader(sink, dt, "director", DirectorKeys));
+            if (de.Value is TTable dt)
+            {
+                var dr = new TableReader(sink, dt, "director", DirectorKeys);
+                settings = HealthConfigReader.ReadDirector(dr, ReadDirectorSettings(dr));
+            }
             else top.Error(de, $"expected a table ([director] header), got {de.Value.Describe()}");
         }
 
@@ -232,9 +238,11 @@ public static class ConfigLoader
             reals.Add(real);
         }
 
+        var health = HealthConfigReader.ReadService(r, realTables, portOk ? (ushort)port : (ushort)0, protocolName);
         if (!vipOk || !portOk) return null;
         return new ServiceConfig
         {
+            Health = health,
             Vip = vip,
             Port = (ushort)port,
             Protocol = protocolName == "udp" ? (byte)17 : (byte)6,
@@ -422,13 +430,13 @@ public static class ConfigLoader
                     break;
             }
         }
-        return new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
+        return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
             tunName, sink.File)
         {
             Gue = gue,
             GuePort = guePort,
             MssClamp = mss,
-        };
+        });
     }
 
     /// <summary>A required, non-empty array of host addresses without duplicates.</summary>

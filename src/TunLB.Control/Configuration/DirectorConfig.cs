@@ -7,7 +7,7 @@ namespace TunLB.Control.Configuration;
 public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<ServiceConfig> Services, string SourcePath);
 
 /// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
-public sealed record DirectorSettings
+public sealed partial record DirectorSettings
 {
     /// <summary>The <c>api</c> value as written, <c>host:port</c> or <c>[v6]:port</c>.</summary>
     public string Api { get; init; } = "127.0.0.1:9400";
@@ -46,7 +46,7 @@ public sealed record DirectorSettings
 }
 
 /// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>
-public sealed record ServiceConfig
+public sealed partial record ServiceConfig
 {
     public required IpAddress Vip { get; init; }
     /// <summary>0 only together with persistence (all ports).</summary>

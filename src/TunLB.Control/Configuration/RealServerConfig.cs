@@ -3,7 +3,7 @@ using TunLB.Core.Flows;
 namespace TunLB.Control.Configuration;
 
 /// <summary>A validated real-server configuration (realserver.toml).</summary>
-public sealed record RealServerConfig(
+public sealed partial record RealServerConfig(
     IReadOnlyList<IpAddress> Vips,
     IReadOnlyList<IpAddress> Directors,
     string TunName,

@@ -36,7 +36,7 @@ public sealed partial class DirectorEngine
         {
             ref ConnEntry t = ref table[ti];
             Destination? bound = snap.Destination(t.DestinationId);
-            if (bound is not null && bound.Alive && !(_expireQuiescentTemplate && bound.Weight <= 0))
+            if (bound is not null && bound.Usable && !(_expireQuiescentTemplate && bound.Weight <= 0))
             {
                 dest = bound;
             }

@@ -191,6 +191,10 @@ public sealed partial class DirectorEngine
                 return ProcessFragment(packet, in info, snap, output, packets, nowMs, out count);
             return Drop(r);
         }
+        // Health-check traffic from the director itself, pinned to one real server (DirectorEngine.Pinned.cs).
+        if (_pinned is { } pins && pins.Lookup(info.Flow.SourcePort, info.Flow.Protocol) is var pinnedId && pinnedId >= 0 &&
+            TryForwardPinned(packet, in info, snap, pinnedId, output, packets, nowMs, out count, out r))
+            return r;
 
         VirtualService? svc = snap.FindService(info.Flow.Destination, info.Flow.DestinationPort, info.Flow.Protocol);
         if (svc is null) return Drop(DropReason.NoService);
@@ -223,9 +227,18 @@ public sealed partial class DirectorEngine
             else
             {
                 dest = snap.Destination(table[ci].DestinationId);
-                if (dest is null || !dest.Alive)
+                if (isTcp && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn && table[ci].State is
+                        ConnState.FinWait or ConnState.TimeWait or ConnState.Close or ConnState.CloseWait or ConnState.LastAck)
                 {
-                    // The real server was deleted (IPVS expire_nodest_conn). A new SYN from the same
+                    // Port reuse (IPVS conn_reuse_mode bit 2): a new SYN on the 5-tuple of a connection the client
+                    // already closed is a new connection, scheduled afresh, so weight 0 (drain, inhibit) holds for it.
+                    table.Remove(ci, ref observer);
+                    ci = -1;
+                    dest = null;
+                }
+                else if (dest is null || !dest.Usable)
+                {
+                    // The real server was deleted or failed its health check (IPVS expire_nodest_conn). A new SYN from the same
                     // client port starts over with a fresh scheduling decision; anything else is dropped.
                     if (!isTcp || (flags & (TcpFlags.Syn | TcpFlags.Rst)) != TcpFlags.Syn)
                         return Drop(DropReason.DestinationGone);

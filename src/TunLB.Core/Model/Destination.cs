@@ -30,6 +30,15 @@ public sealed class Destination
     /// <summary>Set false when the destination is deleted; its connections then stop being forwarded.</summary>
     public volatile bool Alive = true;
 
+    /// <summary>
+    /// Set by health checking (on_failure = "remove"): the destination is not scheduled, and its existing
+    /// connections stop as if it were deleted (IPVS expire_nodest_conn), though it stays configured.
+    /// </summary>
+    public volatile bool HealthDown;
+
+    /// <summary>Configured and not failed by health checking: may carry traffic.</summary>
+    public bool Usable => Alive && !HealthDown;
+
     /// <summary>The director's source address toward this server (outer header source). Same family as <see cref="Address"/>.</summary>
     public IpAddress OuterSource;
 
@@ -60,7 +69,7 @@ public sealed class Destination
     public long InBytes;
 
     /// <summary>Whether the scheduler may pick this destination for a new connection.</summary>
-    public bool IsAvailable => Alive && Weight > 0 && !IsOverloaded;
+    public bool IsAvailable => Alive && !HealthDown && Weight > 0 && !IsOverloaded;
 
     /// <summary>IPVS overload: active+inactive reached the upper threshold.</summary>
     public bool IsOverloaded => UpperThreshold > 0 && ActiveConnections + InactiveConnections >= UpperThreshold;

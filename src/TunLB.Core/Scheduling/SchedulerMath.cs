@@ -31,10 +31,10 @@ internal static class SchedulerMath
     /// sees a single consistent value of the volatile weight.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool IsAvailable(Destination d, int weight) => weight > 0 && d.Alive && !d.IsOverloaded;
+    public static bool IsAvailable(Destination d, int weight) => weight > 0 && d.Usable && !d.IsOverloaded;
 
     /// <summary>Destinations a weight-derived table may contain: alive with a positive weight.</summary>
-    public static bool IsEligible(Destination? d) => d is not null && d.Alive && d.Weight > 0;
+    public static bool IsEligible(Destination? d) => d is not null && d.Usable && d.Weight > 0;
 
     /// <summary>
     /// Canonical order for hash tables: by address (numeric, network order), then port, then Id as a
@@ -59,7 +59,7 @@ internal static class SchedulerMath
         {
             foreach (var d in destinations)
             {
-                if (d is null || !d.Alive) continue;
+                if (d is null || !d.Usable) continue;
                 int w = d.Weight;
                 if (w > 0) list.Add((d, w));
             }

@@ -44,7 +44,7 @@ internal sealed class WeightedRoundRobinScheduler : IScheduler
         for (int i = 0; i < dests.Length; i++)
         {
             Destination d = dests[i];
-            int w = d is not null && d.Alive ? d.Weight : 0;
+            int w = d is not null && d.Usable ? d.Weight : 0;
             if (w <= 0) continue;
             weights[i] = w;
             gcd = SchedulerMath.Gcd(w, gcd);

@@ -144,6 +144,14 @@ public sealed class ApiServer : IAsyncDisposable
             state.DeleteReal(proto, vip, port, addr, rport);
             return Results.NoContent();
         });
+        // Health checking and drain (docs/health-checks.md).
+        app.MapGet("/api/v1/health", () => Json(state.HealthReport()));
+        app.MapPost(real + "/drain", async (HttpContext c, string proto, string vip, string port, string addr, string rport) =>
+        {
+            return Json(state.Drain(proto, vip, port, addr, rport, await Body<DrainSpec>(c)));
+        });
+        app.MapDelete(real + "/drain", (string proto, string vip, string port, string addr, string rport) =>
+            Json(state.Undrain(proto, vip, port, addr, rport)));
         app.MapGet("/api/v1/connections", (HttpContext c) =>
         {
             int limit = int.MaxValue;

@@ -34,6 +34,7 @@ public static class ConfigRenderer
             Kv(sb, "sloppy_tcp", Bool(d.SloppyTcp));
             Kv(sb, "expire_quiescent_template", Bool(d.ExpireQuiescentTemplate));
             Kv(sb, "restore_inner_ttl", Bool(d.RestoreInnerTtl));
+            Kv(sb, "check_port_range", Str(d.CheckPortRange));
 
             foreach (var e in state.EntriesUnlocked)
             {
@@ -47,12 +48,29 @@ public static class ConfigRenderer
                 Kv(sb, "mh_table_size", Int(e.MhTableSize));
                 Kv(sb, "persistence", Int(vs.PersistenceSeconds));
                 Kv(sb, "persistence_netmask", Int(vs.PersistencePrefix));
+                var hs = e.Health.Spec;
+                if (hs.TracksQuorum)
+                {
+                    Kv(sb, "quorum", Int(hs.Quorum));
+                    Kv(sb, "hysteresis", Int(hs.Hysteresis));
+                    if (hs.QuorumUp.Length > 0) Kv(sb, "quorum_up", Str(hs.QuorumUp));
+                    if (hs.QuorumDown.Length > 0) Kv(sb, "quorum_down", Str(hs.QuorumDown));
+                }
+                if (hs.Check.Enabled) RenderCheck(sb, "service.check", hs.Check);
+                if (hs.Sorry is { } sorry)
+                {
+                    sb.Append("\n[service.sorry]\n");
+                    Kv(sb, "address", Str(sorry.Address.ToString()));
+                    Kv(sb, "port", Int(sorry.Port));
+                    Kv(sb, "weight", Int(sorry.Weight));
+                }
                 foreach (var r in vs.Destinations)
                 {
+                    if (state.HealthUnlocked.TryGetValue(r.Id, out var rh) && rh.IsSorry) continue; // rendered as [service.sorry] above
                     sb.Append("\n[[service.real]]\n");
                     Kv(sb, "address", Str(r.Address.ToString()));
                     Kv(sb, "port", Int(r.Port));
-                    Kv(sb, "weight", Int(r.Weight));
+                    Kv(sb, "weight", Int(state.ConfiguredWeight(r))); // not the effective weight (health, drain)
                     Kv(sb, "upper_threshold", Int(r.UpperThreshold));
                     Kv(sb, "lower_threshold", Int(r.LowerThreshold));
                     if (r.Encap == TunLB.Core.Packets.EncapKind.Gue)
@@ -61,10 +79,45 @@ public static class ConfigRenderer
                         Kv(sb, "gue_port", Int(r.GuePort));
                         Kv(sb, "gue_checksum", r.GueChecksum ? "true" : "false");
                     }
+                    if (hs.PerReal.TryGetValue(r.Address, out var rc) && rc != hs.Check) RenderCheck(sb, "service.real.check", rc);
                 }
             }
         }
         return sb.ToString();
+    }
+
+    /// <summary>Every key of a check table, so the file says exactly what runs.</summary>
+    private static void RenderCheck(StringBuilder sb, string header, Control.Health.CheckSpec c)
+    {
+        sb.Append('\n').Append('[').Append(header).Append("]\n");
+        Kv(sb, "type", Str(c.Type));
+        if (c.Port != 0) Kv(sb, "port", Int(c.Port));
+        if (c.Type is "http" or "https")
+        {
+            Kv(sb, "path", Str(c.Path));
+            Kv(sb, "expect_status", Str(c.ExpectStatus));
+            Kv(sb, "expect_body", Str(c.ExpectBody));
+            Kv(sb, "host", Str(c.Host));
+            if (c.Type == "https") Kv(sb, "tls_skip_verify", Bool(c.TlsSkipVerify));
+        }
+        if (c.Type == "udp") { Kv(sb, "payload", Str(c.Payload)); Kv(sb, "expect", Str(c.Expect)); }
+        if (c.Type == "dns") { Kv(sb, "query_name", Str(c.QueryName)); Kv(sb, "query_type", Str(c.QueryType)); }
+        if (c.Type == "misc") { Kv(sb, "command", Str(c.Command)); Kv(sb, "dynamic", Bool(c.Dynamic)); }
+        Kv(sb, "interval", Num(c.IntervalSeconds));
+        Kv(sb, "timeout", Num(c.TimeoutSeconds));
+        Kv(sb, "rise", Int(c.Rise));
+        Kv(sb, "fall", Int(c.Fall));
+        Kv(sb, "alpha", Bool(c.Alpha));
+        Kv(sb, "via", Str(c.Via));
+        Kv(sb, "on_failure", Str(c.OnFailure == Control.Health.FailureAction.Inhibit ? "inhibit" : "remove"));
+        if (c.Dampening is { } d)
+            Kv(sb, "dampening", $"{{ penalty = {Num(d.Penalty)}, suppress = {Num(d.Suppress)}, reuse = {Num(d.Reuse)}, half_life = {Num(d.HalfLifeSeconds)} }}");
+    }
+
+    private static string Num(double v)
+    {
+        var t = v.ToString("R", CultureInfo.InvariantCulture);
+        return t.Contains('.') || t.Contains('E') ? t : t + ".0";
     }
 
     private static void Kv(StringBuilder sb, string key, string value) => sb.Append(key).Append(" = ").Append(value).Append('\n');

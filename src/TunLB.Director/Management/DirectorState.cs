@@ -27,6 +27,8 @@ public sealed class DirectorStateOptions
     public Func<IpAddress, int> PathMtu { get; init; } = _ => 0;
     /// <summary>Hash seed for the engine; null = random.</summary>
     public ulong? HashSeed { get; init; }
+    /// <summary>The health-check clock (UTC).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -45,7 +47,7 @@ public sealed class DirectorStateOptions
 /// <para>Counters are read for stats and metrics without the queue: single 32/64-bit reads of values that
 /// only the worker writes, i.e. approximate but never torn, as IPVS's per-CPU stats.</para>
 /// </remarks>
-public sealed class DirectorState
+public sealed partial class DirectorState
 {
     private readonly object _gate = new();
     private readonly DirectorStateOptions _o;
@@ -67,6 +69,7 @@ public sealed class DirectorState
         public required string[] Flags;
         public required int MhTableSize;
         public readonly RateEstimator Rates = new();
+        public ServiceHealthState Health = new();
         public ServiceKey Key => Vs.Key;
         public string ProtocolName => Validate.ProtocolName(Vs.Key.Protocol);
         public override string ToString() => $"{ProtocolName} {Validate.Endpoint(Vs.Key.Vip, Vs.Key.Port)}";
@@ -95,6 +98,7 @@ public sealed class DirectorState
             FragmentTableCapacity = d.FragMax,
         });
         foreach (var s in cfg.Services) _entries.Add(BuildEntry(s));
+        foreach (var e in _entries) { EvaluateQuorum(e, Time.GetUtcNow(), initial: true); e.Vs.WeightsChanged(); }
         Publish();
     }
 
@@ -188,7 +192,9 @@ public sealed class DirectorState
             PersistenceSeconds = s.PersistenceSeconds,
             PersistencePrefix = s.PersistencePrefix,
         };
-        return new ServiceEntry { Vs = vs, Scheduler = s.Scheduler, Flags = s.SchedulerFlags.ToArray(), MhTableSize = s.MhTableSize };
+        var entry = new ServiceEntry { Vs = vs, Scheduler = s.Scheduler, Flags = s.SchedulerFlags.ToArray(), MhTableSize = s.MhTableSize };
+        HealthAttach(entry, s.Health);
+        return entry;
     }
 
     private Destination NewDestination(RealConfig r) => ApplyTunnel(new(_nextDestinationId++, r.Address, r.Port, r.Weight)
@@ -234,9 +240,9 @@ public sealed class DirectorState
         }
     }
 
-    private static void Retire(IEnumerable<Destination> dests)
+    private void Retire(IEnumerable<Destination> dests)
     {
-        foreach (var d in dests) d.Alive = false;
+        foreach (var d in dests) { d.Alive = false; HealthUntrack(d); }
     }
 
     // ================================================================ lookups
@@ -293,7 +299,7 @@ public sealed class DirectorState
         _destRates.TryGetValue(d.Id, out var r);
         return new RealDto(d.Address.ToString(), d.Port, d.Weight, d.UpperThreshold, d.LowerThreshold,
             "tunnel", TunType(d), d.Encap == EncapKind.Gue ? d.GuePort : 0, d.Encap == EncapKind.Gue ? (d.GueChecksum ? "csum" : "nocsum") : "", d.ActiveConnections, d.InactiveConnections, d.PersistentConnections,
-            new StatsDto(d.Connections, d.InPackets, 0, d.InBytes, 0), Rates(r));
+            new StatsDto(d.Connections, d.InPackets, 0, d.InBytes, 0), Rates(r), HealthOf(d));
     }
 
     private static RatesDto Rates(RateEstimator? r) => r is null ? new RatesDto(0, 0, 0, 0, 0) : new RatesDto(r.Cps, r.InPps, 0, r.InBps, 0);
@@ -365,6 +371,7 @@ public sealed class DirectorState
                 PersistencePrefix = prefix,
             };
             var e = new ServiceEntry { Vs = vs, Scheduler = sched, Flags = flags, MhTableSize = mh };
+            HealthAttach(e, Control.Health.ServiceHealthSpec.None);
             _entries.Add(e);
             Publish();
             _o.Log($"tunlb director: api: added service {e} scheduler {sched}");
@@ -472,6 +479,9 @@ public sealed class DirectorState
             };
             ApplyTunnel(d, spec);
             e.Vs.SetDestinations([.. e.Vs.Destinations, d]);
+            HealthTrack(e, d, weight);
+            EvaluateQuorum(e, Time.GetUtcNow());
+            e.Vs.WeightsChanged();
             Publish(); // registers the new destination id with the data path
             _o.Log($"tunlb director: api: added real {Validate.Endpoint(addr, rport)} weight {weight} to service {e}");
             return ToDto(d);
@@ -491,7 +501,8 @@ public sealed class DirectorState
                 throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
             CheckTunnel(spec);
             ApplyTunnel(d, spec);
-            int weight = spec.Weight is null ? d.Weight : Validate.Range(spec.Weight.Value, 0, 65535, "weight");
+            int configured = ConfiguredWeight(d);
+            int weight = spec.Weight is null ? configured : Validate.Range(spec.Weight.Value, 0, 65535, "weight");
             var (upper, lower) = Thresholds(spec.UpperThreshold ?? d.UpperThreshold, spec.LowerThreshold ?? d.LowerThreshold);
             var changes = new List<string>();
             if (upper != d.UpperThreshold || lower != d.LowerThreshold)
@@ -499,10 +510,11 @@ public sealed class DirectorState
                 changes.Add($"thresholds {d.UpperThreshold}/{d.LowerThreshold} -> {upper}/{lower}");
                 d.UpperThreshold = upper; d.LowerThreshold = lower;
             }
-            if (weight != d.Weight)
+            if (weight != configured)
             {
-                changes.Add($"weight {d.Weight} -> {weight}");
-                d.Weight = weight;
+                SetConfiguredWeight(d, weight);
+                changes.Add($"weight {configured} -> {weight}" + (d.Weight != weight ? $" (effective {d.Weight}: health/drain)" : ""));
+                EvaluateQuorum(e, Time.GetUtcNow());
                 e.Vs.WeightsChanged(); // established flows keep their server; only new scheduling decisions move
             }
             if (changes.Count > 0) _o.Log($"tunlb director: api: edited real {Validate.Endpoint(d.Address, d.Port)} in service {e}: {string.Join(", ", changes)}");
@@ -517,7 +529,9 @@ public sealed class DirectorState
             var e = FindOr404(proto, vip, port);
             var d = FindRealOr404(e, addr, rport);
             d.Alive = false; // its connections stop (DestinationGone); a new SYN is scheduled afresh
+            HealthUntrack(d);
             e.Vs.SetDestinations(e.Vs.Destinations.Where(x => !ReferenceEquals(x, d)).ToArray());
+            EvaluateQuorum(e, Time.GetUtcNow());
             Publish();
             _o.Log($"tunlb director: api: deleted real {Validate.Endpoint(d.Address, d.Port)} from service {e}");
         }
@@ -756,6 +770,7 @@ public sealed class DirectorState
                 if (a != b) changes.Add($"{name} changed ({a} -> {b}) but needs a restart; still {a}");
             Settings = d0 with { TimeoutTcp = d1.TimeoutTcp, TimeoutTcpFin = d1.TimeoutTcpFin, TimeoutUdp = d1.TimeoutUdp };
 
+            HealthReload(cfg, changes);
             Publish();
             ReloadsOk++;
             LastReloadOk = true;
@@ -783,7 +798,7 @@ public sealed class DirectorState
     {
         var what = new List<string>();
         var vs = e.Vs;
-        var old = vs.Destinations;
+        var old = vs.Destinations.Where(x => !(_health.TryGetValue(x.Id, out var xh) && xh.IsSorry)).ToArray(); // the sorry server is not in the file's reals
         var dests = new Destination[s.Reals.Count];
         bool setChanged = old.Length != dests.Length, weightsChanged = false;
         for (int i = 0; i < dests.Length; i++)
@@ -800,7 +815,7 @@ public sealed class DirectorState
             }
             else
             {
-                if (d.Weight != r.Weight) { what.Add($"real {Validate.Endpoint(r.Address, r.Port)} weight {d.Weight} -> {r.Weight}"); d.Weight = r.Weight; weightsChanged = true; }
+                if (ConfiguredWeight(d) != r.Weight) { what.Add($"real {Validate.Endpoint(r.Address, r.Port)} weight {ConfiguredWeight(d)} -> {r.Weight}"); SetConfiguredWeight(d, r.Weight); weightsChanged = true; }
                 if (d.UpperThreshold != r.UpperThreshold || d.LowerThreshold != r.LowerThreshold)
                 {
                     what.Add($"real {Validate.Endpoint(r.Address, r.Port)} thresholds {d.UpperThreshold}/{d.LowerThreshold} -> {r.UpperThreshold}/{r.LowerThreshold}");
@@ -818,6 +833,7 @@ public sealed class DirectorState
         foreach (var gone in old.Where(o => !dests.Contains(o)))
         {
             gone.Alive = false;
+            HealthUntrack(gone);
             what.Add($"real {Validate.Endpoint(gone.Address, gone.Port)} deleted");
         }
 

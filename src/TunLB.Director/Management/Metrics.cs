@@ -51,6 +51,26 @@ public static class Metrics
             w.Family("tunlb_backend_overloaded", "gauge", "1 when the real server reached its upper connection threshold.");
             Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), d.IsOverloaded ? 1 : 0));
 
+            // Health checking (HAProxy-like names: check_failures_total, check_up_down_total, last_change).
+            var health = state.HealthUnlocked;
+            var now = state.Time.GetUtcNow();
+            w.Family("tunlb_backend_up", "gauge", "1 when the real server passes its health check (or has none), 0 when it failed it.");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && !h.IsSorry && !h.Up ? 0 : 1));
+            w.Family("tunlb_backend_check_failures_total", "counter", "Failed health checks of the real server.");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Failures : 0));
+            w.Family("tunlb_backend_check_up_down_total", "counter", "UP/DOWN transitions of the real server's health.");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Machine?.Transitions ?? 0 : 0));
+            w.Family("tunlb_backend_check_duration_seconds", "gauge", "Duration of the real server's last health check.");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Last?.Duration.TotalSeconds ?? 0 : 0));
+            w.Family("tunlb_backend_last_change_seconds", "gauge", "Seconds since the real server's last health state change (or since it was added).");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? Math.Max(0, (now - h.LastChange).TotalSeconds) : 0));
+            w.Family("tunlb_backend_draining", "gauge", "1 while the real server is drained (API drain or agent drain/maint).");
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && (h.Draining || h.Admin is Control.Health.AgentAdmin.Drain or Control.Health.AgentAdmin.Maint) ? 1 : 0));
+            w.Family("tunlb_service_quorum_up", "gauge", "1 while the service has quorum (keepalived), 0 while its sorry server (if any) takes new connections.");
+            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Health.QuorumUp ? 1 : 0);
+            w.Family("tunlb_health_check_packets_total", "counter", "Health-check packets the data path forwarded through the tunnel (pinned flows).");
+            w.Sample("", state.PinnedPackets);
+
             w.Family("tunlb_forwarded_packets_total", "counter", "IPIP packets handed to the kernel for sending.");
             w.Sample("", state.SentPackets);
             w.Family("tunlb_forwarded_bytes_total", "counter", "Bytes of IPIP packets (outer header included) handed to the kernel.");
@@ -110,6 +130,9 @@ public static class Metrics
 
         public void Sample(string labels, long value) =>
             _sb.Append(_name).Append(labels).Append(' ').Append(value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+
+        public void Sample(string labels, double value) =>
+            _sb.Append(_name).Append(labels).Append(' ').Append(value.ToString("0.######", CultureInfo.InvariantCulture)).Append('\n');
 
         public override string ToString() => _sb.ToString();
     }
