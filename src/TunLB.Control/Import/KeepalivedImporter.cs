@@ -626,6 +626,8 @@ internal sealed class Converter
             k.Add(new("expect_status", status ?? DefaultStatus));
             if (body is not null) k.Add(new("expect_body", body));
             if ((host ?? d.VirtualHost) is { } h) k.Add(new("host", h));
+            // keepalived's SSL_GET does not verify the server certificate; keep that behaviour.
+            if (type == "https") k.Add(new("tls_skip_verify", true));
         }
         if (checkPort is { } cp) k.Add(new("port", cp));
         k.Add(new("interval", interval));
@@ -633,7 +635,10 @@ internal sealed class Converter
         k.Add(new("rise", 1L));
         k.Add(new("fall", retry + 1));
         k.Add(new("alpha", d.Alpha ?? false));
-        k.Add(new("via", "direct"));
+        // keepalived connects to the real server's own address, which in LVS-TUN proves little: the service
+        // listens on the VIP behind the tunnel (keepalived #306). TunLB's default checks VIP:port through the
+        // tunnel to this one real server, proving tunnel, decapsulation, service and reply route together.
+        k.Add(new("via", "tunnel"));
         k.Add(new("on_failure", d.Inhibit == true ? "inhibit" : "remove"));
         if (type == "misc")
         {
@@ -643,7 +648,7 @@ internal sealed class Converter
                 return null;
             }
             k.Add(new("command", command));
-            k.Add(new("misc_dynamic", miscDynamic));
+            k.Add(new("dynamic", miscDynamic));
         }
         if (retry > 0 && delayBeforeRetry != interval)
             Add(c, ImportSeverity.Note, c.Keyword,

@@ -60,7 +60,7 @@ public class KeepalivedImporterTests
         Assert.Equal(1L, Value(check, "rise"));
         Assert.Equal(3L, Value(check, "fall"));      // retry 2 + 1
         Assert.Equal(true, Value(check, "alpha"));
-        Assert.Equal("direct", Value(check, "via"));
+        Assert.Equal("tunnel", Value(check, "via"));
         Assert.Null(Value(check, "expect_body"));
         // The reals differ in status range and inhibit_on_failure: those are per-real overrides.
         Assert.Equal("200-399", Value(Table(Real(s0, 0), "check"), "expect_status"));
@@ -154,7 +154,7 @@ public class KeepalivedImporterTests
         Assert.Equal("misc", Value(misc, "type"));
         Assert.Equal("/usr/local/bin/dig-check 192.0.2.52", Value(misc, "command"));
         Assert.Equal(2.0, Value(misc, "timeout"));
-        Assert.Equal(true, Value(misc, "misc_dynamic"));
+        Assert.Equal(true, Value(misc, "dynamic"));
         Assert.Equal(1L, Value(misc, "fall")); // MISC_CHECK retry default 0
     }
 
@@ -271,7 +271,7 @@ public class KeepalivedImporterTests
         Assert.Equal("200", Value(check, "expect_status"));
         Assert.Equal("pong", Value(check, "expect_body"));
         Assert.Equal("api.example.net", Value(check, "host"));
-        Assert.Equal("direct", Value(check, "via"));
+        Assert.Equal("tunnel", Value(check, "via"));
         LoadStripped(r);
     }
 
