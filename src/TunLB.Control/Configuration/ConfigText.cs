@@ -153,18 +153,7 @@ internal static partial class ConfigText
         return false;
     }
 
-    /// <summary>Prefix length of a contiguous netmask, or -1 if the mask has holes.</summary>
-    public static int PrefixLength(IpAddress mask)
-    {
-        if (mask.IsV4)
-        {
-            uint inv = ~mask.V4;
-            return (inv & (inv + 1)) == 0 ? 32 - System.Numerics.BitOperations.PopCount(inv) : -1;
-        }
-        UInt128 m = ((UInt128)mask.Hi << 64) | mask.Lo;
-        UInt128 i128 = ~m;
-        return (i128 & (i128 + 1)) == 0 ? 128 - (int)UInt128.PopCount(i128) : -1;
-    }
+    public static int PrefixLength(IpAddress mask) => IpAddress.PrefixLengthOfMask(mask);
 
     public static bool IsPrime(long n)
     {

@@ -56,6 +56,18 @@ public readonly struct IpAddress : IEquatable<IpAddress>
         return new IpAddress(Hi & mh, Lo & ml);
     }
 
+    /// <summary>Prefix length of a contiguous netmask (255.255.255.0 -> 24, ffff:ffff:: -> 32), or -1 if it has holes.</summary>
+    public static int PrefixLengthOfMask(IpAddress mask)
+    {
+        if (mask.IsV4)
+        {
+            uint inv = ~mask.V4;
+            return (inv & (inv + 1)) == 0 ? 32 - System.Numerics.BitOperations.PopCount(inv) : -1;
+        }
+        UInt128 i = ~(((UInt128)mask.Hi << 64) | mask.Lo);
+        return (i & (i + 1)) == 0 ? 128 - (int)UInt128.PopCount(i) : -1;
+    }
+
     public static IpAddress FromIPAddress(IPAddress a)
     {
         Span<byte> b = stackalloc byte[16];

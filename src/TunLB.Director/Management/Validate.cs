@@ -136,17 +136,7 @@ internal static class Validate
         return p;
     }
 
-    public static int PrefixLength(IpAddress mask)
-    {
-        if (mask.IsV4)
-        {
-            uint inv = ~mask.V4;
-            return (inv & (inv + 1)) == 0 ? 32 - System.Numerics.BitOperations.PopCount(inv) : -1;
-        }
-        UInt128 m = ((UInt128)mask.Hi << 64) | mask.Lo;
-        UInt128 i = ~m;
-        return (i & (i + 1)) == 0 ? 128 - (int)UInt128.PopCount(i) : -1;
-    }
+    public static int PrefixLength(IpAddress mask) => IpAddress.PrefixLengthOfMask(mask);
 
     /// <summary>The netmask as ipvsadm shows it: dotted for IPv4, the prefix length for IPv6.</summary>
     public static string FormatNetmask(int prefix, bool v6)
