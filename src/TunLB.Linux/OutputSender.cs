@@ -78,6 +78,40 @@ public sealed class OutputSender : IDisposable
         return failed;
     }
 
+    /// <summary>
+    /// Sends <paramref name="packets"/> (offsets into <paramref name="buffer"/>): runs of IPv4 packets go out in one
+    /// sendmmsg(2) call each, IPv6 packets one by one. A packet that fails is counted and skipped. Returns how many failed.
+    /// </summary>
+    public int SendMany(ReadOnlySpan<byte> buffer, ReadOnlySpan<OutputPacket> packets)
+    {
+        int failed = 0, i = 0;
+        while (i < packets.Length)
+        {
+            if (packets[i].NextHop.IsV4 && _v4 is not null)
+            {
+                int j = i;
+                while (j < packets.Length && packets[j].NextHop.IsV4) j++;
+                int sent = _v4.SendMany(buffer, packets.Slice(i, j - i));
+                for (int k = i; k < i + sent; k++) { Sent[(int)packets[k].Kind]++; SentBytes += packets[k].Length; }
+                if (i + sent < j)
+                {
+                    // The packet at i + sent failed: count it and go on after it.
+                    LastError = _v4.LastError;
+                    Failed[(int)packets[i + sent].Kind]++;
+                    failed++;
+                    i += sent + 1;
+                }
+                else i = j;
+                continue;
+            }
+            ref readonly OutputPacket o = ref packets[i];
+            if (Send(buffer.Slice(o.Offset, o.Length), o.NextHop)) { Sent[(int)o.Kind]++; SentBytes += o.Length; }
+            else { Failed[(int)o.Kind]++; failed++; }
+            i++;
+        }
+        return failed;
+    }
+
     public void Dispose()
     {
         _v4?.Dispose();

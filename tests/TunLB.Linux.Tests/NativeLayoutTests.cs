@@ -41,6 +41,15 @@ public sealed class NativeLayoutTests
             P("offsetof(sockaddr_in6.sin6_flowinfo)", offsetof(struct sockaddr_in6, sin6_flowinfo));
             P("offsetof(sockaddr_in6.sin6_addr)", offsetof(struct sockaddr_in6, sin6_addr));
             P("offsetof(sockaddr_in6.sin6_scope_id)", offsetof(struct sockaddr_in6, sin6_scope_id));
+            P("sizeof(iovec)", sizeof(struct iovec));
+            P("offsetof(iovec.iov_len)", offsetof(struct iovec, iov_len));
+            P("sizeof(msghdr)", sizeof(struct msghdr));
+            P("offsetof(msghdr.msg_namelen)", offsetof(struct msghdr, msg_namelen));
+            P("offsetof(msghdr.msg_iov)", offsetof(struct msghdr, msg_iov));
+            P("offsetof(msghdr.msg_iovlen)", offsetof(struct msghdr, msg_iovlen));
+            P("offsetof(msghdr.msg_flags)", offsetof(struct msghdr, msg_flags));
+            P("sizeof(mmsghdr)", sizeof(struct mmsghdr));
+            P("offsetof(mmsghdr.msg_len)", offsetof(struct mmsghdr, msg_len));
             P("sizeof(pollfd)", sizeof(struct pollfd));
             P("offsetof(pollfd.fd)", offsetof(struct pollfd, fd));
             P("offsetof(pollfd.events)", offsetof(struct pollfd, events));
@@ -162,6 +171,20 @@ public sealed class NativeLayoutTests
         Check("offsetof(sockaddr_in6.sin6_flowinfo)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_flowinfo)));
         Check("offsetof(sockaddr_in6.sin6_addr)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_addr)));
         Check("offsetof(sockaddr_in6.sin6_scope_id)", Offset<Interop.sockaddr_in6>(nameof(Interop.sockaddr_in6.sin6_scope_id)));
+    }
+
+    [Fact]
+    public void SendmmsgStructs()
+    {
+        Check("sizeof(iovec)", Unsafe.SizeOf<Interop.iovec>());
+        Check("offsetof(iovec.iov_len)", Offset<Interop.iovec>(nameof(Interop.iovec.iov_len)));
+        Check("sizeof(msghdr)", Unsafe.SizeOf<Interop.msghdr>());
+        Check("offsetof(msghdr.msg_namelen)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_namelen)));
+        Check("offsetof(msghdr.msg_iov)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_iov)));
+        Check("offsetof(msghdr.msg_iovlen)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_iovlen)));
+        Check("offsetof(msghdr.msg_flags)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_flags)));
+        Check("sizeof(mmsghdr)", Unsafe.SizeOf<Interop.mmsghdr>());
+        Check("offsetof(mmsghdr.msg_len)", Offset<Interop.mmsghdr>(nameof(Interop.mmsghdr.msg_len)));
     }
 
     [Fact]

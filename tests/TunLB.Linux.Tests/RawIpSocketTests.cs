@@ -77,6 +77,30 @@ public sealed class RawIpSocketTests
         Assert.Equal(0, IcmpOutDestUnreachs(pair.RealServer));
     }
 
+    [Fact]
+    public void SendMany_SendsEveryPacketInOrderWithOneCall()
+    {
+        using var pair = new Pair();
+        // Five IPIP packets with distinct IDs laid out in one buffer, as the director's worker batches them.
+        var buffer = new byte[4096];
+        var meta = new TunLB.Core.Packets.OutputPacket[5];
+        int offset = 0;
+        for (int i = 0; i < meta.Length; i++)
+        {
+            byte[] p = Encapsulate(DirectorAddress, RealServerAddress, (ushort)(0x2000 + i));
+            p.CopyTo(buffer, offset);
+            meta[i] = new TunLB.Core.Packets.OutputPacket { Offset = offset, Length = p.Length, NextHop = IpAddress.Parse(RealServerAddress) };
+            offset += p.Length + 3; // not contiguous on purpose
+        }
+
+        Assert.Equal(meta.Length, pair.Sender!.SendMany(buffer, meta));
+        for (int i = 0; i < meta.Length; i++)
+        {
+            byte[] received = TunDeviceTests.ReceiveIPv4(pair.Receiver!, IpProtocol.IpIp, TimeSpan.FromSeconds(5));
+            Assert.Equal(Convert.ToHexString(buffer, meta[i].Offset, meta[i].Length), Convert.ToHexString(received));
+        }
+    }
+
     /// <summary>Icmp OutDestUnreachs of a namespace, from /proc/thread-self/net/snmp read by a thread inside it.</summary>
     private static long IcmpOutDestUnreachs(TestNetns ns)
     {
