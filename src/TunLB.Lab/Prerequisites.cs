@@ -6,6 +6,7 @@ public static class Prerequisites
     private static readonly (string Tool, string Package)[] Tools =
     [
         ("ip", "iproute2"), ("curl", "curl"), ("python3", "python3"), ("tcpdump", "tcpdump"), ("sysctl", "procps"),
+        ("nft", "nftables"), ("traceroute", "traceroute"),
     ];
 
     public static void Ensure(TextWriter o)
