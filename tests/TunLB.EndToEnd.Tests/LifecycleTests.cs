@@ -57,6 +57,27 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public void RealServerAgentTellsSystemdReadyAndStopping()
+    {
+        _t.Host("n");
+        var cfg = Write("rs.toml", StandardLab.RealServerConfig());
+        var sockPath = Path.Combine(_dir, "notify.sock");
+        using var sock = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        sock.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(sockPath));
+        sock.ReceiveTimeout = 20_000;
+        using var a = BackgroundProcess.Start("agent-notify", "ip",
+            ["netns", "exec", _t.Ns("n"), Tunlb.Command()[0], "realserver", "--config", cfg],
+            new Dictionary<string, string> { ["NOTIFY_SOCKET"] = sockPath });
+        var buf = new byte[4096];
+        string Next() => System.Text.Encoding.UTF8.GetString(buf, 0, sock.Receive(buf));
+
+        Assert.Contains("READY=1", Next());
+        Assert.True(a.WaitForOutput("ready", 5_000), a.Output);
+        Assert.Equal(0, a.Stop(15));
+        Assert.Contains("STOPPING=1", Next());
+    }
+
+    [Fact]
     public void BadDirectorConfigNamesFileLineAndKeyAndChangesNothing()
     {
         _t.Host("b");

@@ -29,12 +29,14 @@ internal static class RealServerCommand
             return 0;
         }
 
+        using var sd = new TunLB.Linux.Systemd.SdNotify();
         RealServerAgent agent;
         try
         {
             agent = new RealServerAgent(cfg, Console.Out);
             var what = agent.Start();
             Console.WriteLine($"tunlb realserver: ready: {what}");
+            sd.Ready($"decapsulating for {cfg.Vips.Count} VIP(s)");
         }
         catch (Exception e)
         {
@@ -42,6 +44,7 @@ internal static class RealServerCommand
             return 1;
         }
         var sig = Foreground.WaitForStopSignal();
+        sd.Stopping();
         var summary = agent.Summary();
         agent.Dispose();
         Console.WriteLine($"tunlb realserver: stopped on {sig}: {summary}; host setup removed");
