@@ -6,8 +6,11 @@ using TunLB.Core.Flows;
 
 namespace TunLB.Control.Configuration;
 
-/// <summary>Parsing and checking of the text forms used in config values (pure functions).</summary>
-internal static partial class ConfigText
+/// <summary>
+/// Parsing and checking of the text forms used in config values (pure functions). Public so that the
+/// management API applies exactly the rules the config loader does.
+/// </summary>
+public static partial class ConfigText
 {
     /// <summary>
     /// Strict IP literal: IPv4 only as four decimal parts without leading zeros (no "10.1",

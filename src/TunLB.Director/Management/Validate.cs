@@ -24,47 +24,18 @@ internal static class Validate
 
     public static string ProtocolName(byte p) => p == 17 ? "udp" : "tcp";
 
-    /// <summary>A strict IP literal (as the config loader: IPv4 as four decimal parts without leading zeros, IPv6 without brackets or zone).</summary>
+    /// <summary>A strict IP literal, by the config loader's rule (<see cref="ConfigText.TryParseIp"/>).</summary>
     public static IpAddress Ip(string? s, string field)
     {
         if (string.IsNullOrEmpty(s)) throw ApiException.BadRequest(field, "required: an IP address");
-        if (s.Contains(':'))
-        {
-            if (s.StartsWith('[') || s.Contains('%') || !s.All(c => char.IsAsciiHexDigit(c) || c is ':' or '.')
-                || !IPAddress.TryParse(s, out var ip6) || ip6.AddressFamily != AddressFamily.InterNetworkV6)
-                throw ApiException.BadRequest(field, $"\"{s}\" is not a valid IPv6 address");
-            return IpAddress.FromIPAddress(ip6);
-        }
-        var parts = s.Split('.');
-        uint v = 0;
-        bool ok = parts.Length == 4;
-        for (int i = 0; ok && i < 4; i++)
-        {
-            var p = parts[i];
-            ok = p.Length is >= 1 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0')
-                 && uint.Parse(p, CultureInfo.InvariantCulture) <= 255;
-            if (ok) v = (v << 8) | uint.Parse(p, CultureInfo.InvariantCulture);
-        }
-        if (!ok)
-            throw ApiException.BadRequest(field, $"\"{s}\" is not a valid IP address (IPv4 is written as four decimal numbers 0..255, like 192.0.2.1)");
-        return IpAddress.FromV4(v);
+        return ConfigText.TryParseIp(s, out var a, out var error) ? a : throw ApiException.BadRequest(field, error);
     }
 
-    /// <summary>An address usable as a VIP or real server: not unspecified, multicast or broadcast.</summary>
+    /// <summary>An address usable as a VIP or real server (<see cref="ConfigText.TryParseHostAddress"/>).</summary>
     public static IpAddress HostAddress(string? s, string field)
     {
-        var a = Ip(s, field);
-        string? why = null;
-        if (a.IsV4)
-        {
-            if (a.V4 == 0) why = "the unspecified address";
-            else if (a.V4 == uint.MaxValue) why = "the broadcast address";
-            else if ((a.V4 >> 28) == 0xE) why = "a multicast address";
-        }
-        else if (a.Hi == 0 && a.Lo == 0) why = "the unspecified address";
-        else if ((a.Hi >> 56) == 0xFF) why = "a multicast address";
-        if (why is not null) throw ApiException.BadRequest(field, $"{s} is {why}, not a host address");
-        return a;
+        if (string.IsNullOrEmpty(s)) throw ApiException.BadRequest(field, "required: an IP address");
+        return ConfigText.TryParseHostAddress(s, out var a, out var error) ? a : throw ApiException.BadRequest(field, error);
     }
 
     public static ushort Port(int? p, string field)
@@ -131,12 +102,11 @@ internal static class Validate
         var mask = Ip(s, field);
         if (mask.IsV4 == v6)
             throw ApiException.BadRequest(field, $"netmask {s} is {(mask.IsV4 ? "IPv4" : "IPv6")} but the service vip is {(v6 ? "IPv6" : "IPv4")}");
-        int p = PrefixLength(mask);
+        int p = IpAddress.PrefixLengthOfMask(mask);
         if (p < 0) throw ApiException.BadRequest(field, $"netmask {s} is not contiguous (its one bits must all come first, like 255.255.255.0)");
         return p;
     }
 
-    public static int PrefixLength(IpAddress mask) => IpAddress.PrefixLengthOfMask(mask);
 
     /// <summary>The netmask as ipvsadm shows it: dotted for IPv4, the prefix length for IPv6.</summary>
     public static string FormatNetmask(int prefix, bool v6)
