@@ -77,10 +77,10 @@ public sealed class DirectorRuntime : IDisposable
             _dev = dev;
             bool anyV6 = _cfg.Services.Any(s => !s.Vip.IsV4 || s.Reals.Any(r => !r.Address.IsV4));
             // Without IPv6 keep the kernel from sending router solicitations and MLD into the device. Set before link up.
-            _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", anyV6 ? "0" : "1");
+            if (anyV6) EnableIpv6();
+            else _net.WriteSysctl($"net.ipv6.conf.{dev}.disable_ipv6", "1");
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
-            if (anyV6) _net.WriteSysctl("net.ipv6.conf.all.forwarding", "1");
             SyncRoutes(State.Vips, throwOnError: true);
             State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
             // One raw socket per family: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
@@ -195,6 +195,7 @@ public sealed class DirectorRuntime : IDisposable
                             $"VIP {vip} is a local address on {owner}, so the kernel would deliver its traffic locally instead of " +
                             $"routing it into {_dev}. Unlike IPVS, TunLB must not hold the VIP: remove it (ip addr del {Cidr(vip)} dev {owner}); " +
                             "the director answers ARP for a VIP inside a connected subnet by itself (proxy ARP).");
+                    if (!vip.IsV4) EnableIpv6(); // an IPv6 VIP may arrive later through the API or a reload
                     _net.RunIp("route", "replace", Cidr(vip), "dev", _dev);
                     _routes.Add(vip);
                     AnnounceOnLink(vip);
@@ -211,6 +212,17 @@ public sealed class DirectorRuntime : IDisposable
                 _log.WriteLine($"tunlb director: route {Cidr(vip)} dev {_dev} removed");
             }
         }
+    }
+
+    private bool _ipv6Enabled;
+
+    /// <summary>IPv6 on the capture device and IPv6 forwarding, once, when the first IPv6 VIP appears (undone on exit).</summary>
+    private void EnableIpv6()
+    {
+        if (_ipv6Enabled) return;
+        _net.WriteSysctl($"net.ipv6.conf.{_dev}.disable_ipv6", "0");
+        _net.WriteSysctl("net.ipv6.conf.all.forwarding", "1");
+        _ipv6Enabled = true;
     }
 
     /// <summary>The interface that holds <paramref name="vip"/> as a local address, or null.</summary>
