@@ -8,10 +8,11 @@ public sealed class Capture : IDisposable
 
     private Capture(BackgroundProcess p, string file) { _p = p; File = file; }
 
-    public static Capture Start(Topology t, string role, string ifName, string file, string filter = "")
+    /// <param name="snaplen">Bytes kept per packet: 256 is enough for headers; use more to decode whole packets.</param>
+    public static Capture Start(Topology t, string role, string ifName, string file, string filter = "", int snaplen = 256)
     {
-        var args = new List<string> { "-i", ifName, "-n", "-U", "--immediate-mode", "-s", "256", "-w", file };
-        if (filter.Length > 0) args.AddRange(filter.Split(' '));
+        var args = new List<string> { "-i", ifName, "-n", "-U", "--immediate-mode", "-s", snaplen.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", file };
+        if (filter.Length > 0) args.AddRange(filter.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var p = t.Start(role, $"tcpdump-{role}-{ifName}", "tcpdump", [.. args]);
         if (!p.WaitForOutput("listening on", 10_000))
             throw new InvalidOperationException($"tcpdump on {role}/{ifName} did not start:\n{p.Output}");
@@ -25,7 +26,7 @@ public sealed class Capture : IDisposable
     }
 
     /// <summary>Counts packets in the capture matching a tcpdump filter expression.</summary>
-    public int Count(string filter)
+    public int Count(string filter = "")
     {
         var r = Sh.Run("tcpdump", ["-r", File, "-n", .. filter.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         if (r.ExitCode != 0) throw new InvalidOperationException($"tcpdump -r {File} {filter}: {r.Stderr}");
@@ -41,6 +42,32 @@ public sealed class Capture : IDisposable
         foreach (var line in r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             sum += long.Parse(line.Split(',')[0]);
         return sum;
+    }
+
+    /// <summary>tshark fields (one array per packet, "|"-separated fields, values of repeated layers comma-separated),
+    /// with IP, UDP, TCP and ICMP checksum verification on.</summary>
+    public List<string[]> Fields(string displayFilter, params string[] fields)
+    {
+        var args = new List<string> { "-r", File, "-n", "-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
+            "-o", "tcp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|" };
+        if (displayFilter.Length > 0) { args.Add("-Y"); args.Add(displayFilter); }
+        foreach (var f in fields) { args.Add("-e"); args.Add(f); }
+        var r = Sh.Run("tshark", args);
+        if (r.ExitCode != 0) throw new InvalidOperationException($"tshark -r {File} -Y {displayFilter}: {r.Stderr}");
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('|')).ToList();
+    }
+
+    /// <summary>Packets matching the display filter <paramref name="scope"/> that tshark finds malformed or with a bad IP / UDP /
+    /// TCP / ICMP / ICMPv6 checksum: "frame protocol addresses expert-messages" lines.</summary>
+    /// <remarks>Scope it to packets a TunLB process built: packets that a namespace's own stack sent over a veth are captured
+    /// before checksum offload fills their TCP / UDP checksums.</remarks>
+    public List<string> Problems(string scope)
+    {
+        const string bad = "_ws.malformed || ip.checksum.status == \"Bad\" || udp.checksum.status == \"Bad\" || " +
+                           "tcp.checksum.status == \"Bad\" || icmp.checksum.status == \"Bad\" || icmpv6.checksum.status == \"Bad\" || " +
+                           "_ws.expert.severity == \"error\"";
+        return Fields($"({scope}) && ({bad})", "frame.number", "_ws.col.Protocol", "ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "_ws.expert.message")
+            .Select(f => string.Join(' ', f)).ToList();
     }
 
     public void Dispose() => _p.Dispose();

@@ -94,7 +94,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     public void Ipv6VipServesHttpOverIpv6InIpv6AndRepliesBypassTheDirector()
     {
         var pcap = _f.Pcap("v6-director");
-        using var cap = WireLabCapture.Start(_f.T, "director", "eth0", pcap, "ip6");
+        using var cap = Capture.Start(_f.T, "director", "eth0", pcap, "ip6", snaplen: 4096);
         var who = new List<string>();
         for (int i = 0; i < 6; i++)
         {
@@ -146,7 +146,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     public void MixedFamiliesIpv4VipOverIpv6AndIpv6VipOverIpv4()
     {
         var pcap = _f.Pcap("mixed-director");
-        using var cap = WireLabCapture.Start(_f.T, "director", "eth0", pcap, "ip6 proto 4 or ip proto 41");
+        using var cap = Capture.Start(_f.T, "director", "eth0", pcap, "ip6 proto 4 or ip proto 41", snaplen: 4096);
         var r46 = _f.Curl($"http://{WireLab.Vip4}:{WireLab.FourInSixPort}/");
         var r64 = _f.Curl($"http://[{WireLab.Vip6}]:{WireLab.SixInFourPort}/");
         cap.Stop();
@@ -186,7 +186,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
         try
         {
             var pcap = _f.Pcap("gue-rs3");
-            using var cap = WireLabCapture.Start(_f.T, "rs3", "eth0", pcap, $"udp port {WireLab.GuePort} or ip proto 4");
+            using var cap = Capture.Start(_f.T, "rs3", "eth0", pcap, $"udp port {WireLab.GuePort} or ip proto 4", snaplen: 4096);
             // Negative control: the same server over IPIP does not answer through the datacenter router's filter.
             var blocked = _f.T.Try("client", 20_000, "curl", "-s", "--max-time", "3", ipip);
             Assert.NotEqual(0, blocked.ExitCode);
@@ -258,11 +258,11 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
             Assert.True(serving != null, $"no ESTABLISHED connection from port {clientPort} in:\n{listing}\ncurl: {slow.Output}");
             var servingRole = RoleOf(serving!);
 
-            var caps = new List<(string Role, WireLabCapture Uplink, WireLabCapture Tun)>();
+            var caps = new List<(string Role, Capture Uplink, Capture Tun)>();
             foreach (var rs in WireLab.RealServers)
                 caps.Add((rs.Role,
-                    WireLabCapture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"icmp-{rs.Role}-eth0"), "ip proto 4 and ip[29] == 1"),
-                    WireLabCapture.Start(_f.T, rs.Role, "tunlb-rs0", _f.Pcap($"icmp-{rs.Role}-tun"), "icmp")));
+                    Capture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"icmp-{rs.Role}-eth0"), "ip proto 4 and ip[29] == 1", snaplen: 4096),
+                    Capture.Start(_f.T, rs.Role, "tunlb-rs0", _f.Pcap($"icmp-{rs.Role}-tun"), "icmp", snaplen: 4096)));
             long noFlowBefore = _f.Drops()["icmp_no_flow"];
 
             // A router on the client's side reports errors about the server's reply packets (VIP:80 -> client:45123):
@@ -318,7 +318,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     public void EveryFragmentOfALargeUdpDatagramReachesOneRealServerWhichReassemblesIt()
     {
         var caps = WireLab.RealServers.Select(rs => (rs.Role,
-            Cap: WireLabCapture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"frag-{rs.Role}"), "ip proto 4 or ip6 proto 41"))).ToList();
+            Cap: Capture.Start(_f.T, rs.Role, "eth0", _f.Pcap($"frag-{rs.Role}"), "ip proto 4 or ip6 proto 41", snaplen: 4096))).ToList();
         int[] before = WireLab.RealServers.Select(rs => _f.Services.Servers[rs.Role].Output.Length).ToArray();
         // 4000-byte datagrams, each from its own source port, fragmented by the client's kernel: six over IPv4 (at MTU
         // 1500, no DF) and four over IPv6 (at 1280, so that fragment plus the 40-byte outer header fits every path).
@@ -406,7 +406,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     public void DirectorEchoRepliesAndFragNeededAreCorrectFieldByField()
     {
         var pcap = _f.Pcap("icmp-client");
-        using var cap = WireLabCapture.Start(_f.T, "client", "eth0", pcap, "icmp or icmp6");
+        using var cap = Capture.Start(_f.T, "client", "eth0", pcap, "icmp or icmp6", snaplen: 4096);
         var json = _f.Python("client", $$"""
             import json
             from scapy.all import *
@@ -518,7 +518,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
         Mtu(1400);
         try
         {
-            using var cap = WireLabCapture.Start(_f.T, "director", "eth0", pcap, "icmp6");
+            using var cap = Capture.Start(_f.T, "director", "eth0", pcap, "icmp6", snaplen: 4096);
             var r = _f.T.Try("client", 40_000, "curl", "-s", "-g", "--max-time", "20", "--data-binary", "@" + payload,
                 "-H", "Content-Type: application/octet-stream", $"http://[{WireLab.Vip6}]:{WireLab.UploadPort6}/");
             cap.Stop();
