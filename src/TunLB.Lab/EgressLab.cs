@@ -159,9 +159,8 @@ public sealed class EgressLab
             cap.Stop();
             int icmp = cap.Count($"icmp and dst host {Vip}");
             int fromTarget = cap.Count($"icmp[icmptype] == icmp-unreach and src host {Target}");
-            var routers = Sh.Run("tcpdump", ["-r", pcap, "-n", "icmp[icmptype] == icmp-timxceed"]).Stdout
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .Select(l => Regex.Match(l, @"IP (\d+\.\d+\.\d+\.\d+) >").Groups[1].Value)
+            // ip.src lists the ICMP's own source first, then the quoted packet's.
+            var routers = cap.Fields("icmp.type == 11", "ip.src").Select(f => f[0].Split(',')[0])
                 .Where(a => a.Length > 0).Distinct().ToList();
             own = Topology.Try("rs", 120_000, "traceroute", "-n", "-m", "6", "-q", "1", "-w", "1", Target).Stdout;
             return new EgressManualResult(icmp, fromTarget, routers, tr, own);
