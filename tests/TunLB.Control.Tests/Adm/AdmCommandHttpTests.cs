@@ -13,7 +13,7 @@ internal sealed class StubApi : IDisposable
 {
     public sealed record Call(string Method, string Path, string Body, string? Authorization);
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Dictionary<string, (int Status, string Body)> _answers = new();
     private readonly List<Call> _calls = [];
     private readonly Task _loop;
@@ -23,13 +23,23 @@ internal sealed class StubApi : IDisposable
 
     public StubApi()
     {
+        // FreePort can race with other tests taking the same port. A listener whose Start failed must not be
+        // reused (closing it tries to bind the failed prefix again), so each attempt gets a new one.
         for (int attempt = 0; ; attempt++)
         {
             Port = FreePort();
-            _listener.Prefixes.Clear();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try { _listener.Start(); break; }
-            catch (HttpListenerException) when (attempt < 5) { }
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                try { listener.Abort(); } catch (HttpListenerException) { }
+            }
         }
         _loop = Task.Run(Loop);
     }
