@@ -13,8 +13,11 @@ public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IR
     public int ForwardSeconds => Quick ? 4 : 10;
     public long ForwardMaxPackets => Quick ? 3_000_000 : 10_000_000;
     public int HttpSeconds => Quick ? 5 : 10;
-    public long ConnPackets => Quick ? 600_000 : 1_200_000;
-    public int ConnSeconds => Quick ? 20 : 60;
+    /// <summary>One SYN per distinct flow of the generator (16 addresses x 64,511 ports): enough to fill a 1,000,000-entry table.</summary>
+    public long ConnPackets => 1_032_176;
+    /// <summary>Offered SYN rate: bounded so the fill measures the table, not the loss of an overrun capture queue.</summary>
+    public int ConnRatePps => 100_000;
+    public int ConnSeconds => (int)(ConnPackets / ConnRatePps) + 10;
     public bool Runs(string part) => Only is null || Only.Contains(part);
 }
 
@@ -50,7 +53,7 @@ public sealed record ConnSample(double Seconds, long Delivered, double PacketsPe
 
 public sealed record ConnRateResult(long Sent, long Delivered, double Seconds, double PacketsPerSecond, int DistinctFlows,
     List<ConnSample> Samples, long RssAtStart, long RssAtEnd, long TunQueueDrops, double DirectorCpuSeconds,
-    long InTable, string Drops, string DirectorSummary);
+    long InTable, string Drops, string DirectorSummary, int OfferedPps);
 
 public sealed record LabBenchResult(ForwardingResult? Forwarding, HttpResult? Http, ConnRateResult? ConnRate,
     List<string> Commands, List<string> Errors);
@@ -147,9 +150,10 @@ public sealed class BenchRun
         return path;
     }
 
-    private string[] Trafgen(string conf, int seconds, long packets) =>
+    private string[] Trafgen(string conf, int seconds, long packets, int ratePps = 0) =>
         ["timeout", "--signal=INT", seconds.ToString(CultureInfo.InvariantCulture), "trafgen", "--dev", "eth0", "--conf", conf,
-         "-n", packets.ToString(CultureInfo.InvariantCulture), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"];
+         "-n", packets.ToString(CultureInfo.InvariantCulture), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats",
+         .. (ratePps > 0 ? (string[])["-b", ratePps.ToString(CultureInfo.InvariantCulture) + "pps"] : [])];
 
     // ---------- a. small-packet forwarding ----------
 
@@ -222,11 +226,11 @@ public sealed class BenchRun
     private ConnRateResult ConnectionRate()
     {
         const int flows = 16 * 64511; // source addresses .16-.31 x ports 1024-65534 (odd count, so every pair occurs)
-        _o.Log.WriteLine($"connection rate: {_o.ConnPackets:N0} SYNs of distinct flows (of {flows:N0}) into a 1,000,000-entry table");
+        _o.Log.WriteLine($"connection rate: {_o.ConnPackets:N0} SYNs of distinct flows (of {flows:N0}) at {_o.ConnRatePps:N0}/s into a 1,000,000-entry table");
         var conf = TrafgenConfig("syn",
             $"  ipv4(sa=198.51.100.16, sa[3]=dinc(16, 31), da={BenchTopology.Vip}, ttl=64),\n" +
             "  tcp(sp=dinc(1024, 65534), dp=80, syn, seq=drnd())");
-        Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
+        Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats -b {_o.ConnRatePps}pps under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var d = StartDirector("director-syn", BenchTopology.DirectorConfig("tcp", 80, 1_000_000));
         try
         {
@@ -236,12 +240,12 @@ public sealed class BenchRun
             long tun0 = BenchProc.Link(T, "director", "tunlb0").TxDropped;
             var samples = new List<ConnSample>();
             var sw = Stopwatch.StartNew();
-            using (var gen = T.Start("client", "trafgen-syn", Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[0], Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[1..]))
+            using (var gen = T.Start("client", "trafgen-syn", Trafgen(conf, _o.ConnSeconds, _o.ConnPackets, _o.ConnRatePps)[0], Trafgen(conf, _o.ConnSeconds, _o.ConnPackets, _o.ConnRatePps)[1..]))
             {
                 long last = rx0; double lastT = 0;
                 while (!gen.HasExited && sw.Elapsed.TotalSeconds < _o.ConnSeconds + 10)
                 {
-                    Thread.Sleep(250);
+                    Thread.Sleep(1000);
                     long rx = RealServerRx(); double t = sw.Elapsed.TotalSeconds;
                     samples.Add(new ConnSample(t, rx - rx0, (rx - last) / (t - lastT), BenchProc.RssBytes(d.Pid)));
                     last = rx; lastT = t;
@@ -261,7 +265,7 @@ public sealed class BenchRun
             var done = samples.FirstOrDefault(s => s.Delivered >= delivered - 100);
             double pps = delivered / (done?.Seconds ?? secs);
             var res = new ConnRateResult(sent, delivered, secs, pps, flows, samples, rssStart, rssEnd, tunDrops, cpu,
-                inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary);
+                inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary, _o.ConnRatePps);
             _o.Log.WriteLine($"  sent {sent:N0}, delivered {delivered:N0}, {pps:N0} new connections/s, table {res.InTable:N0}, RSS {rssStart / 1048576.0:F0} -> {rssEnd / 1048576.0:F0} MiB, TUN queue drops {tunDrops:N0}, director drops: {res.Drops}");
             return res;
         }
