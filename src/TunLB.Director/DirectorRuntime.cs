@@ -34,6 +34,7 @@ public sealed class DirectorRuntime : IDisposable
     private string? _dev;
     private TunDevice? _tun;
     private OutputSender? _tx;
+    private NextHopTable? _hops;
     private RawIpSocket? _icmp;
     private Thread? _pmtu;
     private RawIp6Socket? _icmp6;
@@ -87,6 +88,14 @@ public sealed class DirectorRuntime : IDisposable
             // IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
             try { _tx = OutputSender.Open(ipv4: true, ipv6: true); }
             catch when (!anyV6) { _tx = OutputSender.Open(ipv4: true, ipv6: false); }
+            string tx = "raw IP sockets";
+            if (d.Tx == "auto")
+            {
+                // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
+                _hops = new NextHopTable(TunnelDestinations, 1000, line => { lock (_err) _err.WriteLine(line); });
+                _tx.UseLinkLayer(_hops);
+                tx = "AF_PACKET to resolved next hops, raw IP sockets otherwise";
+            }
             _icmp = RawIpSocket.OpenReceiver(IpProtocol.Icmp);
             _pmtu = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu" };
             _pmtu.Start(false);
@@ -107,7 +116,7 @@ public sealed class DirectorRuntime : IDisposable
             string routes;
             lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
             return $"capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
-                   $"{services.Count} service(s), {reals} real server(s); api {_api.BaseAddress}" +
+                   $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
         }
         catch
@@ -172,6 +181,10 @@ public sealed class DirectorRuntime : IDisposable
         return $"; health checks: {n} real(s), {checkedReals.Count(x => x.Tunnel)} through the tunnel from source ports {d.CheckPortRange}" +
                (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
     }
+
+    /// <summary>Every tunnel destination with the outer source address used toward it, for <see cref="NextHopTable"/>.</summary>
+    private IReadOnlyCollection<(IpAddress, IpAddress)> TunnelDestinations() =>
+        State.Services.SelectMany(s => s.Destinations).Select(x => (x.Address, x.OuterSource)).ToHashSet();
 
     private void SampleRates()
     {
@@ -395,7 +408,8 @@ public sealed class DirectorRuntime : IDisposable
             .Where(i => Engine.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Engine.Drops[i]}"));
         long conns = Services.Sum(s => s.Connections);
         long replies = _tx?.Sent[(int)OutputKind.Reply] ?? 0;
-        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels, {replies} ICMP replies, {conns} connections, " +
+        long direct = _tx?.SentLinkLayer ?? 0;
+        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
                $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
@@ -414,6 +428,7 @@ public sealed class DirectorRuntime : IDisposable
         _pmtu?.Join(1000);
         _pmtu6?.Join(1000);
         State.WorkerAttached = false;
+        _hops?.Dispose();
         _tx?.Dispose();
         lock (_routeGate)
         {

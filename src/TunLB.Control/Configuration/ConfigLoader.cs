@@ -20,6 +20,7 @@ public static class ConfigLoader
 
     public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
     public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
+    public static readonly IReadOnlyList<string> TxModes = ["auto", "raw"];
     public static readonly IReadOnlyList<string> SchedulerFlagNames = ["sh-port", "sh-fallback", "mh-port", "mh-fallback"];
 
     private static readonly string[] DirectorFileTables = ["director", "service"];
@@ -27,7 +28,7 @@ public static class ConfigLoader
     [
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
-        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max",
+        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx",
         .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
@@ -183,6 +184,7 @@ public static class ConfigLoader
             IcmpRate = r.Int("icmp_rate", 1, MaxIcmpRate, d.IcmpRate),
             IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst),
             FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
+            Tx = r.OneOf("tx", TxModes, "tx") ?? d.Tx,
         };
     }
 

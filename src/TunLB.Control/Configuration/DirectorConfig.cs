@@ -26,6 +26,12 @@ public sealed partial record DirectorSettings
     /// entry) or "refuse" (drop the new connection's packet). Always one of those two.
     /// </summary>
     public string ConnFullPolicy { get; init; } = "evict_oldest";
+    /// <summary>
+    /// How tunnel packets leave: "auto" hands those whose next hop is resolved (Ethernet route, known neighbour) to the
+    /// device with an AF_PACKET socket and the rest to the raw IP socket; "raw" sends everything through the raw socket
+    /// (through netfilter OUTPUT/POSTROUTING). Always one of those two.
+    /// </summary>
+    public string Tx { get; init; } = "auto";
     /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
     public int TimeoutTcp { get; init; } = 900;
     /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>
