@@ -380,10 +380,21 @@ public sealed class DirectorRuntime : IDisposable
         bool ipv6 = v6 is true;
         var buf = new byte[2048];
         IPacketPort icmp = ipv6 ? _icmp6! : _icmp!;
+        var learned = new LearnedPathMtus(_cfg.Director.PmtuExpires * 1000L);
+        long lastExpire = Environment.TickCount64;
         while (!_stop)
         {
             int n = icmp.Receive(buf, 200);
             if (n < 0) break;
+            long now = Environment.TickCount64;
+            if (now - lastExpire >= 1000)
+            {
+                lastExpire = now;
+                learned.Expire(now, (d, mtu, back) =>
+                {
+                    lock (_log) _log.WriteLine($"tunlb director: path MTU {mtu} toward {d.Address} expired after {_cfg.Director.PmtuExpires} s; back to {(back == 0 ? "unknown" : back)}");
+                });
+            }
             if (n == 0) continue;
             IpAddress src, rs; int mtu;
             bool ok = ipv6
@@ -393,10 +404,8 @@ public sealed class DirectorRuntime : IDisposable
             foreach (var svc in State.Services)
                 foreach (var d in svc.Destinations)
                     // Believe only messages about packets we sent: the quoted source is our address toward that server.
-                    if (d.Address == rs && d.OuterSource == src && (d.Mtu == 0 || mtu < d.Mtu))
+                    if (d.Address == rs && d.OuterSource == src && learned.Learn(d, mtu, now) is int old)
                     {
-                        int old = d.Mtu;
-                        d.Mtu = mtu;
                         lock (_log) _log.WriteLine($"tunlb director: path MTU toward {rs} is {mtu} (was {(old == 0 ? "unknown" : old)}), learned from ICMP{(ipv6 ? "v6 Packet Too Big" : " frag-needed")}");
                     }
         }

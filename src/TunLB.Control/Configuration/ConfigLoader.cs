@@ -28,7 +28,7 @@ public static class ConfigLoader
     [
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
-        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx",
+        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx", "pmtu_expires",
         .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
@@ -185,6 +185,7 @@ public static class ConfigLoader
             IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst),
             FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
             Tx = r.OneOf("tx", TxModes, "tx") ?? d.Tx,
+            PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires),
         };
     }
 

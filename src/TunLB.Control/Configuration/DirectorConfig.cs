@@ -49,6 +49,11 @@ public sealed partial record DirectorSettings
     public int IcmpBurst { get; init; } = 50;
     /// <summary>Fragmented datagrams tracked at once (which real server their fragments go to).</summary>
     public int FragMax { get; init; } = 16384;
+    /// <summary>
+    /// Seconds a path MTU learned from a router's frag-needed / Packet Too Big holds before the real server's MTU
+    /// goes back to the configured or route MTU (as net.ipv4.route.mtu_expires); 0 = for ever.
+    /// </summary>
+    public int PmtuExpires { get; init; } = 600;
 }
 
 /// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>

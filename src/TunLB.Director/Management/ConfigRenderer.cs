@@ -29,6 +29,7 @@ public static class ConfigRenderer
             Kv(sb, "conn_max", Int(d.ConnMax));
             Kv(sb, "conn_full_policy", Str(d.ConnFullPolicy));
             Kv(sb, "tx", Str(d.Tx));
+            Kv(sb, "pmtu_expires", Int(d.PmtuExpires));
             Kv(sb, "timeout_tcp", Int(t.Tcp));
             Kv(sb, "timeout_tcp_fin", Int(t.TcpFin));
             Kv(sb, "timeout_udp", Int(t.Udp));

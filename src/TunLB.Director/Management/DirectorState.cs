@@ -790,6 +790,7 @@ public sealed partial class DirectorState
         yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
         yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
         yield return ("tx", a.Tx, b.Tx);
+        yield return ("pmtu_expires", a.PmtuExpires.ToString(), b.PmtuExpires.ToString());
         yield return ("sloppy_tcp", a.SloppyTcp.ToString(), b.SloppyTcp.ToString());
         yield return ("expire_quiescent_template", a.ExpireQuiescentTemplate.ToString(), b.ExpireQuiescentTemplate.ToString());
         yield return ("restore_inner_ttl", a.RestoreInnerTtl.ToString(), b.RestoreInnerTtl.ToString());
