@@ -47,9 +47,9 @@ public sealed partial class DirectorEngine
                 // destination; they only keep the template alive.
                 dest = svc.Scheduler.Schedule(flow, svc.Destinations);
                 if (dest is null) return DropReason.NoDestination;
-                if (bound is not null) bound.PersistentConnections--;
+                if (bound is not null) Dec(ref bound.PersistentConnections);
                 t.DestinationId = dest.Id;
-                dest.PersistentConnections++;
+                Inc(ref dest.PersistentConnections);
             }
         }
         else
@@ -63,7 +63,7 @@ public sealed partial class DirectorEngine
             t.Flags = ConnFlags.Template;
             t.DestinationId = dest.Id;
             t.ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
-            dest.PersistentConnections++;
+            Inc(ref dest.PersistentConnections);
         }
 
         index = table.AddControlled(flow, ti, nowMs, ref observer);
