@@ -111,7 +111,15 @@ public sealed class ConnectionTable
     /// removed or reused while it was read): the caller uses it for one packet's forwarding decision, so the worst
     /// case is one misdirected packet, as with any table miss. Templates are never returned.
     /// </remarks>
-    public bool TryPeek(in FlowKey key, long nowMs, out int destinationId)
+    public bool TryPeek(in FlowKey key, long nowMs, out int destinationId) => TryPeek(in key, nowMs, template: false, out destinationId);
+
+    /// <summary>
+    /// <see cref="TryPeek(in FlowKey, long, out int)"/> for a persistence template: returns the destination of a live
+    /// template (unexpired, or still controlling connections) with this key. Same guarantees.
+    /// </summary>
+    public bool TryPeekTemplate(in FlowKey key, long nowMs, out int destinationId) => TryPeek(in key, nowMs, template: true, out destinationId);
+
+    private bool TryPeek(in FlowKey key, long nowMs, bool template, out int destinationId)
     {
         destinationId = -1;
         ulong h = FlowHash.Hash(key, _seed);
@@ -125,7 +133,8 @@ public sealed class ConnectionTable
             if (e._hashHi == hi && e._key.Equals(key))
             {
                 int d = e.DestinationId;
-                if (Volatile.Read(ref e._inUse) == 0 || e.ExpiresAtMs <= nowMs || e.State == ConnState.Template || d < 0) return false;
+                bool live = e.ExpiresAtMs > nowMs || (template && e._controlled > 0);
+                if (Volatile.Read(ref e._inUse) == 0 || !live || (e.State == ConnState.Template) != template || d < 0) return false;
                 destinationId = d;
                 return true;
             }

@@ -54,7 +54,15 @@ public sealed partial class DirectorEngine
         }
         else
         {
-            dest = svc.Scheduler.Schedule(flow, svc.Destinations);
+            // Another worker's live template for this client (its connections from other ports were queued there):
+            // follow it, so persistence holds across workers as with IPVS's one global table.
+            if (_peers is not null && PeekPeerTemplate(in templateKey, nowMs) is var peerDest && peerDest >= 0 &&
+                snap.Destination(peerDest) is { Usable: true } adopted && !(_expireQuiescentTemplate && adopted.Weight <= 0))
+            {
+                dest = adopted;
+                _peerAdopted++;
+            }
+            else dest = svc.Scheduler.Schedule(flow, svc.Destinations);
             if (dest is null) return DropReason.NoDestination;
             ti = table.Add(templateKey, nowMs, ref observer);
             if (ti < 0) return DropReason.ConnTableFull;
@@ -77,5 +85,15 @@ public sealed partial class DirectorEngine
         table[ti].ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
         table.Touch(ti);
         return DropReason.None;
+    }
+
+    /// <summary>The destination of a live persistence template with this key in a peer worker's table, or -1.</summary>
+    private int PeekPeerTemplate(in FlowKey templateKey, long nowMs)
+    {
+        ConnectionTable[]? peers = _peers;
+        if (peers is null) return -1;
+        foreach (ConnectionTable t in peers)
+            if (t.TryPeekTemplate(in templateKey, nowMs, out int id)) return id;
+        return -1;
     }
 }

@@ -200,4 +200,40 @@ public class MultiWorkerEngineTests
         Assert.NotEqual(owner.Address, hop);
         Assert.Equal(0, e[1].PeerAdopted);
     }
+
+    [Fact]
+    public void Persistence_template_of_another_worker_is_followed()
+    {
+        var e = Engines(2);
+        _web.PersistenceSeconds = 300;
+        var owner = Hop(e[0], Syn(5000));
+        // The same client's next connections (other source ports) are queued on the other worker: they follow the
+        // template worker 0 created instead of the scheduler's next pick.
+        for (ushort p = 5001; p < 5005; p++) Assert.Equal(owner, Hop(e[1], Syn(p), 10));
+        Assert.Equal(1, e[1].PeerAdopted);                 // worker 1 adopted once, then has its own template
+        Assert.Equal(2, _dests.Sum(d => d.PersistentConnections)); // one template per worker
+        Assert.Equal(5, _web.Connections);
+    }
+
+    [Fact]
+    public void Peek_of_a_template_needs_a_live_template()
+    {
+        var t = new ConnectionTable(16, hashSeed: 5);
+        var o = new NoObserver();
+        var key = new FlowKey(IpAddress.Parse(Client), IpAddress.Parse(Vip), IpProtocol.Tcp, 80, 0);
+        int i = t.Add(key, 0, ref o);
+        t[i].DestinationId = 2;
+        t[i].ExpiresAtMs = 100;
+        Assert.False(t.TryPeekTemplate(key, 0, out _));   // not a template
+        t[i].State = ConnState.Template;
+        Assert.True(t.TryPeekTemplate(key, 50, out int d));
+        Assert.Equal(2, d);
+        Assert.False(t.TryPeek(key, 50, out _));           // the connection peek never returns templates
+        Assert.False(t.TryPeekTemplate(key, 100, out _));  // expired and controlling nothing
+    }
+
+    private struct NoObserver : IConnectionObserver
+    {
+        public void OnRemoved(ref ConnEntry entry) { }
+    }
 }
