@@ -74,7 +74,8 @@ public sealed class DirectorRuntime : IDisposable
         get
         {
             long min = long.MaxValue;
-            for (int w = 0; w < _heartbeats.Length; w++) min = Math.Min(min, Volatile.Read(ref _heartbeats[w]));
+            long[] beats = _heartbeats;
+            for (int w = 0; w * 8 < beats.Length; w++) min = Math.Min(min, Volatile.Read(ref beats[w * 8]));
             return min == long.MaxValue ? 0 : min;
         }
     }
