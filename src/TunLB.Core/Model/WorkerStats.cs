@@ -18,7 +18,8 @@ public struct WorkerStats
 /// <summary>
 /// Per-worker cumulative counters: each worker increments its own slot with plain writes (no atomics, no shared
 /// cache line); readers sum the slots. A read is approximate while workers run (each slot is one untorn 64-bit
-/// read), as IPVS's per-CPU stats.
+/// read), as IPVS's per-CPU stats. Always <see cref="MaxWorkers"/> slots, 4 KiB per service or real server, so a
+/// slot index never depends on the configured worker count.
 /// </summary>
 public sealed class WorkerStatsSet
 {
@@ -27,9 +28,9 @@ public sealed class WorkerStatsSet
 
     private readonly WorkerStats[] _slots = new WorkerStats[MaxWorkers];
 
-    /// <summary>Worker <paramref name="worker"/>'s slot (0 ≤ worker &lt; <see cref="MaxWorkers"/>, checked by the engine at construction).</summary>
+    /// <summary>Worker <paramref name="worker"/>'s slot (0 ≤ worker &lt; <see cref="MaxWorkers"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref WorkerStats Slot(int worker) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_slots), worker);
+    public ref WorkerStats Slot(int worker) => ref _slots[worker];
 
     public long Connections { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.Connections); return s; } }
     public long InPackets { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.InPackets); return s; } }
