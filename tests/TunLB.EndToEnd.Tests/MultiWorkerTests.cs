@@ -28,7 +28,13 @@ public sealed class MultiWorkerLabFixture : IDisposable
         "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('" + StandardLab.Vip + "',5353)); print('udp ready',flush=True)\n" +
         "while True:\n d,a=s.recvfrom(65535); print('udp %d %s %d' % (len(d),a[0],a[1]),flush=True)\n";
 
-    public static string Config => StandardLab.DirectorConfig("rr").Replace("[director]", "[director]\nworkers = 2") +
+    /// <summary>
+    /// The lab's rr service on port 80 with an HTTP health check through the tunnel (checks from the director's own
+    /// ports 61000-61099 are pinned flows: each check connection lands on either TUN queue), plus a UDP service.
+    /// </summary>
+    public static string Config => StandardLab.DirectorConfig("rr")
+        .Replace("[director]", "[director]\nworkers = 2\ncheck_port_range = \"61000-61099\"")
+        .Replace("persistence = 0", "persistence = 0\n\n[service.check]\ntype = \"http\"\npath = \"/index.html\"\ninterval = 0.5\ntimeout = 0.5\nrise = 1\nfall = 2") +
         $$"""
 
         [[service]]
@@ -198,5 +204,35 @@ public sealed class MultiWorkerTests : IClassFixture<MultiWorkerLabFixture>
         AssertOk(info);
         using var doc = JsonDocument.Parse(info.Stdout);
         return doc.RootElement.GetProperty("workers").EnumerateArray().Sum(w => w.GetProperty("peer_adopted").GetInt64());
+    }
+
+    [Fact]
+    public void HealthChecksThroughTheTunnelArePinnedOnEveryWorker()
+    {
+        // Every check connection uses a new source port, so over a few seconds the checks land on both queues. A
+        // worker that did not know the pinned flows would schedule them like clients: entries from the director's
+        // own address would appear in the connection table.
+        JsonElement health = default;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long pinned = 0;
+        while (sw.ElapsedMilliseconds < 15_000)
+        {
+            var h = _f.Api("/api/v1/health");
+            AssertOk(h);
+            health = JsonDocument.Parse(h.Stdout).RootElement.Clone();
+            pinned = health.GetProperty("pinned_check_packets").GetInt64();
+            if (pinned >= 100) break;
+            Thread.Sleep(500);
+        }
+        Assert.True(pinned >= 100, $"pinned check packets: {pinned}");
+        var reals = health.GetProperty("services").EnumerateArray()
+            .Single(x => x.GetProperty("port").GetInt32() == 80).GetProperty("reals").EnumerateArray().ToList();
+        Assert.Equal(3, reals.Count);
+        Assert.All(reals, r => Assert.Equal("up", r.GetProperty("health").GetProperty("status").GetString()));
+
+        var c = _f.Adm("-L", "-n", "-c");
+        AssertOk(c);
+        Assert.DoesNotContain(StandardLab.DirectorAddress + ":", c.Stdout);
+        Assert.True(_f.Services.Director!.Output.Contains("DOWN") == false, _f.Services.Director.Output);
     }
 }
