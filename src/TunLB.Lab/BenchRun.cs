@@ -26,10 +26,15 @@ public sealed record ForwardingRound(string Mode, long Sent, long Delivered, dou
 
 public sealed record ForwardingResult(int FrameBytes, int SourcePorts, List<ForwardingRound> Rounds)
 {
-    public double TunlbPps => Mean("tunlb");
-    public double KernelPps => Mean("kernel");
+    /// <summary>Mode names: the kernel baseline, TunLB with one worker (the default), TunLB with two workers.</summary>
+    public const string Kernel = "kernel", Tunlb = "tunlb", Tunlb2 = "tunlb-2w";
+    public double TunlbPps => Mean(Tunlb);
+    public double Tunlb2Pps => Mean(Tunlb2);
+    public double KernelPps => Mean(Kernel);
     public double Ratio => KernelPps > 0 ? TunlbPps / KernelPps : 0;
-    private double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
+    public double Ratio2 => KernelPps > 0 ? Tunlb2Pps / KernelPps : 0;
+    public static int WorkersOf(string mode) => mode == Tunlb2 ? 2 : 1;
+    public double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
 }
 
 public sealed record HttpRun(string Mode, string Process, double RequestsPerSecond, long Requests, long Errors,
@@ -167,16 +172,16 @@ public sealed class BenchRun
         var rounds = new List<ForwardingRound>();
         for (int r = 0; r < _o.Rounds; r++)
         {
-            foreach (var mode in new[] { "kernel", "tunlb" })
+            foreach (var mode in new[] { ForwardingResult.Kernel, ForwardingResult.Tunlb, ForwardingResult.Tunlb2 })
             {
-                var round = mode == "kernel" ? ForwardKernel(conf) : ForwardTunlb(conf);
+                var round = mode == ForwardingResult.Kernel ? ForwardKernel(conf) : ForwardTunlb(conf, ForwardingResult.WorkersOf(mode));
                 rounds.Add(round);
-                _o.Log.WriteLine($"  {mode,-6} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
-                                 (mode == "tunlb" ? $", director CPU {round.DirectorCpuSeconds:F2} s, TUN queue drops {round.TunQueueDrops:N0}" : ""));
+                _o.Log.WriteLine($"  {mode,-8} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
+                                 (mode != ForwardingResult.Kernel ? $", director CPU {round.DirectorCpuSeconds:F2} s, TUN queue drops {round.TunQueueDrops:N0}" : ""));
             }
         }
         var res = new ForwardingResult(FrameBytes, 64512, rounds);
-        _o.Log.WriteLine($"  ratio TunLB / kernel = {res.Ratio:F2}");
+        _o.Log.WriteLine($"  ratio TunLB / kernel = {res.Ratio:F2} (1 worker), {res.Ratio2:F2} (2 workers)");
         return res;
     }
 
@@ -194,10 +199,10 @@ public sealed class BenchRun
         }
     }
 
-    private ForwardingRound ForwardTunlb(string conf)
+    private ForwardingRound ForwardTunlb(string conf, int workers)
     {
-        var d = StartDirector("director-udp", BenchTopology.DirectorConfig("udp", 9));
-        try { return Measure("tunlb", conf, d, "tunlb0"); }
+        var d = StartDirector(workers == 1 ? "director-udp" : $"director-udp-{workers}w", BenchTopology.DirectorConfig("udp", 9, workers: workers));
+        try { return Measure(workers == 1 ? ForwardingResult.Tunlb : ForwardingResult.Tunlb2, conf, d, "tunlb0"); }
         finally { if (!d.HasExited) StopDirector(d); }
     }
 

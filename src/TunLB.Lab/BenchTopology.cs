@@ -71,11 +71,12 @@ public sealed class BenchTopology : IDisposable
         """;
 
     /// <summary>Director config: one service on the VIP with both real servers, rr.</summary>
-    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr") =>
+    /// <param name="workers">Data-path workers (TUN queues); 1 writes no workers line (the default).</param>
+    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr", int workers = 1) =>
         $$"""
         # TunLB benchmark director
         [director]
-        conn_max = {{connMax}}
+        conn_max = {{connMax}}{{(workers == 1 ? "" : $"\nworkers = {workers}")}}
 
         [[service]]
         vip = "{{Vip}}"

@@ -28,7 +28,7 @@ public static class ConfigLoader
     [
         "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
-        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx", "pmtu_expires",
+        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx", "pmtu_expires", "workers",
         .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
@@ -186,7 +186,30 @@ public static class ConfigLoader
             FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
             Tx = r.OneOf("tx", TxModes, "tx") ?? d.Tx,
             PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires),
+            Workers = ReadWorkers(r, d.Workers),
         };
+    }
+
+    /// <summary>Largest <c>workers</c> value (the per-worker counter slots of a service or real server).</summary>
+    public const int MaxWorkers = TunLB.Core.Model.WorkerStatsSet.MaxWorkers;
+
+    /// <summary><c>workers = N</c> (1..64) or <c>"auto"</c> (0: one per processor).</summary>
+    private static int ReadWorkers(TableReader r, int fallback)
+    {
+        var e = r.Get("workers");
+        if (e is null) return fallback;
+        if (e.Value is TScalar { Value: string s })
+        {
+            if (s == "auto") return 0;
+            r.Error(e, $"expected an integer 1..{MaxWorkers} or \"auto\", got \"{s}\"");
+            return fallback;
+        }
+        if (e.Value is not TScalar { Value: long })
+        {
+            r.TypeError(e, $"an integer 1..{MaxWorkers} or \"auto\"");
+            return fallback;
+        }
+        return r.TryInteger(e, 1, MaxWorkers, out var v) ? (int)v : fallback;
     }
 
     /// <summary>Validates one [[service]] and its reals; null if vip or port is unusable.</summary>

@@ -54,6 +54,14 @@ public sealed partial record DirectorSettings
     /// goes back to the configured or route MTU (as net.ipv4.route.mtu_expires); 0 = for ever.
     /// </summary>
     public int PmtuExpires { get; init; } = 600;
+    /// <summary>
+    /// Data-path workers, each with its own TUN queue and connection table: 1..64, or 0 for "auto" (one per
+    /// processor). See <see cref="EffectiveWorkers"/>.
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The number of workers to start: <see cref="Workers"/>, or the processor count (at most 64) for "auto".</summary>
+    public int EffectiveWorkers => Workers > 0 ? Workers : Math.Clamp(Environment.ProcessorCount, 1, ConfigLoader.MaxWorkers);
 }
 
 /// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>

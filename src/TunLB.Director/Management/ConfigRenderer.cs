@@ -37,6 +37,7 @@ public static class ConfigRenderer
             Kv(sb, "expire_quiescent_template", Bool(d.ExpireQuiescentTemplate));
             Kv(sb, "restore_inner_ttl", Bool(d.RestoreInnerTtl));
             Kv(sb, "check_port_range", Str(d.CheckPortRange));
+            if (d.Workers != 1) Kv(sb, "workers", d.Workers == 0 ? Str("auto") : Int(d.Workers));
 
             foreach (var e in state.EntriesUnlocked)
             {
