@@ -33,6 +33,8 @@ public sealed class DirectorRuntime : IDisposable
     private readonly object _routeGate = new();
     private string? _dev;
     private TunDevice? _tun;
+    private AfPacketCapture? _capture;   // io = "afpacket"
+    private IPacketPort? _port;           // what the worker reads: the TUN device or the capture ring
     private OutputSender? _tx;
     private RawIpSocket? _icmp;
     private Thread? _pmtu;
@@ -82,7 +84,8 @@ public sealed class DirectorRuntime : IDisposable
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             SyncRoutes(State.Vips, throwOnError: true);
-            State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
+            string io = StartCapture();
+            State.VipsChanged = vips => { SyncRoutes(vips, throwOnError: false); UpdateCapture(vips); };
             // One raw socket per family: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
             // IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
             try { _tx = OutputSender.Open(ipv4: true, ipv6: true); }
@@ -106,7 +109,7 @@ public sealed class DirectorRuntime : IDisposable
             int reals = services.Sum(s => s.Destinations.Length);
             string routes;
             lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
-            return $"capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
+            return $"{io}; capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
                    $"{services.Count} service(s), {reals} real server(s); api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
         }
@@ -115,6 +118,30 @@ public sealed class DirectorRuntime : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Chooses what the worker reads: the TUN device (io = "tun"), or an AF_PACKET ring with its nftables drop
+    /// (io = "afpacket", see <see cref="AfPacketCapture"/>). Returns the startup message's io part.
+    /// </summary>
+    private string StartCapture()
+    {
+        var d = _cfg.Director;
+        if (d.Io != "afpacket")
+        {
+            _port = _tun;
+            return "io tun: the kernel forwards VIP traffic into the TUN device";
+        }
+        _capture = AfPacketCapture.Start(_dev!, d.CaptureInterfaces, State.Vips, line => { lock (_err) _err.WriteLine(line); });
+        _port = _capture.Port;
+        return _capture.Describe();
+    }
+
+    private void UpdateCapture(IReadOnlyCollection<IpAddress> vips)
+    {
+        if (_capture is null || _stop) return;
+        try { _capture.UpdateVips(vips); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot update the capture filter for the new VIP set: {e.Message}"); }
     }
 
     /// <summary>
@@ -299,7 +326,7 @@ public sealed class DirectorRuntime : IDisposable
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         var outBuf = GC.AllocateUninitializedArray<byte>(OutputBufferSize, pinned: true);
         var meta = new OutputPacket[MaxInputsPerBatch * 4 + MinPacketSlots];
-        var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State; var egress = state.Egress;
+        var tun = _port!; var tx = _tx!; var engine = Engine; var state = State; var egress = state.Egress;
         long lastExpire = Environment.TickCount64;
         try
         {
@@ -395,8 +422,9 @@ public sealed class DirectorRuntime : IDisposable
             .Where(i => Engine.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Engine.Drops[i]}"));
         long conns = Services.Sum(s => s.Connections);
         long replies = _tx?.Sent[(int)OutputKind.Reply] ?? 0;
+        string capture = _capture is null ? "" : "; " + _capture.Summary();
         return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels, {replies} ICMP replies, {conns} connections, " +
-               $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}";
+               $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }
 
     public void Dispose()
@@ -414,6 +442,7 @@ public sealed class DirectorRuntime : IDisposable
         _pmtu?.Join(1000);
         _pmtu6?.Join(1000);
         State.WorkerAttached = false;
+        _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         _tx?.Dispose();
         lock (_routeGate)
         {

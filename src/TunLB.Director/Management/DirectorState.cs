@@ -88,7 +88,8 @@ public sealed partial class DirectorState
             FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
             Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
+            // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != "afpacket" ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = _o.HashSeed ?? (ulong)Random.Shared.NextInt64(),

@@ -1,0 +1,175 @@
+using System.Text;
+using TunLB.Core.Capture;
+using TunLB.Core.Flows;
+using TunLB.Linux;
+
+namespace TunLB.Director;
+
+/// <summary>
+/// The `io = "afpacket"` capture backend's setup: a TPACKET_V3 ring (<see cref="AfPacketRing"/>) bound to all interfaces
+/// whose BPF filter keeps IPv4/IPv6 packets to a VIP arriving on the capture interfaces plus the director's own packets
+/// to a VIP leaving into the TUN device (health checks through the tunnel), and an nftables table, unique to this
+/// process, that drops VIP traffic at prerouting (raw priority) so the kernel does not also forward it into the TUN
+/// device. AF_PACKET taps run before netfilter, so the ring still sees what the rule drops; locally originated packets
+/// do not pass prerouting, so health checks still reach the TUN device, where the ring sees them leave.
+/// </summary>
+/// <remarks>
+/// The TUN device and the VIP routes stay as with `io = "tun"`: proxy ARP/ND for on-link VIPs and the health checks
+/// need the routes. Nobody reads the TUN device in this mode; the few health-check packets queued there are dropped by
+/// the kernel once its queue is full. Everything is undone on <see cref="Dispose"/> (table deleted, ring closed).
+/// </remarks>
+public sealed class AfPacketCapture : IDisposable
+{
+    private const string TablePrefix = "tunlb_capture_";
+    private readonly string _table = TablePrefix + Environment.ProcessId;
+    private readonly object _gate = new();
+    private readonly int _tunIfindex;
+    private readonly int[] _ifindexes;
+    private readonly IReadOnlyList<string> _interfaces;
+    private AfPacketRing? _ring;
+    private bool _tableCreated;
+    private int _filterLength;
+
+    private AfPacketCapture(int tunIfindex, int[] ifindexes, IReadOnlyList<string> interfaces)
+    {
+        _tunIfindex = tunIfindex; _ifindexes = ifindexes; _interfaces = interfaces;
+    }
+
+    /// <summary>The port the worker reads (the ring).</summary>
+    public IPacketPort Port => _ring!;
+    public AfPacketRing Ring => _ring!;
+    public string Table => _table;
+
+    /// <summary>
+    /// Opens the ring (filter first), then installs the nftables drop for <paramref name="vips"/>. Throws, with everything
+    /// it did undone, when an interface does not exist, the VIP set is too large for the filter, or nft fails.
+    /// </summary>
+    public static AfPacketCapture Start(string tunDevice, IReadOnlyList<string> captureInterfaces, IReadOnlyCollection<IpAddress> vips,
+                                        Action<string>? logError = null, int fanoutGroup = -1)
+    {
+        int tun = IfIndex(tunDevice, "tun_name");
+        var ifs = captureInterfaces.Select(n => IfIndex(n, "capture_interfaces")).ToArray();
+        var c = new AfPacketCapture(tun, ifs, captureInterfaces);
+        try
+        {
+            RemoveStaleTables(logError);
+            c._ring = AfPacketRing.Open(c.Filter(vips), ifindex: 0, fanoutGroup: fanoutGroup);
+            c.InstallTable(vips);
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Rebuilds the BPF filter and the nftables VIP sets for a changed VIP set. Control plane; throws on failure.</summary>
+    public void UpdateVips(IReadOnlyCollection<IpAddress> vips)
+    {
+        lock (_gate)
+        {
+            if (_ring is null) return;
+            var filter = Filter(vips);
+            // Filter first: a new VIP is captured before the kernel stops forwarding it (meanwhile the kernel's copy goes
+            // into the unread TUN device); a removed VIP goes back to the kernel, whose route into the TUN device the
+            // director removes.
+            _ring.UpdateFilter(filter);
+            Nftables.Run(SetScript(vips, flush: true));
+        }
+    }
+
+    /// <summary>One line for the startup message.</summary>
+    public string Describe() =>
+        $"io afpacket: {_ring?.Name}, BPF filter {_filterLength} instructions, capturing on " +
+        (_interfaces.Count == 0 ? "all interfaces" : string.Join(",", _interfaces)) +
+        $" + outgoing on the TUN device; nft table inet {_table} drops VIP traffic at prerouting";
+
+    /// <summary>Counters for the exit summary.</summary>
+    public string Summary()
+    {
+        var r = _ring;
+        if (r is null) return "";
+        var (_, kdrops) = r.ReadKernelStatistics();
+        return $"ring: {r.Frames} frames, {r.SuperPackets} GSO super-packets cut into {r.Segments} segments, " +
+               $"{r.ChecksumsCompleted} checksums completed; ring drops: truncated={r.DroppedTruncated} malformed={r.DroppedMalformed} " +
+               $"unsupported={r.DroppedUnsupported} kernel_ring_full={kdrops}";
+    }
+
+    private Core.Egress.BpfInstruction[] Filter(IReadOnlyCollection<IpAddress> vips)
+    {
+        var f = CaptureBpf.Build(vips, _tunIfindex, _ifindexes);
+        _filterLength = f.Length;
+        return f;
+    }
+
+    private void InstallTable(IReadOnlyCollection<IpAddress> vips)
+    {
+        var sb = new StringBuilder();
+        sb.Append($"table inet {_table} {{\n");
+        sb.Append("  set vips4 { type ipv4_addr; }\n");
+        sb.Append("  set vips6 { type ipv6_addr; }\n");
+        sb.Append("  chain prerouting {\n");
+        sb.Append("    type filter hook prerouting priority raw; policy accept;\n");
+        sb.Append("    ip daddr @vips4 counter drop comment \"tunlb afpacket: the ring already took it\"\n");
+        sb.Append("    ip6 daddr @vips6 counter drop comment \"tunlb afpacket: the ring already took it\"\n");
+        sb.Append("  }\n}\n");
+        sb.Append(SetScript(vips, flush: false));
+        _tableCreated = true; // from here on Dispose tries to delete it (deleting a missing table only logs)
+        Nftables.Run(sb.ToString());
+    }
+
+    private string SetScript(IReadOnlyCollection<IpAddress> vips, bool flush)
+    {
+        var sb = new StringBuilder();
+        if (flush)
+        {
+            sb.Append($"flush set inet {_table} vips4\n");
+            sb.Append($"flush set inet {_table} vips6\n");
+        }
+        var v4 = vips.Where(v => v.IsV4).ToList();
+        var v6 = vips.Where(v => !v.IsV4).ToList();
+        if (v4.Count > 0) sb.Append($"add element inet {_table} vips4 {{ {string.Join(", ", v4)} }}\n");
+        if (v6.Count > 0) sb.Append($"add element inet {_table} vips6 {{ {string.Join(", ", v6)} }}\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Deletes tables left by directors that died without cleaning up (their process id no longer exists).</summary>
+    private static void RemoveStaleTables(Action<string>? logError)
+    {
+        try
+        {
+            foreach (var line in Nftables.Command("list", "tables", "inet").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var name = line.Trim().Split(' ').LastOrDefault() ?? "";
+                if (!name.StartsWith(TablePrefix, StringComparison.Ordinal)) continue;
+                if (!int.TryParse(name.AsSpan(TablePrefix.Length), out int pid) || pid == Environment.ProcessId) continue;
+                if (Directory.Exists($"/proc/{pid}")) continue;
+                Nftables.Command("delete", "table", "inet", name);
+                logError?.Invoke($"tunlb director: removed stale nft table inet {name} (process {pid} is gone)");
+            }
+        }
+        catch (HostNetworkException e) { logError?.Invoke($"tunlb director: cannot list nft tables: {e.Message}"); }
+    }
+
+    private static int IfIndex(string name, string key)
+    {
+        uint i = NetworkInterfaces.IndexOf(name);
+        if (i == 0) throw new InvalidOperationException($"{key}: no interface named \"{name}\" in this network namespace");
+        return (int)i;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_tableCreated)
+            {
+                try { Nftables.Command("delete", "table", "inet", _table); }
+                catch (HostNetworkException) { /* never created or already gone */ }
+                _tableCreated = false;
+            }
+            _ring?.Dispose();
+        }
+    }
+}
