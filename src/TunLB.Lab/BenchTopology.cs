@@ -70,12 +70,13 @@ public sealed class BenchTopology : IDisposable
         directors = ["{DirectorLanAddress}"]
         """;
 
-    /// <summary>Director config: one service on the VIP with both real servers, rr.</summary>
-    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr") =>
+    /// <summary>Director config: one service on the VIP with both real servers, rr; <paramref name="io"/> = "tun" | "afpacket".</summary>
+    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr", string io = "tun") =>
         $$"""
         # TunLB benchmark director
         [director]
         conn_max = {{connMax}}
+        io = "{{io}}"
 
         [[service]]
         vip = "{{Vip}}"
