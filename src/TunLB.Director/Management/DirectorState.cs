@@ -787,6 +787,8 @@ public sealed partial class DirectorState
         yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
         yield return ("tun_name", a.TunName, b.TunName);
         yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
+        yield return ("io", a.Io, b.Io);
+        yield return ("capture_interfaces", string.Join(",", a.CaptureInterfaces), string.Join(",", b.CaptureInterfaces));
         yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
         yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
         yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
