@@ -71,6 +71,7 @@ public static class AfPacketNativeLayout
         v["PROT_READ"] = Interop.PROT_READ;
         v["PROT_WRITE"] = Interop.PROT_WRITE;
         v["MAP_SHARED"] = Interop.MAP_SHARED;
+        v["PACKET_HOST"] = CaptureBpf.PACKET_HOST;
         v["SKF_AD_PROTOCOL"] = CaptureBpf.SKF_AD_PROTOCOL;
         v["SKF_AD_IFINDEX"] = CaptureBpf.SKF_AD_IFINDEX;
         v["SKF_NET_OFF"] = unchecked((int)CaptureBpf.SKF_NET_OFF);

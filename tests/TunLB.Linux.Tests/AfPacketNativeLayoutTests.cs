@@ -98,6 +98,7 @@ public sealed class AfPacketNativeLayoutTests
             P("PROT_READ", PROT_READ);
             P("PROT_WRITE", PROT_WRITE);
             P("MAP_SHARED", MAP_SHARED);
+            P("PACKET_HOST", PACKET_HOST);
             P("SKF_AD_PROTOCOL", SKF_AD_PROTOCOL);
             P("SKF_AD_IFINDEX", SKF_AD_IFINDEX);
             P("SKF_NET_OFF", SKF_NET_OFF);

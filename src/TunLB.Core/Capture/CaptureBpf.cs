@@ -8,7 +8,8 @@ namespace TunLB.Core.Capture;
 /// <summary>
 /// The classic BPF program of the AF_PACKET capture backend (`io = "afpacket"`). It accepts:
 /// <list type="bullet">
-/// <item>incoming frames (any pkt_type but outgoing) on the capture interfaces (all when the list is empty), and</item>
+/// <item>incoming frames addressed to this host (pkt_type PACKET_HOST: not frames a promiscuous interface overhears for
+/// other hosts, nor broadcast/multicast) on the capture interfaces (all when the list is empty), and</item>
 /// <item>outgoing frames on the TUN device only (health checks the director itself sends through a VIP route),</item>
 /// </list>
 /// whose EtherType is IPv4 or IPv6 and whose IP destination is one of the VIPs. Loads are relative to the network
@@ -16,7 +17,7 @@ namespace TunLB.Core.Capture;
 /// to real servers, never to a VIP, so it is never captured; ICMP errors addressed to a VIP are.
 /// </summary>
 /// <remarks>
-/// The program is linear: 2 instructions per IPv4 VIP, 9 per IPv6 VIP, 1 per capture interface, plus a fixed 14.
+/// The program is linear: 2 instructions per IPv4 VIP, 9 per IPv6 VIP, 1 per capture interface, plus a fixed 15.
 /// The kernel refuses programs over <see cref="MaxInstructions"/> (BPF_MAXINSNS), which bounds the VIP set to about
 /// 2,000 IPv4 or 450 IPv6 VIPs; <see cref="Build"/> throws beyond it and <see cref="Length"/> tells the size in advance.
 /// </remarks>
@@ -32,10 +33,12 @@ public static class CaptureBpf
     public const uint SKF_AD_IFINDEX = 8;
     public const uint SKF_NET_OFF = unchecked((uint)-0x100000);
     public const uint EtherTypeIPv4 = 0x0800, EtherTypeIPv6 = 0x86DD;
+    /// <summary>&lt;linux/if_packet.h&gt; PACKET_HOST.</summary>
+    public const uint PACKET_HOST = 0;
 
     /// <summary>The number of instructions <see cref="Build"/> produces.</summary>
     public static int Length(int v4Vips, int v6Vips, int interfaces) =>
-        14 + (interfaces > 0 ? interfaces + 2 : 0) + 2 * v4Vips + 9 * v6Vips;
+        15 + (interfaces > 0 ? interfaces + 2 : 0) + 2 * v4Vips + 9 * v6Vips;
 
     /// <summary>
     /// Builds the filter. <paramref name="tunIfindex"/>: the TUN device whose outgoing packets to a VIP are captured (0: none);
@@ -55,12 +58,13 @@ public static class CaptureBpf
 
         var p = new List<BpfInstruction>(n);
         int ifBlock = captureIfindexes.Count > 0 ? captureIfindexes.Count + 2 : 0;
-        int proto = 5 + ifBlock; // index of the protocol check
+        int proto = 6 + ifBlock; // index of the protocol check
         /* 0 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE));
-        /* 1 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, PACKET_OUTGOING));               // incoming → 5
-        /* 2 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
-        /* 3 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - 4), 0, (uint)tunIfindex)); // outgoing on the TUN → proto
-        /* 4 */ p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
+        /* 1 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, PACKET_HOST));                   // to this host → 6
+        /* 2 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, PACKET_OUTGOING));               // other types → 5 (drop)
+        /* 3 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
+        /* 4 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - 5), 0, (uint)tunIfindex)); // outgoing on the TUN → proto
+        /* 5 */ p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
         if (ifBlock > 0)
         {
             p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));

@@ -64,7 +64,7 @@ public class CaptureBpfTests
             var prog = CaptureBpf.Build(vips, Tun, ifs);
             Assert.Equal(CaptureBpf.Length(vips.Where(v => v.IsV4).Distinct().Count(), vips.Where(v => !v.IsV4).Distinct().Count(), ifs.Length), prog.Length);
             bool isVip = vips.Contains(dst);
-            bool ifOk = pktType == 4 ? ifx == Tun : ifs.Length == 0 || ifs.Contains((int)ifx);
+            bool ifOk = pktType == 4 ? ifx == Tun : pktType == 0 && (ifs.Length == 0 || ifs.Contains((int)ifx));
             uint r = Run(prog, Packet(dst), pktType, ifx, Eth(dst));
             Assert.Equal(isVip && ifOk, r != 0);
             // The same bytes under another EtherType are never accepted.
