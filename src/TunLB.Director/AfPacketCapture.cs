@@ -112,6 +112,9 @@ public sealed class AfPacketCapture : IDisposable
         sb.Append("  chain prerouting {\n");
         sb.Append("    type filter hook prerouting priority raw; policy accept;\n");
         sb.Append("    ip daddr @vips4 counter drop comment \"tunlb afpacket: the ring already took it\"\n");
+        // Neighbour discovery stays with the kernel: a router's unicast NUD probe to an on-link IPv6 VIP must reach the
+        // proxy ND entry (the ring also sees it; the engine drops it as icmp_unsupported).
+        sb.Append("    ip6 daddr @vips6 icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n");
         sb.Append("    ip6 daddr @vips6 counter drop comment \"tunlb afpacket: the ring already took it\"\n");
         sb.Append("  }\n}\n");
         sb.Append(SetScript(vips, flush: false));
