@@ -162,8 +162,6 @@ public static class Report
                 L("same traffic on the same topology with plain kernel forwarding: the director namespace routes the VIP to rs1, which holds");
                 L("it on `lo`; TunLB not running.");
                 L();
-                L("| mode | round | sent | delivered | seconds | delivered/s | loss | director CPU s | TUN queue drops |");
-                L("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
                 L("`tunlb` is TunLB with `io = \"tun\"` (the kernel forwards the VIP into the TUN device), `tunlb-afpacket` with `io = \"afpacket\"`");
                 L("(a TPACKET_V3 ring takes the frames off `eth0`; the TUN queue-drop column does not apply to it).");
                 L();
