@@ -15,8 +15,8 @@ namespace TunLB.Director;
 /// </summary>
 /// <remarks>
 /// The TUN device and the VIP routes stay as with `io = "tun"`: proxy ARP/ND for on-link VIPs and the health checks
-/// need the routes. Nobody reads the TUN device in this mode; the few health-check packets queued there are dropped by
-/// the kernel once its queue is full. Everything is undone on <see cref="Dispose"/> (table deleted, ring closed).
+/// need the routes. A background thread reads and discards what reaches the TUN device (only the director's own
+/// health checks, which the ring has already seen leave into it). Everything is undone on <see cref="Dispose"/> (table deleted, ring closed).
 /// </remarks>
 public sealed class AfPacketCapture : IDisposable
 {
@@ -27,6 +27,8 @@ public sealed class AfPacketCapture : IDisposable
     private readonly int[] _ifindexes;
     private readonly IReadOnlyList<string> _interfaces;
     private AfPacketRing? _ring;
+    private Thread? _drain;
+    private volatile bool _stopping;
     private bool _tableCreated;
     private int _filterLength;
 
@@ -44,17 +46,24 @@ public sealed class AfPacketCapture : IDisposable
     /// Opens the ring (filter first), then installs the nftables drop for <paramref name="vips"/>. Throws, with everything
     /// it did undone, when an interface does not exist, the VIP set is too large for the filter, or nft fails.
     /// </summary>
-    public static AfPacketCapture Start(string tunDevice, IReadOnlyList<string> captureInterfaces, IReadOnlyCollection<IpAddress> vips,
+    /// <param name="tun">The TUN device: read and discarded by a background thread, so that health-check packets (already
+    /// captured by the ring as they leave into it) do not pile up in its queue.</param>
+    public static AfPacketCapture Start(string tunDevice, IPacketPort? tun, IReadOnlyList<string> captureInterfaces, IReadOnlyCollection<IpAddress> vips,
                                         Action<string>? logError = null, int fanoutGroup = -1)
     {
-        int tun = IfIndex(tunDevice, "tun_name");
+        int tunIfindex = IfIndex(tunDevice, "tun_name");
         var ifs = captureInterfaces.Select(n => IfIndex(n, "capture_interfaces")).ToArray();
-        var c = new AfPacketCapture(tun, ifs, captureInterfaces);
+        var c = new AfPacketCapture(tunIfindex, ifs, captureInterfaces);
         try
         {
             RemoveStaleTables(logError);
             c._ring = AfPacketRing.Open(c.Filter(vips), ifindex: 0, fanoutGroup: fanoutGroup);
             c.InstallTable(vips);
+            if (tun is not null)
+            {
+                c._drain = new Thread(() => c.Drain(tun)) { IsBackground = true, Name = "tunlb-tun-drain" };
+                c._drain.Start();
+            }
             return c;
         }
         catch
@@ -94,6 +103,12 @@ public sealed class AfPacketCapture : IDisposable
         return $"ring: {r.Frames} frames, {r.SuperPackets} GSO super-packets cut into {r.Segments} segments, " +
                $"{r.ChecksumsCompleted} checksums completed; ring drops: truncated={r.DroppedTruncated} malformed={r.DroppedMalformed} " +
                $"unsupported={r.DroppedUnsupported} kernel_ring_full={kdrops}";
+    }
+
+    private void Drain(IPacketPort tun)
+    {
+        var buf = new byte[65536];
+        while (!_stopping && tun.Receive(buf, 200) >= 0) { }
     }
 
     private Core.Egress.BpfInstruction[] Filter(IReadOnlyCollection<IpAddress> vips)
@@ -164,6 +179,8 @@ public sealed class AfPacketCapture : IDisposable
 
     public void Dispose()
     {
+        _stopping = true;
+        _drain?.Join(2000);
         lock (_gate)
         {
             if (_tableCreated)

@@ -132,7 +132,7 @@ public sealed class DirectorRuntime : IDisposable
             _port = _tun;
             return "io tun: the kernel forwards VIP traffic into the TUN device";
         }
-        _capture = AfPacketCapture.Start(_dev!, d.CaptureInterfaces, State.Vips, line => { lock (_err) _err.WriteLine(line); });
+        _capture = AfPacketCapture.Start(_dev!, _tun, d.CaptureInterfaces, State.Vips, line => { lock (_err) _err.WriteLine(line); });
         _port = _capture.Port;
         return _capture.Describe();
     }
