@@ -39,6 +39,8 @@ public sealed class DirectorRuntime : IDisposable
     private TunDevice[] _tuns = [];
     private OutputSender[] _txs = [];
     private NextHopTable? _hops;
+    private AfPacketCapture? _capture;   // io = "afpacket"
+    private IPacketPort[] _ports = [];  // what each worker reads: its TUN queue or its capture ring
     private RawIpSocket? _icmp;
     private Thread? _pmtu;
     private RawIp6Socket? _icmp6;
@@ -96,11 +98,13 @@ public sealed class DirectorRuntime : IDisposable
         {
             var d = _cfg.Director;
             int workers = State.Engines.Length;
-            // One queue per worker; a single worker keeps the plain (single-queue) device.
-            _tuns = new TunDevice[workers];
-            _tuns[0] = TunDevice.Open(d.TunName, out var dev, multiQueue: workers > 1);
+            // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
+            // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.
+            int queues = d.Io == "afpacket" ? 1 : workers;
+            _tuns = new TunDevice[queues];
+            _tuns[0] = TunDevice.Open(d.TunName, out var dev, multiQueue: queues > 1);
             _dev = dev;
-            for (int w = 1; w < workers; w++) _tuns[w] = TunDevice.Open(dev, multiQueue: true);
+            for (int w = 1; w < queues; w++) _tuns[w] = TunDevice.Open(dev, multiQueue: true);
             bool anyV6 = _cfg.Services.Any(s => !s.Vip.IsV4 || s.Reals.Any(r => !r.Address.IsV4));
             // Without IPv6 keep the kernel from sending router solicitations and MLD into the device. Set before link up.
             if (anyV6) EnableIpv6();
@@ -108,7 +112,8 @@ public sealed class DirectorRuntime : IDisposable
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             SyncRoutes(State.Vips, throwOnError: true);
-            State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
+            string io = StartCapture(workers);
+            State.VipsChanged = vips => { SyncRoutes(vips, throwOnError: false); UpdateCapture(vips); };
             // One raw socket per family and worker: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is
             // IPv6. IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
             _txs = new OutputSender[workers];
@@ -149,7 +154,7 @@ public sealed class DirectorRuntime : IDisposable
             int reals = services.Sum(s => s.Destinations.Length);
             string routes;
             lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
-            return $"capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
+            return $"{io}; capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
@@ -159,6 +164,30 @@ public sealed class DirectorRuntime : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Chooses what the worker reads: the TUN device (io = "tun"), or an AF_PACKET ring with its nftables drop
+    /// (io = "afpacket", see <see cref="AfPacketCapture"/>). Returns the startup message's io part.
+    /// </summary>
+    private string StartCapture(int workers)
+    {
+        var d = _cfg.Director;
+        if (d.Io != "afpacket")
+        {
+            _ports = [.. _tuns];
+            return "io tun: the kernel forwards VIP traffic into the TUN device";
+        }
+        _capture = AfPacketCapture.Start(_dev!, _tuns[0], d.CaptureInterfaces, State.Vips, line => { lock (_err) _err.WriteLine(line); }, workers);
+        _ports = [.. _capture.Ports];
+        return _capture.Describe();
+    }
+
+    private void UpdateCapture(IReadOnlyCollection<IpAddress> vips)
+    {
+        if (_capture is null || _stop) return;
+        try { _capture.UpdateVips(vips); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot update the capture filter for the new VIP set: {e.Message}"); }
     }
 
     /// <summary>
@@ -348,13 +377,13 @@ public sealed class DirectorRuntime : IDisposable
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         var outBuf = GC.AllocateUninitializedArray<byte>(OutputBufferSize, pinned: true);
         var meta = new OutputPacket[MaxInputsPerBatch * 4 + MinPacketSlots];
-        var tun = _tuns[w]; var tx = _txs[w]; var state = State; var engine = state.Engines[w]; var egress = state.Egress;
+        var port = _ports[w]; var tx = _txs[w]; var state = State; var engine = state.Engines[w]; var egress = state.Egress;
         long lastExpire = Environment.TickCount64;
         try
         {
             while (!_stop)
             {
-                int n = tun.Receive(inBuf, 100);
+                int n = port.Receive(inBuf, 100);
                 long now = Environment.TickCount64;
                 int used = 0, total = 0, inputs = 0;
                 while (n > 0)
@@ -376,7 +405,7 @@ public sealed class DirectorRuntime : IDisposable
                     }
                     if (++inputs >= MaxInputsPerBatch || OutputBufferSize - used < MinOutputRoom || meta.Length - total < MinPacketSlots)
                         break;
-                    n = tun.Receive(inBuf, 0);
+                    n = port.Receive(inBuf, 0);
                 }
                 if (total > 0)
                 {
@@ -455,9 +484,10 @@ public sealed class DirectorRuntime : IDisposable
         long replies = _txs.Sum(t => t.Sent[(int)OutputKind.Reply]);
         var perWorker = State.Engines.Length == 1 ? "" :
             " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
+        string capture = _capture is null ? "" : "; " + _capture.Summary();
         long direct = _txs.Sum(t => t.SentLinkLayer);
         return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
-               $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}";
+               $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }
 
     public void Dispose()
@@ -476,6 +506,7 @@ public sealed class DirectorRuntime : IDisposable
         _pmtu6?.Join(1000);
         State.WorkerAttached = false;
         _hops?.Dispose();
+        _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         foreach (var tx in _txs) tx?.Dispose();
         lock (_routeGate)
         {

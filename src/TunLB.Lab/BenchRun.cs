@@ -26,14 +26,20 @@ public sealed record ForwardingRound(string Mode, long Sent, long Delivered, dou
 
 public sealed record ForwardingResult(int FrameBytes, int SourcePorts, List<ForwardingRound> Rounds)
 {
-    /// <summary>Mode names: the kernel baseline, TunLB with one worker (the default), TunLB with two workers.</summary>
-    public const string Kernel = "kernel", Tunlb = "tunlb", Tunlb2 = "tunlb-2w";
-    public double TunlbPps => Mean(Tunlb);
-    public double Tunlb2Pps => Mean(Tunlb2);
+    public const string Kernel = "kernel";
+    /// <summary>The TunLB configurations measured: mode name, io backend, workers. "tunlb" is the default configuration.</summary>
+    public static readonly (string Mode, string Io, int Workers)[] TunlbModes =
+        [("tunlb", "tun", 1), ("tunlb-2w", "tun", 2), ("tunlb-afpacket", "afpacket", 1), ("tunlb-afpacket-2w", "afpacket", 2)];
+    public static string Describe(string mode) =>
+        TunlbModes.FirstOrDefault(m => m.Mode == mode) is { Mode: not null } m ? $"io = {m.Io}, workers = {m.Workers}" : mode;
+    /// <summary>TunLB with the default configuration (io = "tun", one worker).</summary>
+    public double TunlbPps => Mean("tunlb");
     public double KernelPps => Mean(Kernel);
-    public double Ratio => KernelPps > 0 ? TunlbPps / KernelPps : 0;
-    public double Ratio2 => KernelPps > 0 ? Tunlb2Pps / KernelPps : 0;
-    public static int WorkersOf(string mode) => mode == Tunlb2 ? 2 : 1;
+    /// <summary>The best TunLB configuration measured, and its rate.</summary>
+    public string BestMode => TunlbModes.Select(m => m.Mode).Where(m => Rounds.Any(r => r.Mode == m)).OrderByDescending(Mean).FirstOrDefault() ?? "tunlb";
+    public double BestPps => Mean(BestMode);
+    public double Ratio => KernelPps > 0 ? BestPps / KernelPps : 0;
+    public double RatioOf(string mode) => KernelPps > 0 ? Mean(mode) / KernelPps : 0;
     public double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
 }
 
@@ -45,6 +51,10 @@ public sealed record HttpRun(string Mode, string Process, double RequestsPerSeco
 
 public sealed record HttpResult(string WrkArgs, int ResponseBytes, List<HttpRun> Runs)
 {
+    /// <summary>The TunLB mode ("tunlb" = io tun, "tunlb-afpacket") with the lower CPU per 1000 requests among those measured.</summary>
+    public string BestTunlbMode =>
+        new[] { "tunlb", "tunlb-afpacket" }.Where(m => Rps(m) > 0).OrderBy(CpuPer1000).FirstOrDefault() ?? "tunlb";
+
     public double Rps(string mode) { var r = Runs.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.RequestsPerSecond); }
     public double CpuPer1000(string mode)
     {
@@ -164,7 +174,7 @@ public sealed class BenchRun
 
     private ForwardingResult Forwarding()
     {
-        _o.Log.WriteLine("forwarding: 64-byte UDP frames from 64,512 source ports, TunLB vs kernel IP forwarding");
+        _o.Log.WriteLine("forwarding: 64-byte UDP frames from 64,512 source ports, TunLB (io tun and afpacket) vs kernel IP forwarding");
         var conf = TrafgenConfig("udp64",
             $"  ipv4(sa={BenchTopology.ClientAddress}, da={BenchTopology.Vip}, ttl=64),\n" +
             "  udp(sp=dinc(1024, 65535), dp=9),\n  fill(0x00, 18)");
@@ -172,16 +182,16 @@ public sealed class BenchRun
         var rounds = new List<ForwardingRound>();
         for (int r = 0; r < _o.Rounds; r++)
         {
-            foreach (var mode in new[] { ForwardingResult.Kernel, ForwardingResult.Tunlb, ForwardingResult.Tunlb2 })
+            foreach (var (mode, io, workers) in new[] { (ForwardingResult.Kernel, "", 0) }.Concat(ForwardingResult.TunlbModes))
             {
-                var round = mode == ForwardingResult.Kernel ? ForwardKernel(conf) : ForwardTunlb(conf, ForwardingResult.WorkersOf(mode));
+                var round = mode == ForwardingResult.Kernel ? ForwardKernel(conf) : ForwardTunlb(conf, mode, io, workers);
                 rounds.Add(round);
-                _o.Log.WriteLine($"  {mode,-8} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
-                                 (mode != ForwardingResult.Kernel ? $", director CPU {round.DirectorCpuSeconds:F2} s, TUN queue drops {round.TunQueueDrops:N0}" : ""));
+                _o.Log.WriteLine($"  {mode,-17} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
+                                 (mode != ForwardingResult.Kernel ? $", director CPU {round.DirectorCpuSeconds:F2} s" + (io == "tun" ? $", TUN queue drops {round.TunQueueDrops:N0}" : "") : ""));
             }
         }
         var res = new ForwardingResult(FrameBytes, 64512, rounds);
-        _o.Log.WriteLine($"  ratio TunLB / kernel = {res.Ratio:F2} (1 worker), {res.Ratio2:F2} (2 workers)");
+        _o.Log.WriteLine("  ratio TunLB / kernel: " + string.Join(", ", ForwardingResult.TunlbModes.Select(m => $"{m.Mode} {res.RatioOf(m.Mode):F2}")));
         return res;
     }
 
@@ -199,10 +209,11 @@ public sealed class BenchRun
         }
     }
 
-    private ForwardingRound ForwardTunlb(string conf, int workers)
+    private ForwardingRound ForwardTunlb(string conf, string mode, string io, int workers)
     {
-        var d = StartDirector(workers == 1 ? "director-udp" : $"director-udp-{workers}w", BenchTopology.DirectorConfig("udp", 9, workers: workers));
-        try { return Measure(workers == 1 ? ForwardingResult.Tunlb : ForwardingResult.Tunlb2, conf, d, "tunlb0"); }
+        var d = StartDirector($"director-udp-{io}-{workers}w", BenchTopology.DirectorConfig("udp", 9, io: io, workers: workers));
+        // With io = "afpacket" nothing reads the TUN device, so its drop counter says nothing about the director.
+        try { return Measure(mode, conf, d, io == "tun" ? "tunlb0" : null); }
         finally { if (!d.HasExited) StopDirector(d); }
     }
 
@@ -287,7 +298,8 @@ public sealed class BenchRun
         var runs = new List<HttpRun>();
         for (int r = 0; r < _o.Rounds; r++)
         {
-            runs.Add(HttpTunlb(wrkArgs));
+            runs.Add(HttpTunlb(wrkArgs, "tun"));
+            runs.Add(HttpTunlb(wrkArgs, "afpacket"));
             runs.Add(HttpHaproxy(wrkArgs));
             runs.Add(HttpNginxStream(wrkArgs));
         }
@@ -352,13 +364,13 @@ public sealed class BenchRun
         throw new InvalidOperationException($"{url} does not answer 200 with {ResponseBytes} bytes from {role}");
     }
 
-    private HttpRun HttpTunlb(string wrkArgs)
+    private HttpRun HttpTunlb(string wrkArgs, string io)
     {
-        var d = StartDirector("director-http", BenchTopology.DirectorConfig("tcp", 80));
+        var d = StartDirector($"director-http-{io}", BenchTopology.DirectorConfig("tcp", 80, io: io));
         try
         {
             WaitHttp("client", $"http://{BenchTopology.Vip}/blob");
-            return Wrk("tunlb", "tunlb director", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
+            return Wrk(io == "tun" ? "tunlb" : "tunlb-afpacket", $"tunlb director (io {io})", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
         }
         finally { StopDirector(d); }
     }

@@ -70,13 +70,14 @@ public sealed class BenchTopology : IDisposable
         directors = ["{DirectorLanAddress}"]
         """;
 
-    /// <summary>Director config: one service on the VIP with both real servers, rr.</summary>
-    /// <param name="workers">Data-path workers (TUN queues); 1 writes no workers line (the default).</param>
-    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr", int workers = 1) =>
+    /// <summary>Director config: one service on the VIP with both real servers, rr; <paramref name="io"/> = "tun" | "afpacket".</summary>
+    /// <param name="workers">Data-path workers; 1 writes no workers line (the default).</param>
+    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr", string io = "tun", int workers = 1) =>
         $$"""
         # TunLB benchmark director
         [director]
         conn_max = {{connMax}}{{(workers == 1 ? "" : $"\nworkers = {workers}")}}
+        io = "{{io}}"
 
         [[service]]
         vip = "{{Vip}}"

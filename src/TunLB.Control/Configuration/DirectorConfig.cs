@@ -17,6 +17,13 @@ public sealed partial record DirectorSettings
     /// <summary>Bearer token for the management API; empty = no token.</summary>
     public string ApiToken { get; init; } = "";
     public string TunName { get; init; } = "tunlb0";
+    /// <summary>
+    /// Capture backend: "tun" (VIP routes into the TUN device, the kernel forwards VIP traffic into it) or "afpacket"
+    /// (a TPACKET_V3 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it).
+    /// </summary>
+    public string Io { get; init; } = "tun";
+    /// <summary>Interfaces the afpacket backend takes VIP traffic from; empty = all. Only with io = "afpacket".</summary>
+    public IReadOnlyList<string> CaptureInterfaces { get; init; } = [];
     public int TunMtu { get; init; } = 1480;
     /// <summary>TTL of the outer (IPIP) header.</summary>
     public int Ttl { get; init; } = 64;

@@ -25,6 +25,9 @@ public static class ConfigRenderer
             Kv(sb, "api_token", Str(d.ApiToken));
             Kv(sb, "tun_name", Str(d.TunName));
             Kv(sb, "tun_mtu", Int(d.TunMtu));
+            Kv(sb, "io", Str(d.Io));
+            if (d.CaptureInterfaces.Count > 0)
+                sb.Append("capture_interfaces = [").Append(string.Join(", ", d.CaptureInterfaces.Select(Str))).Append("]\n");
             Kv(sb, "ttl", Int(d.Ttl));
             Kv(sb, "conn_max", Int(d.ConnMax));
             Kv(sb, "conn_full_policy", Str(d.ConnFullPolicy));

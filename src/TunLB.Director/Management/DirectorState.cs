@@ -113,7 +113,8 @@ public sealed partial class DirectorState
             FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
             Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
+            // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != "afpacket" ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,
@@ -900,6 +901,8 @@ public sealed partial class DirectorState
         yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
         yield return ("tun_name", a.TunName, b.TunName);
         yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
+        yield return ("io", a.Io, b.Io);
+        yield return ("capture_interfaces", string.Join(",", a.CaptureInterfaces), string.Join(",", b.CaptureInterfaces));
         yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
         yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
         yield return ("workers", a.Workers == 0 ? "auto" : a.Workers.ToString(), b.Workers == 0 ? "auto" : b.Workers.ToString());

@@ -6,7 +6,6 @@ internal static unsafe partial class Interop
 {
     // <linux/if_ether.h>
     internal const ushort ETH_P_IP = 0x0800;
-    internal const ushort ETH_P_IPV6 = 0x86DD;
 
     // <linux/if_packet.h> sll_pkttype values
     internal const byte PACKET_HOST = 0;
