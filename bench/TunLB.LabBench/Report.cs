@@ -195,20 +195,22 @@ public static class Report
                 L("(`io = \"afpacket\"`): through the VIP (the director sees only the client→server half; replies go from the real servers straight to the client). **haproxy** (`mode tcp`, roundrobin,");
                 L("default threads) and **nginx-stream** (`stream { proxy_pass }`, `worker_processes auto`) run in the director namespace, the");
                 L("client connects to 203.0.113.2:8001/8002 and the proxies connect to the real servers' own addresses. CPU = utime+stime from");
-                L("`/proc/PID/stat`, summed over the process tree, before/after the wrk run.");
+                L("`/proc/PID/stat`, summed over the process tree, before/after the wrk run. **direct**: the client connects straight to rs1's address");
+                L("on its inet link, no load balancer (one server instead of the set, so its requests/s are a reference, not a ceiling). Every run follows");
+                L("a 2 s unmeasured `wrk` warm-up against the same URL.");
                 L();
                 L("| mode | process | requests/s | requests | transfer | errors | CPU s | CPU ms per 1000 requests |");
                 L("|---|---|---:|---:|---:|---:|---:|---:|");
                 foreach (var r in hh.Runs)
-                    L($"| {r.Mode} | {r.Process} | {F(r.RequestsPerSecond)} | {F(r.Requests)} | {r.WrkTransfer} | {F(r.Errors)} | {F(r.CpuSeconds, "F2")} | {F(r.CpuSecondsPer1000 * 1000, "F1")} |");
+                    L($"| {r.Mode} | {r.Process} | {F(r.RequestsPerSecond)} | {F(r.Requests)} | {r.WrkTransfer} | {F(r.Errors)} | {(r.Mode == "direct" ? "—" : F(r.CpuSeconds, "F2"))} | {(r.Mode == "direct" ? "—" : F(r.CpuSecondsPer1000 * 1000, "F1"))} |");
                 L();
                 if (hh.Rps("haproxy") > 0)
                 {
                     L("| ratio vs HAProxy | requests/s | CPU per 1000 requests |");
                     L("|---|---:|---:|");
-                    foreach (var mode in new[] { "tunlb", "tunlb-afpacket", "nginx-stream" })
+                    foreach (var mode in new[] { "tunlb", "tunlb-afpacket", "nginx-stream", "direct" })
                         if (hh.Rps(mode) > 0)
-                            L($"| {mode} | {F(hh.Rps(mode) / hh.Rps("haproxy"), "F2")}× | {F(hh.CpuPer1000(mode) / hh.CpuPer1000("haproxy"), "F2")}× |");
+                            L($"| {mode} | {F(hh.Rps(mode) / hh.Rps("haproxy"), "F2")}× | {(mode == "direct" ? "—" : F(hh.CpuPer1000(mode) / hh.CpuPer1000("haproxy"), "F2") + "×")} |");
                     L();
                 }
             }

@@ -178,6 +178,7 @@ public sealed class BenchRun
         var conf = TrafgenConfig("udp64",
             $"  ipv4(sa={BenchTopology.ClientAddress}, da={BenchTopology.Vip}, ttl=64),\n" +
             "  udp(sp=dinc(1024, 65535), dp=9),\n  fill(0x00, 18)");
+        Note("trafgen ... -n 100000 -b 100000pps   # warm-up before every measured round, not counted");
         Note($"trafgen --dev eth0 --conf udp64.trafgen -n {_o.ForwardMaxPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ForwardSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var rounds = new List<ForwardingRound>();
         for (int r = 0; r < _o.Rounds; r++)
@@ -219,6 +220,9 @@ public sealed class BenchRun
 
     private ForwardingRound Measure(string mode, string conf, BackgroundProcess? director, string? tun)
     {
+        // Warm-up, not measured: 1 s at 100,000 packets/s of the same traffic (JIT tiering, neighbour entries, caches).
+        T.Try("client", 20_000, Trafgen(conf, 5, 100_000, ratePps: 100_000));
+        Thread.Sleep(300);
         var cli0 = BenchProc.Link(T, "client", "eth0");
         long rx0 = RealServerRx();
         long tun0 = tun != null ? BenchProc.Link(T, "director", tun).TxDropped : 0;
@@ -302,6 +306,7 @@ public sealed class BenchRun
             runs.Add(HttpTunlb(wrkArgs, "afpacket"));
             runs.Add(HttpHaproxy(wrkArgs));
             runs.Add(HttpNginxStream(wrkArgs));
+            runs.Add(HttpDirect(wrkArgs));
         }
         return new HttpResult(wrkArgs, ResponseBytes, runs);
     }
@@ -341,6 +346,7 @@ public sealed class BenchRun
                     server {
                         listen {{BenchTopology.Vip}}:80;
                         listen {{addr}}:80;
+                        listen {{BenchTopology.WanAddress(i)}}:80;
                         root {{root}};
                     }
                 }
@@ -348,7 +354,7 @@ public sealed class BenchRun
             T.Start(role, "nginx-" + role, "nginx", "-c", conf, "-e", "stderr");
             WaitHttp(role, $"http://{addr}/blob");
         }
-        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80 and own address:80, 100 kB /blob, 1 worker)   # each real-server namespace");
+        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80, own LAN and inet addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
         _o.Log.WriteLine("  real-server agents and nginx are up");
     }
 
@@ -373,6 +379,14 @@ public sealed class BenchRun
             return Wrk(io == "tun" ? "tunlb" : "tunlb-afpacket", $"tunlb director (io {io})", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
         }
         finally { StopDirector(d); }
+    }
+
+    /// <summary>No load balancer: the client connects straight to rs1's address on its inet link (one server of the set).</summary>
+    private HttpRun HttpDirect(string wrkArgs)
+    {
+        string url = $"http://{BenchTopology.WanAddress(0)}/blob";
+        WaitHttp("client", url);
+        return Wrk("direct", "(none: client to rs1)", -1, url, wrkArgs);
     }
 
     private HttpRun HttpHaproxy(string wrkArgs)
@@ -437,14 +451,20 @@ public sealed class BenchRun
         finally { p.Stop(3); }
     }
 
+    /// <summary>Unmeasured load before each measured wrk run, so JIT tiering, caches and connection setup are past.</summary>
+    private const string WarmupArgs = "-t2 -c32 -d2s --timeout 5s";
+
+    /// <summary>Runs wrk against <paramref name="url"/> (after a 2 s unmeasured warm-up) and reads the CPU time of
+    /// <paramref name="pid"/>'s process tree over the measured run (pid &lt; 0: no middle process, no CPU).</summary>
     private HttpRun Wrk(string mode, string process, int pid, string url, string wrkArgs)
     {
-        Note($"wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
-        double cpu0 = BenchProc.CpuSeconds(pid);
+        Note($"wrk {WarmupArgs} (warm-up, not measured), then wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
+        T.Try("client", 30_000, ["wrk", .. WarmupArgs.Split(' '), url]);
+        double cpu0 = pid > 0 ? BenchProc.CpuSeconds(pid) : 0;
         var sw = Stopwatch.StartNew();
         var r = T.Try("client", (_o.HttpSeconds + 30) * 1000, ["wrk", .. wrkArgs.Split(' '), url]);
         double secs = sw.Elapsed.TotalSeconds;
-        double cpu = BenchProc.CpuSeconds(pid) - cpu0;
+        double cpu = pid > 0 ? BenchProc.CpuSeconds(pid) - cpu0 : 0;
         if (r.ExitCode != 0) throw new InvalidOperationException($"wrk failed ({r.ExitCode}): {r.Stderr}{r.Stdout}");
         var rps = Regex.Match(r.Stdout, @"Requests/sec:\s+([\d.]+)");
         var req = Regex.Match(r.Stdout, @"(\d+) requests in ([\d.]+)(\w+), ([\d.]+\w+) read");

@@ -20,6 +20,8 @@ public sealed class BenchTopology : IDisposable
     public const string DirectorLanAddress = "192.0.2.1";
     public static readonly string[] RealServers = ["192.0.2.11", "192.0.2.12"];
     public static string RsRole(int i) => $"rs{i + 1}";
+    /// <summary>Real server i's address on its link to inet (what a client reaches without a load balancer).</summary>
+    public static string WanAddress(int i) => $"198.18.{i + 1}.2";
 
     public Topology Topology { get; }
 
@@ -48,7 +50,7 @@ public sealed class BenchTopology : IDisposable
                 string rs = RsRole(i);
                 t.Link(rs, "eth0", RealServers[i] + "/24", "director", "p" + (i + 1), null);
                 t.Enslave("director", "p" + (i + 1), "lan");
-                t.Link(rs, "wan", $"198.18.{i + 1}.2/30", "inet", rs, $"198.18.{i + 1}.1/30");
+                t.Link(rs, "wan", WanAddress(i) + "/30", "inet", rs, $"198.18.{i + 1}.1/30");
                 t.DefaultRoute(rs, $"198.18.{i + 1}.1");
             }
             return new BenchTopology(t);
