@@ -4,7 +4,7 @@ using TunLB.Lab;
 
 namespace TunLB.LabBench;
 
-// TunLB.LabBench lab --tunlb PATH [--quick] [--only forward,conn,http] --json FILE
+// TunLB.LabBench lab --tunlb PATH [--quick] [--only forward,conn,http] [--modes tunlb,tunlb-afpacket,...] --json FILE
 // TunLB.LabBench report --micro DIR --memory FILE --lab FILE --out docs/performance.md [--quick] [--command TEXT]
 public static class Program
 {
@@ -19,13 +19,14 @@ public static class Program
             {
                 var tunlb = Arg("--tunlb") ?? throw new ArgumentException("--tunlb PATH is required");
                 var only = Arg("--only")?.Split(',').ToHashSet();
+                var modes = Arg("--modes")?.Split(',').ToHashSet();
                 var json = Arg("--json");
                 Topology? topo = null;
                 void Cleanup(PosixSignalContext ctx) { ctx.Cancel = true; Console.WriteLine("\ninterrupted: removing the lab"); topo?.Dispose(); Environment.Exit(130); }
                 using var r1 = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cleanup);
                 using var r2 = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cleanup);
                 Prerequisites.Ensure(Console.Out);
-                var result = BenchRun.Run(new BenchOptions([tunlb], quick, Console.Out, only), t => topo = t);
+                var result = BenchRun.Run(new BenchOptions([tunlb], quick, Console.Out, only, modes), t => topo = t);
                 if (json != null) File.WriteAllText(json, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
                 return result.Errors.Count == 0 ? 0 : 1;
             }

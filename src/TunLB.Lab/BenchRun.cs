@@ -7,7 +7,8 @@ namespace TunLB.Lab;
 /// <summary>Settings of one namespace benchmark run.</summary>
 /// <param name="Tunlb">How to run the tunlb CLI, e.g. ["/repo/src/TunLB.Cli/bin/Release/net10.0/tunlb"].</param>
 /// <param name="Quick">Short, bounded runs for development (seconds instead of tens of seconds).</param>
-public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IReadOnlySet<string>? Only = null)
+/// <param name="Modes">The forwarding modes to run (kernel, tunlb, tunlb-2w, tunlb-afpacket, tunlb-afpacket-2w); null = all.</param>
+public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IReadOnlySet<string>? Only = null, IReadOnlySet<string>? Modes = null)
 {
     public int Rounds => Quick ? 1 : 2;
     public int ForwardSeconds => Quick ? 4 : 10;
@@ -154,6 +155,26 @@ public sealed class BenchRun
         return m.Success ? m.Groups[1].Value.Trim() : p.Output.Trim().Split('\n').LastOrDefault() ?? "";
     }
 
+    /// <summary>
+    /// For the packet-rate scenarios the real servers are sinks: an nftables netdev ingress rule on their eth0 drops
+    /// everything after the interface has counted it (veth counts before the ingress hook; ARP passes), so neither the kernel
+    /// baseline nor TunLB pays for the real servers' stack (ICMP port/protocol unreachable answers) in the sender's
+    /// context. Removed on dispose.
+    /// </summary>
+    private IDisposable SinkRealServers()
+    {
+        for (int i = 0; i < BenchTopology.RealServers.Length; i++)
+            T.Exec(BenchTopology.RsRole(i), "nft", "add table netdev tlbsink; add chain netdev tlbsink in { type filter hook ingress device eth0 priority 0; }; add rule netdev tlbsink in meta protocol ip drop");
+        Note("nft 'add table netdev tlbsink; add chain netdev tlbsink in { type filter hook ingress device eth0 priority 0; }; add rule netdev tlbsink in meta protocol ip drop'   # each real-server namespace during forward/conn: count at the interface, then drop IPv4 (ARP passes)");
+        return new Undo(() =>
+        {
+            for (int i = 0; i < BenchTopology.RealServers.Length; i++)
+                try { T.Exec(BenchTopology.RsRole(i), "nft", "delete table netdev tlbsink"); } catch (Exception) { }
+        });
+    }
+
+    private sealed class Undo(Action undo) : IDisposable { public void Dispose() => undo(); }
+
     private long RealServerRx() =>
         Enumerable.Range(0, BenchTopology.RealServers.Length).Sum(i => BenchProc.Link(T, BenchTopology.RsRole(i), "eth0").RxPackets);
 
@@ -181,10 +202,12 @@ public sealed class BenchRun
         Note("trafgen ... -n 100000 -b 100000pps   # warm-up before every measured round, not counted");
         Note($"trafgen --dev eth0 --conf udp64.trafgen -n {_o.ForwardMaxPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ForwardSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var rounds = new List<ForwardingRound>();
+        using var sink = SinkRealServers();
         for (int r = 0; r < _o.Rounds; r++)
         {
             foreach (var (mode, io, workers) in new[] { (ForwardingResult.Kernel, "", 0) }.Concat(ForwardingResult.TunlbModes))
             {
+                if (_o.Modes is { } only && !only.Contains(mode)) continue;
                 var round = mode == ForwardingResult.Kernel ? ForwardKernel(conf) : ForwardTunlb(conf, mode, io, workers);
                 rounds.Add(round);
                 _o.Log.WriteLine($"  {mode,-17} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
@@ -252,6 +275,7 @@ public sealed class BenchRun
             "  tcp(sp=dinc(1024, 65534), dp=80, syn, seq=drnd())");
         Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats -b {_o.ConnRatePps}pps under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var d = StartDirector("director-syn", BenchTopology.DirectorConfig("tcp", 80, 1_000_000));
+        using var sink = SinkRealServers();
         try
         {
             long rssStart = BenchProc.RssBytes(d.Pid);
