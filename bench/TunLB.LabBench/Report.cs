@@ -160,7 +160,9 @@ public static class Report
                 L("it can (one CPU), bounded in packets and seconds. Delivered = rx packets on the real servers' `eth0` (`ip -s -j link`), which is");
                 L("what the director delivered (the real-server agent is not running: the benchmark measures the director). **Baseline**: the");
                 L("same traffic on the same topology with plain kernel forwarding: the director namespace routes the VIP to rs1, which holds");
-                L("it on `lo`; TunLB not running.");
+                L("it on `lo`; TunLB not running. In every mode the real servers are sinks: an nftables netdev ingress rule drops IPv4 on their");
+                L("`eth0` after the interface counted it, so no mode pays for their stack (ICMP unreachable answers) in the sender's context.");
+                L("Every round follows an unmeasured warm-up (100,000 packets at 100,000/s).");
                 L();
                 L("`tunlb` is TunLB with `io = \"tun\"` (the kernel forwards the VIP into the TUN device), `tunlb-afpacket` with `io = \"afpacket\"`");
                 L("(a TPACKET_V3 ring takes the frames off `eth0`; the TUN queue-drop column does not apply to it). Tunnel packets leave with");
@@ -220,7 +222,7 @@ public static class Report
                 L();
                 L($"trafgen sends {F(c.Sent)} TCP SYNs to VIP:80, each of a distinct flow (source 198.51.100.16–31 × ports 1024–65534, {F(c.DistinctFlows)} distinct),");
                 L($"at a bounded {F(c.OfferedPps)} SYNs/s (`trafgen -b`), to a director with `conn_max = 1000000`, so the table fills to its limit and then evicts;");
-                L("the real servers only count (no agent, nothing answers). Delivered below sent is loss: in the TUN queue (director too slow) or director drops.");
+                L("the real servers only count (no agent; an nftables ingress rule drops after counting). Delivered below sent is loss: in the TUN queue (director too slow) or director drops.");
                 L();
                 L($"* delivered {F(c.Delivered)} of {F(c.Sent)} sent in {F(c.Seconds, "F1")} s; held **{F(c.PacketsPerSecond)} new connections/s** (delivered over the time until the last one arrived, 1 s samples)");
                 L($"* connections in the table at the end: {F(c.InTable)}; director drops: `{c.Drops}`; TUN queue drops (kernel, director too slow): {F(c.TunQueueDrops)}");
