@@ -165,7 +165,7 @@ public static class Report
                 L("Every round follows an unmeasured warm-up (100,000 packets at 100,000/s).");
                 L();
                 L("`tunlb` is TunLB with `io = \"tun\"` (the kernel forwards the VIP into the TUN device), `tunlb-afpacket` with `io = \"afpacket\"`");
-                L("(a TPACKET_V3 ring takes the frames off `eth0`; the TUN queue-drop column does not apply to it). Tunnel packets leave with");
+                L("(a TPACKET_V2 ring takes the frames off `eth0`; the TUN queue-drop column does not apply to it). Tunnel packets leave with");
                 L("`tx = \"auto\"` (straight to the device for resolved next hops) in every TunLB row.");
                 L();
                 L("| mode | round | sent | delivered | seconds | delivered/s | loss | director CPU s | TUN queue drops |");

@@ -6,7 +6,7 @@ using TunLB.Linux;
 namespace TunLB.Director;
 
 /// <summary>
-/// The `io = "afpacket"` capture backend's setup: a TPACKET_V3 ring (<see cref="AfPacketRing"/>) bound to all interfaces
+/// The `io = "afpacket"` capture backend's setup: a TPACKET_V2 ring (<see cref="AfPacketRing"/>) bound to all interfaces
 /// whose BPF filter keeps IPv4/IPv6 packets to a VIP arriving on the capture interfaces plus the director's own packets
 /// to a VIP leaving into the TUN device (health checks through the tunnel), and an nftables table, unique to this
 /// process, that drops VIP traffic at prerouting (raw priority) so the kernel does not also forward it into the TUN

@@ -6,7 +6,7 @@ using TunLB.Core.Egress;
 namespace TunLB.Linux;
 
 /// <summary>
-/// Sizes, offsets and constants of the TPACKET_V3 ring, virtio_net_hdr and capture-filter declarations, by the C name a
+/// Sizes, offsets and constants of the TPACKET_V2 ring, virtio_net_hdr and capture-filter declarations, by the C name a
 /// test program prints for them (see tests/TunLB.Linux.Tests/AfPacketNativeLayoutTests.cs, compiled with gcc).
 /// </summary>
 public static class AfPacketNativeLayout
@@ -18,25 +18,15 @@ public static class AfPacketNativeLayout
         void O<T>(string c, string field, string? csField = null) =>
             v[$"offsetof({c}.{field})"] = Marshal.OffsetOf<T>(csField ?? field).ToInt64();
 
-        S<Interop.tpacket_req3>("tpacket_req3");
-        foreach (var f in new[] { "tp_block_size", "tp_block_nr", "tp_frame_size", "tp_frame_nr", "tp_retire_blk_tov", "tp_sizeof_priv", "tp_feature_req_word" })
-            O<Interop.tpacket_req3>("tpacket_req3", f);
-        S<Interop.tpacket_block_desc>("tpacket_block_desc");
-        O<Interop.tpacket_block_desc>("tpacket_block_desc", "version");
-        O<Interop.tpacket_block_desc>("tpacket_block_desc", "offset_to_priv");
-        O<Interop.tpacket_block_desc>("tpacket_block_desc", "hdr", "hdr");
-        S<Interop.tpacket_hdr_v1>("tpacket_hdr_v1");
-        foreach (var f in new[] { "block_status", "num_pkts", "offset_to_first_pkt", "blk_len", "seq_num", "ts_first_pkt", "ts_last_pkt" })
-            O<Interop.tpacket_hdr_v1>("tpacket_hdr_v1", f);
-        S<Interop.tpacket3_hdr>("tpacket3_hdr");
-        foreach (var f in new[] { "tp_next_offset", "tp_sec", "tp_nsec", "tp_snaplen", "tp_len", "tp_status", "tp_mac", "tp_net", "hv1", "tp_padding" })
-            O<Interop.tpacket3_hdr>("tpacket3_hdr", f);
-        S<Interop.tpacket_hdr_variant1>("tpacket_hdr_variant1");
-        foreach (var f in new[] { "tp_rxhash", "tp_vlan_tci", "tp_vlan_tpid", "tp_padding" })
-            O<Interop.tpacket_hdr_variant1>("tpacket_hdr_variant1", f);
-        S<Interop.tpacket_stats_v3>("tpacket_stats_v3");
-        foreach (var f in new[] { "tp_packets", "tp_drops", "tp_freeze_q_cnt" })
-            O<Interop.tpacket_stats_v3>("tpacket_stats_v3", f);
+        S<Interop.tpacket_req>("tpacket_req");
+        foreach (var f in new[] { "tp_block_size", "tp_block_nr", "tp_frame_size", "tp_frame_nr" })
+            O<Interop.tpacket_req>("tpacket_req", f);
+        S<Interop.tpacket2_hdr>("tpacket2_hdr");
+        foreach (var f in new[] { "tp_status", "tp_len", "tp_snaplen", "tp_mac", "tp_net", "tp_sec", "tp_nsec", "tp_vlan_tci", "tp_vlan_tpid", "tp_padding" })
+            O<Interop.tpacket2_hdr>("tpacket2_hdr", f);
+        S<Interop.tpacket_stats>("tpacket_stats");
+        foreach (var f in new[] { "tp_packets", "tp_drops" })
+            O<Interop.tpacket_stats>("tpacket_stats", f);
         S<Interop.virtio_net_hdr>("virtio_net_hdr");
         foreach (var f in new[] { "flags", "gso_type", "hdr_len", "gso_size", "csum_start", "csum_offset" })
             O<Interop.virtio_net_hdr>("virtio_net_hdr", f);
@@ -54,7 +44,9 @@ public static class AfPacketNativeLayout
         v["PACKET_VERSION"] = Interop.PACKET_VERSION;
         v["PACKET_VNET_HDR"] = Interop.PACKET_VNET_HDR;
         v["PACKET_FANOUT"] = Interop.PACKET_FANOUT;
-        v["TPACKET_V3"] = Interop.TPACKET_V3;
+        v["TPACKET_V2"] = Interop.TPACKET_V2;
+        v["TPACKET_ALIGNMENT"] = Interop.TPACKET_ALIGNMENT;
+        v["TPACKET2_HDRLEN"] = AfPacketRing.FrameHeaderLength;
         v["PACKET_FANOUT_HASH"] = Interop.PACKET_FANOUT_HASH;
         v["PACKET_FANOUT_FLAG_DEFRAG"] = Interop.PACKET_FANOUT_FLAG_DEFRAG;
         v["TP_STATUS_KERNEL"] = Interop.TP_STATUS_KERNEL;

@@ -8,42 +8,58 @@ using TunLB.Core.Packets;
 namespace TunLB.Linux;
 
 /// <summary>
-/// An <see cref="IPacketPort"/> over an AF_PACKET socket with a TPACKET_V3 receive ring: the kernel copies each frame
-/// that passes the socket's classic BPF filter into a memory-mapped ring of blocks, and <see cref="Receive"/> walks the
-/// blocks in user space, one system call per block at most (none while frames are ready).
+/// An <see cref="IPacketPort"/> over an AF_PACKET socket with a TPACKET_V2 receive ring: the kernel copies each frame
+/// that passes the socket's classic BPF filter into the next fixed-size slot of a memory-mapped ring, marks the slot
+/// TP_STATUS_USER and wakes the reader at once; <see cref="Receive"/> walks the slots in user space and makes a system
+/// call (poll) only when the next slot is not ready.
 /// </summary>
 /// <remarks>
+/// <para>TPACKET_V2 rather than V3: V3 packs frames into blocks and wakes the reader only when a block is retired (full,
+/// or by its retire timer, which the kernel rounds up to a jiffy), so at low load every packet waited milliseconds.
+/// V2's tpacket_rcv sets each frame's status and calls sk_data_ready per frame.</para>
+/// <para>Frames are fixed-size: <see cref="FrameSize"/> (68 KiB) holds a 64 KiB GSO super-packet with the frame header,
+/// sockaddr_ll, virtio_net_hdr and link header (at most 76 + 14 + 65535 bytes for Ethernet). The kernel allocates each
+/// block as a power-of-two run of pages (get_order of the block size), so a block is a power of two holding several
+/// frames: by default 1 MiB blocks of 15 frames (4 KiB unused each), 16 blocks, 240 frames, 16 MiB per ring. Frames
+/// never cross a block; frame i is at block i / 15, offset (i % 15) x 68 KiB.</para>
 /// <para>The socket is SOCK_RAW bound to ETH_P_ALL (one ring sees IPv4, IPv6, and outgoing frames, which SOCK_DGRAM
 /// sockets bound to one protocol do not), with PACKET_VNET_HDR, which the kernel fills only for SOCK_RAW: each frame
 /// is preceded by a struct virtio_net_hdr that tells whether the skb is a GSO/GRO super-packet and its gso_size.
 /// <see cref="Receive"/> skips the link header with the frame's tp_net, so callers get IP packets as from a TUN device.</para>
 /// <para>Offloads are undone here, before the engine: a frame with TP_STATUS_CSUMNOTREADY (CHECKSUM_PARTIAL, e.g. from
 /// a local sender through veth) gets its full TCP/UDP checksum; a TCP super-packet is returned as MSS-sized segments,
-/// one per call (<see cref="Offload.WriteTcpSegment"/>). UDP GSO and anything unfixable is dropped and counted.</para>
-/// <para>Nothing on the receive path allocates, locks, logs or throws. Counters are plain fields written by the one
-/// receiving thread and read loosely by others.</para>
+/// one per call (<see cref="Offload.WriteTcpSegment"/>), and its frame is handed back after the last one. UDP GSO and
+/// anything unfixable is dropped and counted.</para>
+/// <para>Nothing on the receive path allocates, locks, logs or throws. tp_status is read with acquire semantics before
+/// the frame, and written back (TP_STATUS_KERNEL) with release semantics after the copy. Counters are plain fields
+/// written by the one receiving thread and read loosely by others.</para>
 /// </remarks>
 public sealed unsafe class AfPacketRing : IPacketPort
 {
-    /// <summary>Default block size: holds a 64 KiB GSO frame with its headers several times over.</summary>
-    public const int DefaultBlockSize = 1 << 18;
-    /// <summary>Default block count (32 MiB of ring).</summary>
-    public const int DefaultBlockCount = 128;
-    /// <summary>Block retire timeout: a partly filled block is handed to user space after this long (latency at low load).</summary>
-    public const int RetireTimeoutMs = 1;
+    /// <summary>
+    /// Frame size (68 KiB): the largest frame the kernel writes for Ethernet is tp_mac (76: TPACKET2_HDRLEN 52 plus the
+    /// link header, aligned to 16, plus the 10-byte virtio_net_hdr, minus the link header) + 14 + 65535 = 65625 bytes.
+    /// Larger frames (BIG TCP) are truncated by the kernel and dropped here (<see cref="DroppedTruncated"/>).
+    /// </summary>
+    public const int FrameSize = 68 * 1024;
+    /// <summary>Default block size: 1 MiB, 15 frames (the kernel allocates power-of-two blocks, so a 68 KiB block would take 128 KiB).</summary>
+    public const int DefaultBlockSize = 1 << 20;
+    /// <summary>Default block count: 16 MiB of ring, 240 frames.</summary>
+    public const int DefaultBlockCount = 16;
+    /// <summary>TPACKET2_HDRLEN: tpacket2_hdr aligned to 16, then the sockaddr_ll the kernel writes after it.</summary>
+    internal const int FrameHeaderLength = 52;
 
     private readonly FileDescriptor _fd;
     private readonly byte* _ring;
     private readonly int _blockSize;
     private readonly int _blockCount;
+    private readonly int _framesPerBlock;
+    private readonly int _frameCount;
     private int _lastError;
 
     // Walk state (receiving thread only).
-    private int _block;          // current block index
-    private bool _holding;       // the current block is ours (TP_STATUS_USER) and not yet returned
-    private byte* _frame;        // next frame in the current block
-    private int _framesLeft;     // frames left in the current block
-    private byte* _gsoPacket;    // super-packet being segmented (points into the held block)
+    private int _index;          // next frame (slot) to look at, in the kernel's order
+    private byte* _gsoPacket;    // super-packet being segmented (points into frame _index, which is ours until the last segment)
     private int _gsoLength, _gsoMss, _gsoNext, _gsoCount;
 
     // Counters (single writer).
@@ -52,32 +68,41 @@ public sealed unsafe class AfPacketRing : IPacketPort
     public long SuperPackets;
     public long Segments;
     public long DroppedTruncated;    // frame longer than what the ring kept (tp_snaplen < tp_len) or than the caller's buffer
-    public long DroppedMalformed;    // frame header inconsistent with the block, or IP packet unusable for its offload
+    public long DroppedMalformed;    // frame header inconsistent with the frame, or IP packet unusable for its offload
     public long DroppedUnsupported;  // UDP GSO, or a CHECKSUM_PARTIAL packet the core cannot complete (IPv6 extension headers)
 
     private AfPacketRing(FileDescriptor fd, byte* ring, int blockSize, int blockCount, string name)
     {
         _fd = fd; _ring = ring; _blockSize = blockSize; _blockCount = blockCount; Name = name;
+        _framesPerBlock = blockSize / FrameSize;
+        _frameCount = _framesPerBlock * blockCount;
     }
 
     public string Name { get; }
     public int LastError => _lastError;
     public int BlockSize => _blockSize;
     public int BlockCount => _blockCount;
+    /// <summary>Frames (slots) in the ring: packets it can hold before the kernel drops (kernel_ring_full).</summary>
+    public int FrameCount => _frameCount;
 
     /// <summary>
     /// Opens the socket and ring. <paramref name="filter"/> is attached before the socket is bound, so no unfiltered frame
     /// is ever queued. <paramref name="ifindex"/> 0 binds to all interfaces (the filter selects them). A non-negative
     /// <paramref name="fanoutGroup"/> joins that PACKET_FANOUT_HASH group (with DEFRAG), so several rings opened with the same
-    /// group id share the traffic by flow hash, one ring per worker. Needs CAP_NET_RAW. Throws on failure.
+    /// group id share the traffic by flow hash, one ring per worker. <paramref name="blockSize"/> is a power of two of at
+    /// least 128 KiB (it holds blockSize / <see cref="FrameSize"/> frames). Needs CAP_NET_RAW. Throws on failure.
     /// </summary>
     public static AfPacketRing Open(ReadOnlySpan<BpfInstruction> filter, int ifindex = 0, int fanoutGroup = -1,
                                     int blockSize = DefaultBlockSize, int blockCount = DefaultBlockCount)
     {
         if (filter.Length == 0 || filter.Length > ushort.MaxValue) throw new ArgumentException("empty or oversized BPF program", nameof(filter));
-        if (blockSize < 1 << 16 || (blockSize & (blockSize - 1)) != 0) throw new ArgumentException("block size must be a power of two of at least 64 KiB", nameof(blockSize));
-        if (blockCount < 2 || blockCount > 65536) throw new ArgumentOutOfRangeException(nameof(blockCount));
+        if (blockSize < FrameSize || (blockSize & (blockSize - 1)) != 0 || blockSize > 1 << 30)
+            throw new ArgumentException($"block size must be a power of two of at least {FrameSize} bytes (one frame)", nameof(blockSize));
+        if (blockCount < 1 || blockCount > 65536) throw new ArgumentOutOfRangeException(nameof(blockCount));
         if (fanoutGroup > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(fanoutGroup), "fanout group ids are 16-bit");
+        int framesPerBlock = blockSize / FrameSize;
+        if ((long)framesPerBlock * blockCount < 2 || (long)blockSize * blockCount > 1L << 32)
+            throw new ArgumentOutOfRangeException(nameof(blockCount), "the ring needs at least 2 frames and at most 4 GiB");
         int fd = Interop.socket(Interop.AF_PACKET, Interop.SOCK_RAW | Interop.SOCK_NONBLOCK | Interop.SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
@@ -89,22 +114,20 @@ public sealed unsafe class AfPacketRing : IPacketPort
         try
         {
             AttachFilter(fd, filter);
-            int one = 1, v3 = Interop.TPACKET_V3;
+            int one = 1, v2 = Interop.TPACKET_V2;
             if (Interop.setsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_VNET_HDR, &one, sizeof(int)) < 0)
                 throw NativeErrorException.FromLastError("setsockopt PACKET_VNET_HDR");
-            if (Interop.setsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_VERSION, &v3, sizeof(int)) < 0)
-                throw NativeErrorException.FromLastError("setsockopt PACKET_VERSION TPACKET_V3");
-            const int frameSize = 2048; // only used by the kernel's consistency checks for V3 (frames are variable-length)
-            Interop.tpacket_req3 req = new()
+            if (Interop.setsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_VERSION, &v2, sizeof(int)) < 0)
+                throw NativeErrorException.FromLastError("setsockopt PACKET_VERSION TPACKET_V2");
+            Interop.tpacket_req req = new()
             {
                 tp_block_size = (uint)blockSize,
                 tp_block_nr = (uint)blockCount,
-                tp_frame_size = frameSize,
-                tp_frame_nr = (uint)(blockSize / frameSize * blockCount),
-                tp_retire_blk_tov = RetireTimeoutMs,
+                tp_frame_size = FrameSize,
+                tp_frame_nr = (uint)(framesPerBlock * blockCount),
             };
-            if (Interop.setsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_RX_RING, &req, (uint)sizeof(Interop.tpacket_req3)) < 0)
-                throw NativeErrorException.FromLastError($"setsockopt PACKET_RX_RING ({blockCount} x {blockSize} bytes)");
+            if (Interop.setsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_RX_RING, &req, (uint)sizeof(Interop.tpacket_req)) < 0)
+                throw NativeErrorException.FromLastError($"setsockopt PACKET_RX_RING ({blockCount} x {blockSize} bytes, {req.tp_frame_nr} x {FrameSize}-byte frames)");
             void* m = Interop.mmap(null, size, Interop.PROT_READ | Interop.PROT_WRITE, Interop.MAP_SHARED, fd, 0);
             if (m == Interop.MAP_FAILED) throw NativeErrorException.FromLastError($"mmap packet ring ({size} bytes)");
             ring = (byte*)m;
@@ -132,8 +155,8 @@ public sealed unsafe class AfPacketRing : IPacketPort
         try { handle = new FileDescriptor(fd, () => Interop.munmap(mapped, size)); } // closes fd itself on failure
         catch { Interop.munmap(ring, size); throw; }
         return new AfPacketRing(handle, ring, blockSize, blockCount,
-            $"AF_PACKET TPACKET_V3 ring on {(ifindex == 0 ? "all interfaces" : $"ifindex {ifindex}")} ({blockCount} x {blockSize / 1024} KiB" +
-            (fanoutGroup >= 0 ? $", fanout group {fanoutGroup}" : "") + ")");
+            $"AF_PACKET TPACKET_V2 ring on {(ifindex == 0 ? "all interfaces" : $"ifindex {ifindex}")} ({framesPerBlock * blockCount} x {FrameSize / 1024} KiB frames, " +
+            $"{size / (1024 * 1024)} MiB" + (fanoutGroup >= 0 ? $", fanout group {fanoutGroup}" : "") + ")");
     }
 
     /// <summary>Replaces the BPF filter (SO_ATTACH_FILTER swaps it atomically). Control plane; throws on failure.</summary>
@@ -151,8 +174,8 @@ public sealed unsafe class AfPacketRing : IPacketPort
         if (!_fd.TryAcquire(out int fd)) return (0, 0);
         try
         {
-            Interop.tpacket_stats_v3 st = default;
-            uint len = (uint)sizeof(Interop.tpacket_stats_v3);
+            Interop.tpacket_stats st = default;
+            uint len = (uint)sizeof(Interop.tpacket_stats);
             if (Interop.getsockopt(fd, Interop.SOL_PACKET, Interop.PACKET_STATISTICS, &st, &len) < 0) return (0, 0);
             return (st.tp_packets, st.tp_drops);
         }
@@ -185,7 +208,7 @@ public sealed unsafe class AfPacketRing : IPacketPort
                 int n = Next(buffer);
                 if (n > 0) return n;
                 if (polled || timeoutMs == 0) return 0;
-                // Nothing ready: wait for the kernel to hand over a block (or for Dispose).
+                // Nothing ready: wait for the kernel to hand over a frame (or for Dispose).
                 fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
                 fds[1].fd = _fd.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
                 int r = Interop.poll(fds, 2, timeoutMs);
@@ -212,60 +235,51 @@ public sealed unsafe class AfPacketRing : IPacketPort
             if (_gsoPacket != null)
             {
                 int len = Offload.WriteTcpSegment(new ReadOnlySpan<byte>(_gsoPacket, _gsoLength), _gsoMss, _gsoNext, buffer);
-                if (++_gsoNext >= _gsoCount) _gsoPacket = null;
+                if (++_gsoNext >= _gsoCount) { _gsoPacket = null; ReleaseFrame(); } // the last segment is in buffer: the frame can go back
                 if (len > 0) { Segments++; return len; }
                 DroppedTruncated++; // the caller's buffer cannot hold a segment
                 continue;
             }
-            if (_framesLeft > 0)
-            {
-                int n = TakeFrame(buffer);
-                if (n > 0) return n;
-                continue;
-            }
-            if (_holding)
-            {
-                // Done with every frame of this block: hand it back to the kernel, then look at the next one.
-                var done = (Interop.tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);
-                Volatile.Write(ref done->hdr.block_status, Interop.TP_STATUS_KERNEL);
-                _holding = false;
-                _block = _block + 1 == _blockCount ? 0 : _block + 1;
-            }
-            var bd = (Interop.tpacket_block_desc*)(_ring + (nuint)_block * (nuint)_blockSize);
-            if ((Volatile.Read(ref bd->hdr.block_status) & Interop.TP_STATUS_USER) == 0) return 0;
-            _holding = true;
-            uint first = bd->hdr.offset_to_first_pkt;
-            uint count = bd->hdr.num_pkts;
-            if (first < (uint)sizeof(Interop.tpacket_block_desc) || first >= (uint)_blockSize) { DroppedMalformed += count; _framesLeft = 0; continue; }
-            _frame = (byte*)bd + first;
-            _framesLeft = (int)Math.Min(count, (uint)_blockSize);
+            var h = (Interop.tpacket2_hdr*)FrameAt(_index);
+            uint status = Volatile.Read(ref h->tp_status); // acquire: the frame's contents are read after this
+            if ((status & Interop.TP_STATUS_USER) == 0) return 0;
+            int n = TakeFrame((byte*)h, status, buffer);
+            if (_gsoPacket == null) ReleaseFrame(); // copied or dropped; a super-packet keeps its frame until its last segment
+            if (n > 0) return n;
         }
     }
 
-    /// <summary>Consumes the frame at <see cref="_frame"/>: returns the packet length copied, or 0 when it was dropped or is being segmented.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int TakeFrame(Span<byte> buffer)
+    private byte* FrameAt(int index)
     {
-        byte* blockStart = _ring + (nuint)_block * (nuint)_blockSize;
-        byte* frame = _frame;
-        var h = (Interop.tpacket3_hdr*)frame;
-        _framesLeft--;
+        int block = index / _framesPerBlock;
+        return _ring + (nuint)block * (nuint)_blockSize + (nuint)(index - block * _framesPerBlock) * FrameSize;
+    }
+
+    /// <summary>Hands frame <see cref="_index"/> back to the kernel (release: after every read of it) and moves on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ReleaseFrame()
+    {
+        var h = (Interop.tpacket2_hdr*)FrameAt(_index);
+        Volatile.Write(ref h->tp_status, Interop.TP_STATUS_KERNEL);
+        _index = _index + 1 == _frameCount ? 0 : _index + 1;
+    }
+
+    /// <summary>
+    /// Consumes the frame at <paramref name="frame"/>: returns the packet length copied, or 0 when it was dropped or a
+    /// super-packet's segmentation was started (then <see cref="_gsoPacket"/> points into the frame).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int TakeFrame(byte* frame, uint status, Span<byte> buffer)
+    {
+        var h = (Interop.tpacket2_hdr*)frame;
         Frames++;
-        // Bounds: the header, the vnet header before the link header, and the captured bytes must lie inside the block.
-        long frameOff = frame - blockStart;
-        uint snap = h->tp_snaplen, len = h->tp_len, mac = h->tp_mac, net = h->tp_net, status = h->tp_status;
-        if (frameOff + sizeof(Interop.tpacket3_hdr) > _blockSize || mac < sizeof(Interop.tpacket3_hdr) + sizeof(Interop.virtio_net_hdr) ||
-            net < mac || net - mac > snap || frameOff + mac + snap > _blockSize)
+        // Bounds: the vnet header lies between the frame header and the link header, and the captured bytes inside the frame.
+        uint snap = h->tp_snaplen, len = h->tp_len, mac = h->tp_mac, net = h->tp_net;
+        if (mac < FrameHeaderLength + sizeof(Interop.virtio_net_hdr) || net < mac || net - mac > snap || (ulong)mac + snap > FrameSize)
         {
             DroppedMalformed++;
-            _framesLeft = 0; // cannot trust the rest of the block's chain
             return 0;
-        }
-        uint next = h->tp_next_offset;
-        if (_framesLeft > 0)
-        {
-            if (next < sizeof(Interop.tpacket3_hdr) || frameOff + next >= _blockSize) { DroppedMalformed += _framesLeft; _framesLeft = 0; }
-            else _frame = frame + next;
         }
         if (snap < len) { DroppedTruncated++; return 0; }
         byte* ip = frame + net;

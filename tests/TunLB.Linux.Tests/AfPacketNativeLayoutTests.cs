@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace TunLB.Linux.Tests;
 
-/// <summary>The TPACKET_V3 ring, virtio_net_hdr and capture-filter declarations against a gcc-compiled C program (like NativeLayoutTests).</summary>
+/// <summary>The TPACKET_V2 ring, virtio_net_hdr and capture-filter declarations against a gcc-compiled C program (like NativeLayoutTests).</summary>
 public sealed class AfPacketNativeLayoutTests
 {
     private const string CProgram = """
@@ -17,46 +17,25 @@ public sealed class AfPacketNativeLayoutTests
 
         #define P(name, value) printf("%s=%ld\n", name, (long)(value))
         int main(void) {
-            P("sizeof(tpacket_req3)", sizeof(struct tpacket_req3));
-            P("offsetof(tpacket_req3.tp_block_size)", offsetof(struct tpacket_req3, tp_block_size));
-            P("offsetof(tpacket_req3.tp_block_nr)", offsetof(struct tpacket_req3, tp_block_nr));
-            P("offsetof(tpacket_req3.tp_frame_size)", offsetof(struct tpacket_req3, tp_frame_size));
-            P("offsetof(tpacket_req3.tp_frame_nr)", offsetof(struct tpacket_req3, tp_frame_nr));
-            P("offsetof(tpacket_req3.tp_retire_blk_tov)", offsetof(struct tpacket_req3, tp_retire_blk_tov));
-            P("offsetof(tpacket_req3.tp_sizeof_priv)", offsetof(struct tpacket_req3, tp_sizeof_priv));
-            P("offsetof(tpacket_req3.tp_feature_req_word)", offsetof(struct tpacket_req3, tp_feature_req_word));
-            P("sizeof(tpacket_block_desc)", sizeof(struct tpacket_block_desc));
-            P("offsetof(tpacket_block_desc.version)", offsetof(struct tpacket_block_desc, version));
-            P("offsetof(tpacket_block_desc.offset_to_priv)", offsetof(struct tpacket_block_desc, offset_to_priv));
-            P("offsetof(tpacket_block_desc.hdr)", offsetof(struct tpacket_block_desc, hdr.bh1));
-            P("sizeof(tpacket_hdr_v1)", sizeof(struct tpacket_hdr_v1));
-            P("offsetof(tpacket_hdr_v1.block_status)", offsetof(struct tpacket_hdr_v1, block_status));
-            P("offsetof(tpacket_hdr_v1.num_pkts)", offsetof(struct tpacket_hdr_v1, num_pkts));
-            P("offsetof(tpacket_hdr_v1.offset_to_first_pkt)", offsetof(struct tpacket_hdr_v1, offset_to_first_pkt));
-            P("offsetof(tpacket_hdr_v1.blk_len)", offsetof(struct tpacket_hdr_v1, blk_len));
-            P("offsetof(tpacket_hdr_v1.seq_num)", offsetof(struct tpacket_hdr_v1, seq_num));
-            P("offsetof(tpacket_hdr_v1.ts_first_pkt)", offsetof(struct tpacket_hdr_v1, ts_first_pkt));
-            P("offsetof(tpacket_hdr_v1.ts_last_pkt)", offsetof(struct tpacket_hdr_v1, ts_last_pkt));
-            P("sizeof(tpacket3_hdr)", sizeof(struct tpacket3_hdr));
-            P("offsetof(tpacket3_hdr.tp_next_offset)", offsetof(struct tpacket3_hdr, tp_next_offset));
-            P("offsetof(tpacket3_hdr.tp_sec)", offsetof(struct tpacket3_hdr, tp_sec));
-            P("offsetof(tpacket3_hdr.tp_nsec)", offsetof(struct tpacket3_hdr, tp_nsec));
-            P("offsetof(tpacket3_hdr.tp_snaplen)", offsetof(struct tpacket3_hdr, tp_snaplen));
-            P("offsetof(tpacket3_hdr.tp_len)", offsetof(struct tpacket3_hdr, tp_len));
-            P("offsetof(tpacket3_hdr.tp_status)", offsetof(struct tpacket3_hdr, tp_status));
-            P("offsetof(tpacket3_hdr.tp_mac)", offsetof(struct tpacket3_hdr, tp_mac));
-            P("offsetof(tpacket3_hdr.tp_net)", offsetof(struct tpacket3_hdr, tp_net));
-            P("offsetof(tpacket3_hdr.hv1)", offsetof(struct tpacket3_hdr, hv1));
-            P("offsetof(tpacket3_hdr.tp_padding)", offsetof(struct tpacket3_hdr, tp_padding));
-            P("sizeof(tpacket_hdr_variant1)", sizeof(struct tpacket_hdr_variant1));
-            P("offsetof(tpacket_hdr_variant1.tp_rxhash)", offsetof(struct tpacket_hdr_variant1, tp_rxhash));
-            P("offsetof(tpacket_hdr_variant1.tp_vlan_tci)", offsetof(struct tpacket_hdr_variant1, tp_vlan_tci));
-            P("offsetof(tpacket_hdr_variant1.tp_vlan_tpid)", offsetof(struct tpacket_hdr_variant1, tp_vlan_tpid));
-            P("offsetof(tpacket_hdr_variant1.tp_padding)", offsetof(struct tpacket_hdr_variant1, tp_padding));
-            P("sizeof(tpacket_stats_v3)", sizeof(struct tpacket_stats_v3));
-            P("offsetof(tpacket_stats_v3.tp_packets)", offsetof(struct tpacket_stats_v3, tp_packets));
-            P("offsetof(tpacket_stats_v3.tp_drops)", offsetof(struct tpacket_stats_v3, tp_drops));
-            P("offsetof(tpacket_stats_v3.tp_freeze_q_cnt)", offsetof(struct tpacket_stats_v3, tp_freeze_q_cnt));
+            P("sizeof(tpacket_req)", sizeof(struct tpacket_req));
+            P("offsetof(tpacket_req.tp_block_size)", offsetof(struct tpacket_req, tp_block_size));
+            P("offsetof(tpacket_req.tp_block_nr)", offsetof(struct tpacket_req, tp_block_nr));
+            P("offsetof(tpacket_req.tp_frame_size)", offsetof(struct tpacket_req, tp_frame_size));
+            P("offsetof(tpacket_req.tp_frame_nr)", offsetof(struct tpacket_req, tp_frame_nr));
+            P("sizeof(tpacket2_hdr)", sizeof(struct tpacket2_hdr));
+            P("offsetof(tpacket2_hdr.tp_status)", offsetof(struct tpacket2_hdr, tp_status));
+            P("offsetof(tpacket2_hdr.tp_len)", offsetof(struct tpacket2_hdr, tp_len));
+            P("offsetof(tpacket2_hdr.tp_snaplen)", offsetof(struct tpacket2_hdr, tp_snaplen));
+            P("offsetof(tpacket2_hdr.tp_mac)", offsetof(struct tpacket2_hdr, tp_mac));
+            P("offsetof(tpacket2_hdr.tp_net)", offsetof(struct tpacket2_hdr, tp_net));
+            P("offsetof(tpacket2_hdr.tp_sec)", offsetof(struct tpacket2_hdr, tp_sec));
+            P("offsetof(tpacket2_hdr.tp_nsec)", offsetof(struct tpacket2_hdr, tp_nsec));
+            P("offsetof(tpacket2_hdr.tp_vlan_tci)", offsetof(struct tpacket2_hdr, tp_vlan_tci));
+            P("offsetof(tpacket2_hdr.tp_vlan_tpid)", offsetof(struct tpacket2_hdr, tp_vlan_tpid));
+            P("offsetof(tpacket2_hdr.tp_padding)", offsetof(struct tpacket2_hdr, tp_padding));
+            P("sizeof(tpacket_stats)", sizeof(struct tpacket_stats));
+            P("offsetof(tpacket_stats.tp_packets)", offsetof(struct tpacket_stats, tp_packets));
+            P("offsetof(tpacket_stats.tp_drops)", offsetof(struct tpacket_stats, tp_drops));
             P("sizeof(virtio_net_hdr)", sizeof(struct virtio_net_hdr));
             P("offsetof(virtio_net_hdr.flags)", offsetof(struct virtio_net_hdr, flags));
             P("offsetof(virtio_net_hdr.gso_type)", offsetof(struct virtio_net_hdr, gso_type));
@@ -81,7 +60,9 @@ public sealed class AfPacketNativeLayoutTests
             P("PACKET_VERSION", PACKET_VERSION);
             P("PACKET_VNET_HDR", PACKET_VNET_HDR);
             P("PACKET_FANOUT", PACKET_FANOUT);
-            P("TPACKET_V3", TPACKET_V3);
+            P("TPACKET_V2", TPACKET_V2);
+            P("TPACKET_ALIGNMENT", TPACKET_ALIGNMENT);
+            P("TPACKET2_HDRLEN", TPACKET2_HDRLEN);
             P("PACKET_FANOUT_HASH", PACKET_FANOUT_HASH);
             P("PACKET_FANOUT_FLAG_DEFRAG", PACKET_FANOUT_FLAG_DEFRAG);
             P("TP_STATUS_KERNEL", TP_STATUS_KERNEL);

@@ -19,7 +19,7 @@ public sealed partial record DirectorSettings
     public string TunName { get; init; } = "tunlb0";
     /// <summary>
     /// Capture backend: "tun" (VIP routes into the TUN device, the kernel forwards VIP traffic into it) or "afpacket"
-    /// (a TPACKET_V3 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it).
+    /// (a TPACKET_V2 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it).
     /// </summary>
     public string Io { get; init; } = "tun";
     /// <summary>Interfaces the afpacket backend takes VIP traffic from; empty = all. Only with io = "afpacket".</summary>

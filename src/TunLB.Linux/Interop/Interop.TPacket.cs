@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace TunLB.Linux;
 
-/// <summary>The TPACKET_V3 receive ring of &lt;linux/if_packet.h&gt; (see the kernel's Documentation/networking/packet_mmap.rst).</summary>
+/// <summary>The TPACKET_V2 receive ring of &lt;linux/if_packet.h&gt; (see the kernel's Documentation/networking/packet_mmap.rst).</summary>
 internal static unsafe partial class Interop
 {
     // <linux/socket.h>
@@ -18,92 +18,49 @@ internal static unsafe partial class Interop
     internal const int PACKET_VERSION = 10;
     internal const int PACKET_VNET_HDR = 15;
     internal const int PACKET_FANOUT = 18;
-    internal const int TPACKET_V3 = 2;
+    internal const int TPACKET_V2 = 1;
     internal const int PACKET_FANOUT_HASH = 0;
     internal const int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
 
-    // <linux/if_packet.h> tp_status / block_status bits
+    // <linux/if_packet.h> tp_status bits
     internal const uint TP_STATUS_KERNEL = 0;
     internal const uint TP_STATUS_USER = 1 << 0;
     internal const uint TP_STATUS_LOSING = 1 << 2;
     internal const uint TP_STATUS_CSUMNOTREADY = 1 << 3;
     internal const uint TP_STATUS_CSUM_VALID = 1 << 7;
+    internal const int TPACKET_ALIGNMENT = 16;
 
-    /// <summary>struct tpacket_req3: the PACKET_RX_RING request for TPACKET_V3.</summary>
+    /// <summary>struct tpacket_req: the PACKET_RX_RING request for TPACKET_V1/V2 (fixed-size frames, none across a block).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_req3
+    internal struct tpacket_req
     {
         public uint tp_block_size;
         public uint tp_block_nr;
         public uint tp_frame_size;
         public uint tp_frame_nr;
-        public uint tp_retire_blk_tov;
-        public uint tp_sizeof_priv;
-        public uint tp_feature_req_word;
     }
 
-    /// <summary>struct tpacket_bd_ts.</summary>
+    /// <summary>struct tpacket2_hdr: the header at the start of each TPACKET_V2 frame; tp_status hands the frame over.</summary>
     [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_bd_ts
+    internal struct tpacket2_hdr
     {
-        public uint ts_sec;
-        public uint ts_usec; // union with ts_nsec
-    }
-
-    /// <summary>struct tpacket_hdr_v1: the header of one block (inside tpacket_block_desc).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_hdr_v1
-    {
-        public uint block_status;
-        public uint num_pkts;
-        public uint offset_to_first_pkt;
-        public uint blk_len;
-        public ulong seq_num; // __aligned_u64
-        public tpacket_bd_ts ts_first_pkt;
-        public tpacket_bd_ts ts_last_pkt;
-    }
-
-    /// <summary>struct tpacket_block_desc (the union bd_header holds only tpacket_hdr_v1).</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_block_desc
-    {
-        public uint version;
-        public uint offset_to_priv;
-        public tpacket_hdr_v1 hdr; // union tpacket_bd_header_u bh1
-    }
-
-    /// <summary>struct tpacket_hdr_variant1.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_hdr_variant1
-    {
-        public uint tp_rxhash;
-        public uint tp_vlan_tci;
-        public ushort tp_vlan_tpid;
-        public ushort tp_padding;
-    }
-
-    /// <summary>struct tpacket3_hdr: the header in front of each frame of a block.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket3_hdr
-    {
-        public uint tp_next_offset;
-        public uint tp_sec;
-        public uint tp_nsec;
-        public uint tp_snaplen;
-        public uint tp_len;
         public uint tp_status;
+        public uint tp_len;
+        public uint tp_snaplen;
         public ushort tp_mac;
         public ushort tp_net;
-        public tpacket_hdr_variant1 hv1; // union
-        public fixed byte tp_padding[8];
+        public uint tp_sec;
+        public uint tp_nsec;
+        public ushort tp_vlan_tci;
+        public ushort tp_vlan_tpid;
+        public fixed byte tp_padding[4];
     }
 
-    /// <summary>struct tpacket_stats_v3 (PACKET_STATISTICS on a TPACKET_V3 socket; reading resets it).</summary>
+    /// <summary>struct tpacket_stats (PACKET_STATISTICS on a TPACKET_V1/V2 socket; reading resets it).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    internal struct tpacket_stats_v3
+    internal struct tpacket_stats
     {
         public uint tp_packets;
         public uint tp_drops;
-        public uint tp_freeze_q_cnt;
     }
 }
