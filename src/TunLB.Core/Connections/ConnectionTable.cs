@@ -81,16 +81,25 @@ public sealed class ConnectionTable
     public ref ConnEntry this[int index] => ref _entries[index];
 
     /// <summary>The slot index holding <paramref name="key"/>, or -1.</summary>
-    public int Find(in FlowKey key)
+    public int Find(in FlowKey key) => Find(key, Hash(key));
+
+    /// <summary>This table's bucket hash of <paramref name="key"/>, for <see cref="Find(in FlowKey, ulong)"/> and
+    /// <see cref="Add{TObserver}(in FlowKey, ulong, long, ref TObserver)"/> (one hash per packet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Hash(in FlowKey key) => FlowHash.Hash(key, _seed);
+
+    /// <summary><see cref="Find(in FlowKey)"/> with the key's <see cref="Hash"/> already computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Find(in FlowKey key, ulong hash)
     {
-        ulong h = FlowHash.Hash(key, _seed);
-        uint hi = (uint)(h >> 32);
+        Debug.Assert(hash == Hash(key));
+        uint h32 = (uint)hash;
         var entries = _entries;
-        int i = _buckets[(int)h & _bucketMask];
+        int i = _buckets[(int)hash & _bucketMask];
         while (i >= 0)
         {
             ref ConnEntry e = ref entries[i];
-            if (e._hashHi == hi && e._key.Equals(key)) return i;
+            if (e._hash == h32 && e._key.Equals(key)) return i;
             i = e._nextInBucket;
         }
         return -1;
@@ -105,8 +114,13 @@ public sealed class ConnectionTable
     /// has State None, no flags, DestinationId -1, no template, ExpiresAtMs = <paramref name="nowMs"/>, and is the
     /// most recently touched. An evicted entry is reported to <paramref name="observer"/> first.
     /// </summary>
-    public int Add<TObserver>(in FlowKey key, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    public int Add<TObserver>(in FlowKey key, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver =>
+        Add(key, Hash(key), nowMs, ref observer);
+
+    /// <summary><see cref="Add{TObserver}(in FlowKey, long, ref TObserver)"/> with the key's <see cref="Hash"/> already computed.</summary>
+    internal int Add<TObserver>(in FlowKey key, ulong hash, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
     {
+        Debug.Assert(hash == Hash(key));
         Debug.Assert(Find(key) < 0, "key already present");
         if (_freeHead < 0 && (Policy == FullTablePolicy.Refuse || !EvictOldest(ref observer)))
         {
@@ -118,9 +132,8 @@ public sealed class ConnectionTable
         ref ConnEntry e = ref _entries[i];
         _freeHead = e._nextInBucket;
 
-        ulong h = FlowHash.Hash(key, _seed);
         e._key = key;
-        e._hashHi = (uint)(h >> 32);
+        e._hash = (uint)hash;
         e.ExpiresAtMs = nowMs;
         e.DestinationId = -1;
         e._templateIndex = -1;
@@ -129,7 +142,7 @@ public sealed class ConnectionTable
         e.Flags = ConnFlags.None;
         e._inUse = 1;
 
-        ref int bucket = ref _buckets[(int)h & _bucketMask];
+        ref int bucket = ref _buckets[(int)hash & _bucketMask];
         e._nextInBucket = bucket;
         bucket = i;
 
@@ -254,9 +267,8 @@ public sealed class ConnectionTable
             e._templateIndex = -1;
         }
 
-        // Unlink from the hash chain.
-        ulong h = FlowHash.Hash(e._key, _seed);
-        ref int link = ref _buckets[(int)h & _bucketMask];
+        // Unlink from the hash chain (the bucket index is the low bits of the stored hash).
+        ref int link = ref _buckets[(int)e._hash & _bucketMask];
         while (link != index)
         {
             Debug.Assert(link >= 0, "entry missing from its chain");

@@ -74,6 +74,30 @@ public class ConnectionTableTests
     }
 
     [Fact]
+    public void Hash_overloads_agree_with_the_plain_ones_through_eviction()
+    {
+        // The engine hashes a key once and passes the hash to Find and Add; removal finds the bucket from the
+        // stored hash. Interleave both forms over a small evicting table with long chains.
+        var t = new ConnectionTable(64, FullTablePolicy.EvictOldest, hashSeed: 11);
+        var o = new NullConnectionObserver();
+        for (int n = 0; n < 1000; n++)
+        {
+            FlowKey k = Key(n * 7919);
+            ulong h = t.Hash(k);
+            Assert.Equal(t.Find(k), t.Find(k, h));
+            int i = n % 2 == 0 ? t.Add(k, h, n, ref o) : t.Add(k, n, ref o);
+            Assert.Equal(i, t.Find(k, h));
+            Assert.Equal(k, t[i].Key);
+        }
+        Assert.Equal(64, t.Count);
+        for (int n = 0; n < 1000; n++)
+            Assert.Equal(n >= 1000 - 64, t.Find(Key(n * 7919)) >= 0);
+        for (int n = 1000 - 64; n < 1000; n++)
+            Assert.True(t.Remove(t.Find(Key(n * 7919)), ref o));
+        Assert.Equal(0, t.Count);
+    }
+
+    [Fact]
     public void Expire_uses_injected_time_and_budget()
     {
         var t = new ConnectionTable(8, hashSeed: 5);
