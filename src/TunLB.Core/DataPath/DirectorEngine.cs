@@ -134,6 +134,7 @@ public sealed partial class DirectorEngine
     /// A result that needs several packets (outer fragments) is refused as <see cref="DropReason.TooBig"/>, and a
     /// frag-needed / Packet Too Big generated for a dropped packet is not returned: use the multi-packet overload.
     /// </summary>
+    [SkipLocalsInit] // the one-element stackalloc is written before it is read
     public DropReason Process(ReadOnlySpan<byte> packet, Span<byte> output, long nowMs, out int outputLength, out IpAddress nextHop)
     {
         Span<OutputPacket> one = stackalloc OutputPacket[1];
