@@ -17,6 +17,16 @@ public static class Checksum
     /// </remarks>
     public static uint Add(uint sum, ReadOnlySpan<byte> data)
     {
+        uint folded = Fold16(SumNative(data));
+        if (BitConverter.IsLittleEndian) folded = (ushort)((folded >> 8) | (folded << 8));
+        ulong r = (ulong)sum + folded;
+        return (uint)((r & 0xFFFF_FFFF) + (r >> 32));
+    }
+
+    /// <summary>The bytes summed as native-order 32-bit words (odd tail padded with zero), carries unfolded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SumNative(ReadOnlySpan<byte> data)
+    {
         ref byte p = ref MemoryMarshal.GetReference(data);
         nuint n = (nuint)data.Length, i = 0;
         ulong acc = 0;
@@ -27,10 +37,7 @@ public static class Checksum
         if (i + 2 <= n) { acc += Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref p, i)); i += 2; }
         if (i < n)
             acc += BitConverter.IsLittleEndian ? Unsafe.Add(ref p, i) : (uint)Unsafe.Add(ref p, i) << 8;
-        uint folded = Fold16(acc);
-        if (BitConverter.IsLittleEndian) folded = (ushort)((folded >> 8) | (folded << 8));
-        ulong r = (ulong)sum + folded;
-        return (uint)((r & 0xFFFF_FFFF) + (r >> 32));
+        return acc;
     }
 
     /// <summary>Folds a 64-bit one's complement accumulator to 16 bits (end-around carries), not complemented.</summary>
@@ -58,7 +65,8 @@ public static class Checksum
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 
     /// <summary>True when a header including its checksum field sums to 0xFFFF.</summary>
-    public static bool IsValid(ReadOnlySpan<byte> data) => Compute(data) == 0;
+    /// <remarks>Byte order does not matter for this test (0xFFFF is its own swap), so the native-order sum is checked as is.</remarks>
+    public static bool IsValid(ReadOnlySpan<byte> data) => Fold16(SumNative(data)) == 0xFFFF;
 
     /// <summary>RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), for one 16-bit word changing from m to m'.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
