@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TunLB.Core.Connections;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
@@ -134,15 +135,16 @@ public sealed partial class DirectorEngine
     /// A result that needs several packets (outer fragments) is refused as <see cref="DropReason.TooBig"/>, and a
     /// frag-needed / Packet Too Big generated for a dropped packet is not returned: use the multi-packet overload.
     /// </summary>
-    [SkipLocalsInit] // the one-element stackalloc is written before it is read
+    [SkipLocalsInit] // the one output packet is written before it is read
     public DropReason Process(ReadOnlySpan<byte> packet, Span<byte> output, long nowMs, out int outputLength, out IpAddress nextHop)
     {
-        Span<OutputPacket> one = stackalloc OutputPacket[1];
-        DropReason r = Process(packet, output, one, nowMs, out int count);
+        // A one-element span over a local (not a stackalloc, which would add a stack-cookie check).
+        Unsafe.SkipInit(out OutputPacket one);
+        DropReason r = Process(packet, output, MemoryMarshal.CreateSpan(ref one, 1), nowMs, out int count);
         if (r == DropReason.None && count == 1)
         {
-            outputLength = one[0].Length;
-            nextHop = one[0].NextHop;
+            outputLength = one.Length;
+            nextHop = one.NextHop;
         }
         else
         {
