@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 
@@ -28,7 +27,8 @@ internal sealed class WeightedLeastConnectionScheduler : IScheduler
             int w = d.Weight; // read the volatile weight once per decision
             if (!SchedulerMath.IsAvailable(d, w)) continue;
             ulong oh = (ulong)SchedulerMath.Overhead(d);
-            if (least is null || Worse(leastOverhead, leastWeight, oh, (ulong)w))
+            if (least is null ||
+                Math.BigMul(leastOverhead, (ulong)w) > Math.BigMul(oh, leastWeight))
             {
                 least = d;
                 leastOverhead = oh;
@@ -37,14 +37,4 @@ internal sealed class WeightedLeastConnectionScheduler : IScheduler
         }
         return least;
     }
-
-    /// <summary>
-    /// overhead a / weight a &gt; overhead b / weight b, i.e. a*wb &gt; b*wa. Weights are below 2^31, so while both
-    /// overheads fit in 32 bits the products fit in 64; beyond that the 128-bit products decide.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool Worse(ulong a, ulong wa, ulong b, ulong wb) =>
-        (a | b) <= uint.MaxValue && (wa | wb) <= int.MaxValue
-            ? a * wb > b * wa
-            : Math.BigMul(a, wb) > Math.BigMul(b, wa);
 }
