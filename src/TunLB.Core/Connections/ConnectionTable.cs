@@ -12,7 +12,7 @@ namespace TunLB.Core.Connections;
 /// </summary>
 /// <remarks>
 /// <para>Layout: one array of entries (the slots) and one array of bucket heads. Buckets chain entries by
-/// slot index; free slots form a singly linked free list through the same field. An intrusive doubly
+/// slot index, oldest first (new entries go to the tail); free slots form a singly linked free list through the same field. An intrusive doubly
 /// linked list orders live entries by last <see cref="Touch"/> (head = oldest), which gives the eviction
 /// victim in O(1). Bucket hashing is <see cref="FlowHash"/> with a seed that is random per table unless one
 /// is given, so a remote sender cannot predict bucket collisions.</para>
@@ -143,9 +143,13 @@ public sealed class ConnectionTable
         e.Flags = ConnFlags.None;
         e._inUse = 1;
 
-        ref int bucket = ref _buckets[(int)hash & _bucketMask];
-        e._nextInBucket = bucket;
-        bucket = i;
+        // Append at the chain's tail, so a chain runs oldest first: the eviction victim (the least recently used entry)
+        // is then usually its chain's head and unlinks without a walk. The walk here is over the lines the caller's
+        // Find of the same key has just read.
+        ref int link = ref _buckets[(int)hash & _bucketMask];
+        while (link >= 0) link = ref _entries[link]._nextInBucket;
+        e._nextInBucket = -1;
+        link = i;
 
         LruAppend(i);
         _count++;
