@@ -22,10 +22,10 @@ public class ConnectionTableTests
     {
         Assert.Equal(80, Unsafe.SizeOf<ConnEntry>());
         var t = new ConnectionTable(1_000_000, hashSeed: 1);
-        Assert.Equal(1 << 20, t.BucketCount);
-        Assert.Equal(80 + 4.0 * (1 << 20) / 1_000_000, t.BytesPerEntry, 6);
+        Assert.Equal(1 << 21, t.BucketCount);
+        Assert.Equal(80 + 4.0 * (1 << 21) / 1_000_000, t.BytesPerEntry, 6);
         Assert.True(t.BytesPerEntry <= 128);
-        Assert.True(new ConnectionTable((1 << 16) + 1, hashSeed: 1).BytesPerEntry <= 88.0);
+        Assert.True(new ConnectionTable((1 << 16) + 1, hashSeed: 1).BytesPerEntry <= 96.0);
     }
 
     [Fact]
