@@ -14,9 +14,13 @@ namespace TunLB.Director;
 /// and runs the rate estimator. Everything it sets up on the host is undone on Dispose.
 /// </summary>
 /// <remarks>
-/// The management logic lives in <see cref="DirectorState"/> (no I/O). This class adds the worker thread,
-/// which drains the state's command queue between packets, and keeps one route per VIP in step with the
+/// The management logic lives in <see cref="DirectorState"/> (no I/O). This class adds the worker threads,
+/// which drain the state's command queues between packets, and keeps one route per VIP in step with the
 /// service set as the API or a reload changes it.
+/// <para>With <c>workers = N</c> above 1 the TUN device is opened N times with IFF_MULTI_QUEUE: one queue (file
+/// descriptor) per worker. The kernel picks a packet's queue from its flow hash, so a TCP or UDP flow stays on
+/// one worker. Each worker owns its queue, its engine (connection and fragment tables), its output buffers and
+/// its own raw sockets (<see cref="OutputSender"/>): nothing is shared on the per-packet path.</para>
 /// </remarks>
 public sealed class DirectorRuntime : IDisposable
 {
@@ -32,18 +36,21 @@ public sealed class DirectorRuntime : IDisposable
     private readonly HashSet<IpAddress> _routes = new();
     private readonly object _routeGate = new();
     private string? _dev;
-    private TunDevice? _tun;
-    private OutputSender? _tx;
+    private TunDevice[] _tuns = [];
+    private OutputSender[] _txs = [];
+    private NextHopTable? _hops;
+    private AfPacketCapture? _capture;   // io = "afpacket"
+    private IPacketPort[] _ports = [];  // what each worker reads: its TUN queue or its capture ring
     private RawIpSocket? _icmp;
     private Thread? _pmtu;
     private RawIp6Socket? _icmp6;
     private Thread? _pmtu6;
-    private Thread? _worker;
+    private Thread[] _workers = [];
+    private long[] _heartbeats = [];
     private Timer? _estimator;
     private ApiServer? _api;
     private Health.HealthMonitor? _health;
     private volatile bool _stop;
-    private long _heartbeat;
 
     public DirectorRuntime(DirectorConfig cfg, TextWriter log, TextWriter? err = null)
     {
@@ -61,9 +68,26 @@ public sealed class DirectorRuntime : IDisposable
     public DirectorEngine Engine => State.Engine;
     public IReadOnlyList<VirtualService> Services => State.Services;
 
-    /// <summary>Incremented by the worker on every loop (at least every 100 ms while it runs): the watchdog's proof of progress.</summary>
-    public long Heartbeat => Interlocked.Read(ref _heartbeat);
-    public bool WorkerAlive => _worker is { IsAlive: true };
+    /// <summary>
+    /// Progress of the slowest worker: each worker counts its loops (at least one every 100 ms while it runs), and
+    /// this is the smallest count, so it stands still when any worker hangs: the watchdog's proof of progress.
+    /// </summary>
+    public long Heartbeat
+    {
+        get
+        {
+            long min = long.MaxValue;
+            long[] beats = _heartbeats;
+            for (int w = 0; w * 8 < beats.Length; w++) min = Math.Min(min, Volatile.Read(ref beats[w * 8]));
+            return min == long.MaxValue ? 0 : min;
+        }
+    }
+
+    /// <summary>True while every worker thread runs.</summary>
+    public bool WorkerAlive => _workers.Length > 0 && _workers.All(t => t.IsAlive);
+
+    /// <summary>Data-path workers (TUN queues).</summary>
+    public int Workers => State.Engines.Length;
 
     /// <summary>The API's base address once started.</summary>
     public string? ApiAddress => _api?.BaseAddress;
@@ -73,8 +97,14 @@ public sealed class DirectorRuntime : IDisposable
         try
         {
             var d = _cfg.Director;
-            _tun = TunDevice.Open(d.TunName, out var dev);
+            int workers = State.Engines.Length;
+            // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
+            // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.
+            int queues = d.Io == "afpacket" ? 1 : workers;
+            _tuns = new TunDevice[queues];
+            _tuns[0] = TunDevice.Open(d.TunName, out var dev, multiQueue: queues > 1);
             _dev = dev;
+            for (int w = 1; w < queues; w++) _tuns[w] = TunDevice.Open(dev, multiQueue: true);
             bool anyV6 = _cfg.Services.Any(s => !s.Vip.IsV4 || s.Reals.Any(r => !r.Address.IsV4));
             // Without IPv6 keep the kernel from sending router solicitations and MLD into the device. Set before link up.
             if (anyV6) EnableIpv6();
@@ -82,11 +112,24 @@ public sealed class DirectorRuntime : IDisposable
             _net.SetLinkUp(dev, d.TunMtu);
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             SyncRoutes(State.Vips, throwOnError: true);
-            State.VipsChanged = vips => SyncRoutes(vips, throwOnError: false);
-            // One raw socket per family: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
-            // IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
-            try { _tx = OutputSender.Open(ipv4: true, ipv6: true); }
-            catch when (!anyV6) { _tx = OutputSender.Open(ipv4: true, ipv6: false); }
+            string io = StartCapture(workers);
+            State.VipsChanged = vips => { SyncRoutes(vips, throwOnError: false); UpdateCapture(vips); };
+            // One raw socket per family and worker: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is
+            // IPv6. IPv6 too when the host has it, so IPv6 real servers added later through the API can be reached.
+            _txs = new OutputSender[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                try { _txs[w] = OutputSender.Open(ipv4: true, ipv6: true); }
+                catch when (!anyV6) { _txs[w] = OutputSender.Open(ipv4: true, ipv6: false); }
+            }
+            string tx = "raw IP sockets";
+            if (d.Tx == "auto")
+            {
+                // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
+                _hops = new NextHopTable(TunnelDestinations, 1000, line => { lock (_err) _err.WriteLine(line); });
+                foreach (var t in _txs) t.UseLinkLayer(_hops);
+                tx = "AF_PACKET to resolved next hops, raw IP sockets otherwise";
+            }
             _icmp = RawIpSocket.OpenReceiver(IpProtocol.Icmp);
             _pmtu = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu" };
             _pmtu.Start(false);
@@ -96,9 +139,14 @@ public sealed class DirectorRuntime : IDisposable
                 _pmtu6 = new Thread(LearnPathMtu) { IsBackground = true, Name = "tunlb-pmtu6" };
                 _pmtu6.Start(true);
             }
-            _worker = new Thread(Run) { IsBackground = true, Name = "tunlb-worker" };
-            State.WorkerAttached = true;
-            _worker.Start();
+            _heartbeats = new long[workers * 8]; // 8 longs apart: one cache line per worker
+            _workers = new Thread[workers];
+            for (int w = 0; w < workers; w++)
+            {
+                _workers[w] = new Thread(Run) { IsBackground = true, Name = workers == 1 ? "tunlb-worker" : $"tunlb-worker{w}" };
+                State.SetWorkerAttached(w, true);
+            }
+            for (int w = 0; w < workers; w++) _workers[w].Start(w);
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
             _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
@@ -106,8 +154,9 @@ public sealed class DirectorRuntime : IDisposable
             int reals = services.Sum(s => s.Destinations.Length);
             string routes;
             lock (_routeGate) routes = string.Join(", ", _routes.Select(v => v + (v.IsV4 ? "/32" : "/128")));
-            return $"capture device {dev} (mtu {d.TunMtu}) routes {routes}; ip_forward=1; " +
-                   $"{services.Count} service(s), {reals} real server(s); api {_api.BaseAddress}" +
+            return $"{io}; capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
+                   (workers > 1 ? $"{workers} workers; " : "") +
+                   $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
         }
         catch
@@ -115,6 +164,30 @@ public sealed class DirectorRuntime : IDisposable
             Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Chooses what the worker reads: the TUN device (io = "tun"), or an AF_PACKET ring with its nftables drop
+    /// (io = "afpacket", see <see cref="AfPacketCapture"/>). Returns the startup message's io part.
+    /// </summary>
+    private string StartCapture(int workers)
+    {
+        var d = _cfg.Director;
+        if (d.Io != "afpacket")
+        {
+            _ports = [.. _tuns];
+            return "io tun: the kernel forwards VIP traffic into the TUN device";
+        }
+        _capture = AfPacketCapture.Start(_dev!, _tuns[0], d.CaptureInterfaces, State.Vips, line => { lock (_err) _err.WriteLine(line); }, workers);
+        _ports = [.. _capture.Ports];
+        return _capture.Describe();
+    }
+
+    private void UpdateCapture(IReadOnlyCollection<IpAddress> vips)
+    {
+        if (_capture is null || _stop) return;
+        try { _capture.UpdateVips(vips); }
+        catch (Exception e) { lock (_err) _err.WriteLine($"tunlb director: cannot update the capture filter for the new VIP set: {e.Message}"); }
     }
 
     /// <summary>
@@ -172,6 +245,10 @@ public sealed class DirectorRuntime : IDisposable
         return $"; health checks: {n} real(s), {checkedReals.Count(x => x.Tunnel)} through the tunnel from source ports {d.CheckPortRange}" +
                (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
     }
+
+    /// <summary>Every tunnel destination with the outer source address used toward it, for <see cref="NextHopTable"/>.</summary>
+    private IReadOnlyCollection<(IpAddress, IpAddress)> TunnelDestinations() =>
+        State.Services.SelectMany(s => s.Destinations).Select(x => (x.Address, x.OuterSource)).ToHashSet();
 
     private void SampleRates()
     {
@@ -294,18 +371,19 @@ public sealed class DirectorRuntime : IDisposable
     private const int MinOutputRoom = 160 * 1024;
     private const int MinPacketSlots = PacketBatch.DefaultMaxPackets + 2;
 
-    private void Run()
+    private void Run(object? index)
     {
+        int w = (int)index!;
         var inBuf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
         var outBuf = GC.AllocateUninitializedArray<byte>(OutputBufferSize, pinned: true);
         var meta = new OutputPacket[MaxInputsPerBatch * 4 + MinPacketSlots];
-        var tun = _tun!; var tx = _tx!; var engine = Engine; var state = State; var egress = state.Egress;
+        var port = _ports[w]; var tx = _txs[w]; var state = State; var engine = state.Engines[w]; var egress = state.Egress;
         long lastExpire = Environment.TickCount64;
         try
         {
             while (!_stop)
             {
-                int n = tun.Receive(inBuf, 100);
+                int n = port.Receive(inBuf, 100);
                 long now = Environment.TickCount64;
                 int used = 0, total = 0, inputs = 0;
                 while (n > 0)
@@ -327,33 +405,32 @@ public sealed class DirectorRuntime : IDisposable
                     }
                     if (++inputs >= MaxInputsPerBatch || OutputBufferSize - used < MinOutputRoom || meta.Length - total < MinPacketSlots)
                         break;
-                    n = tun.Receive(inBuf, 0);
+                    n = port.Receive(inBuf, 0);
                 }
                 if (total > 0)
                 {
                     int failed = tx.SendMany(outBuf.AsSpan(0, used), meta.AsSpan(0, total));
                     if (failed > 0) engine.Drops[(int)DropReason.SendError] += failed;
-                    state.SentPackets = tx.Sent[(int)OutputKind.Tunnel];
-                    state.SentBytes = tx.SentBytes;
+                    state.ReportSent(w, tx.Sent[(int)OutputKind.Tunnel], tx.SentBytes);
                 }
                 if (n < 0) break;
                 // Control work (connection listing, zeroing, timeouts): one volatile read when there is none.
-                if (state.HasPendingWork) state.RunPendingWork();
+                if (state.HasPendingWorkFor(w)) state.RunPendingWork(w);
                 if (now - lastExpire >= 100)
                 {
                     engine.Expire(now, ExpireBudget);
                     lastExpire = now;
-                    Interlocked.Increment(ref _heartbeat);
+                    Interlocked.Increment(ref _heartbeats[w * 8]);
                 }
             }
         }
         catch (Exception e)
         {
-            lock (_err) _err.WriteLine($"tunlb director: worker stopped: {e}");
+            lock (_err) _err.WriteLine($"tunlb director: worker{(_workers.Length > 1 ? " " + w : "")} stopped: {e}");
         }
         finally
         {
-            state.WorkerAttached = false;
+            state.SetWorkerAttached(w, false);
         }
     }
 
@@ -367,10 +444,21 @@ public sealed class DirectorRuntime : IDisposable
         bool ipv6 = v6 is true;
         var buf = new byte[2048];
         IPacketPort icmp = ipv6 ? _icmp6! : _icmp!;
+        var learned = new LearnedPathMtus(_cfg.Director.PmtuExpires * 1000L);
+        long lastExpire = Environment.TickCount64;
         while (!_stop)
         {
             int n = icmp.Receive(buf, 200);
             if (n < 0) break;
+            long now = Environment.TickCount64;
+            if (now - lastExpire >= 1000)
+            {
+                lastExpire = now;
+                learned.Expire(now, (d, mtu, back) =>
+                {
+                    lock (_log) _log.WriteLine($"tunlb director: path MTU {mtu} toward {d.Address} expired after {_cfg.Director.PmtuExpires} s; back to {(back == 0 ? "unknown" : back)}");
+                });
+            }
             if (n == 0) continue;
             IpAddress src, rs; int mtu;
             bool ok = ipv6
@@ -380,10 +468,8 @@ public sealed class DirectorRuntime : IDisposable
             foreach (var svc in State.Services)
                 foreach (var d in svc.Destinations)
                     // Believe only messages about packets we sent: the quoted source is our address toward that server.
-                    if (d.Address == rs && d.OuterSource == src && (d.Mtu == 0 || mtu < d.Mtu))
+                    if (d.Address == rs && d.OuterSource == src && learned.Learn(d, mtu, now) is int old)
                     {
-                        int old = d.Mtu;
-                        d.Mtu = mtu;
                         lock (_log) _log.WriteLine($"tunlb director: path MTU toward {rs} is {mtu} (was {(old == 0 ? "unknown" : old)}), learned from ICMP{(ipv6 ? "v6 Packet Too Big" : " frag-needed")}");
                     }
         }
@@ -391,12 +477,17 @@ public sealed class DirectorRuntime : IDisposable
 
     public string Summary()
     {
+        var sum = State.Drops();
         var drops = string.Join(" ", Enumerable.Range(1, DropReasons.Count - 1)
-            .Where(i => Engine.Drops[i] != 0).Select(i => $"{DropReasons.Names[i]}={Engine.Drops[i]}"));
+            .Where(i => sum[i] != 0).Select(i => $"{DropReasons.Names[i]}={sum[i]}"));
         long conns = Services.Sum(s => s.Connections);
-        long replies = _tx?.Sent[(int)OutputKind.Reply] ?? 0;
-        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels, {replies} ICMP replies, {conns} connections, " +
-               $"{Engine.Connections.Count} in table; dropped: {(drops.Length == 0 ? "none" : drops)}";
+        long replies = _txs.Sum(t => t.Sent[(int)OutputKind.Reply]);
+        var perWorker = State.Engines.Length == 1 ? "" :
+            " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
+        string capture = _capture is null ? "" : "; " + _capture.Summary();
+        long direct = _txs.Sum(t => t.SentLinkLayer);
+        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
+               $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }
 
     public void Dispose()
@@ -408,19 +499,21 @@ public sealed class DirectorRuntime : IDisposable
         _health = null;
         _estimator?.Dispose();
         _stop = true;
-        _worker?.Join(2000);
+        foreach (var t in _workers) if (t.IsAlive) t.Join(2000);
         _icmp?.Dispose();
         _icmp6?.Dispose();
         _pmtu?.Join(1000);
         _pmtu6?.Join(1000);
         State.WorkerAttached = false;
-        _tx?.Dispose();
+        _hops?.Dispose();
+        _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
+        foreach (var tx in _txs) tx?.Dispose();
         lock (_routeGate)
         {
             State.VipsChanged = null;
             foreach (var vip in _routes.ToList()) RemoveRoute(vip); // while the device still exists
         }
         _net.Dispose();   // sysctls and link state
-        _tun?.Dispose();
+        foreach (var tun in _tuns) tun?.Dispose();
     }
 }

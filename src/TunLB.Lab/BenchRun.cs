@@ -13,8 +13,11 @@ public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IR
     public int ForwardSeconds => Quick ? 4 : 10;
     public long ForwardMaxPackets => Quick ? 3_000_000 : 10_000_000;
     public int HttpSeconds => Quick ? 5 : 10;
-    public long ConnPackets => Quick ? 600_000 : 1_200_000;
-    public int ConnSeconds => Quick ? 20 : 60;
+    /// <summary>One SYN per distinct flow of the generator (16 addresses x 64,511 ports): enough to fill a 1,000,000-entry table.</summary>
+    public long ConnPackets => 1_032_176;
+    /// <summary>Offered SYN rate: bounded so the fill measures the table, not the loss of an overrun capture queue.</summary>
+    public int ConnRatePps => 100_000;
+    public int ConnSeconds => (int)(ConnPackets / ConnRatePps) + 10;
     public bool Runs(string part) => Only is null || Only.Contains(part);
 }
 
@@ -23,10 +26,21 @@ public sealed record ForwardingRound(string Mode, long Sent, long Delivered, dou
 
 public sealed record ForwardingResult(int FrameBytes, int SourcePorts, List<ForwardingRound> Rounds)
 {
+    public const string Kernel = "kernel";
+    /// <summary>The TunLB configurations measured: mode name, io backend, workers. "tunlb" is the default configuration.</summary>
+    public static readonly (string Mode, string Io, int Workers)[] TunlbModes =
+        [("tunlb", "tun", 1), ("tunlb-2w", "tun", 2), ("tunlb-afpacket", "afpacket", 1), ("tunlb-afpacket-2w", "afpacket", 2)];
+    public static string Describe(string mode) =>
+        TunlbModes.FirstOrDefault(m => m.Mode == mode) is { Mode: not null } m ? $"io = {m.Io}, workers = {m.Workers}" : mode;
+    /// <summary>TunLB with the default configuration (io = "tun", one worker).</summary>
     public double TunlbPps => Mean("tunlb");
-    public double KernelPps => Mean("kernel");
-    public double Ratio => KernelPps > 0 ? TunlbPps / KernelPps : 0;
-    private double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
+    public double KernelPps => Mean(Kernel);
+    /// <summary>The best TunLB configuration measured, and its rate.</summary>
+    public string BestMode => TunlbModes.Select(m => m.Mode).Where(m => Rounds.Any(r => r.Mode == m)).OrderByDescending(Mean).FirstOrDefault() ?? "tunlb";
+    public double BestPps => Mean(BestMode);
+    public double Ratio => KernelPps > 0 ? BestPps / KernelPps : 0;
+    public double RatioOf(string mode) => KernelPps > 0 ? Mean(mode) / KernelPps : 0;
+    public double Mean(string mode) { var r = Rounds.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.DeliveredPps); }
 }
 
 public sealed record HttpRun(string Mode, string Process, double RequestsPerSecond, long Requests, long Errors,
@@ -37,6 +51,10 @@ public sealed record HttpRun(string Mode, string Process, double RequestsPerSeco
 
 public sealed record HttpResult(string WrkArgs, int ResponseBytes, List<HttpRun> Runs)
 {
+    /// <summary>The TunLB mode ("tunlb" = io tun, "tunlb-afpacket") with the lower CPU per 1000 requests among those measured.</summary>
+    public string BestTunlbMode =>
+        new[] { "tunlb", "tunlb-afpacket" }.Where(m => Rps(m) > 0).OrderBy(CpuPer1000).FirstOrDefault() ?? "tunlb";
+
     public double Rps(string mode) { var r = Runs.Where(x => x.Mode == mode).ToList(); return r.Count == 0 ? 0 : r.Average(x => x.RequestsPerSecond); }
     public double CpuPer1000(string mode)
     {
@@ -50,7 +68,7 @@ public sealed record ConnSample(double Seconds, long Delivered, double PacketsPe
 
 public sealed record ConnRateResult(long Sent, long Delivered, double Seconds, double PacketsPerSecond, int DistinctFlows,
     List<ConnSample> Samples, long RssAtStart, long RssAtEnd, long TunQueueDrops, double DirectorCpuSeconds,
-    long InTable, string Drops, string DirectorSummary);
+    long InTable, string Drops, string DirectorSummary, int OfferedPps);
 
 public sealed record LabBenchResult(ForwardingResult? Forwarding, HttpResult? Http, ConnRateResult? ConnRate,
     List<string> Commands, List<string> Errors);
@@ -147,32 +165,34 @@ public sealed class BenchRun
         return path;
     }
 
-    private string[] Trafgen(string conf, int seconds, long packets) =>
+    private string[] Trafgen(string conf, int seconds, long packets, int ratePps = 0) =>
         ["timeout", "--signal=INT", seconds.ToString(CultureInfo.InvariantCulture), "trafgen", "--dev", "eth0", "--conf", conf,
-         "-n", packets.ToString(CultureInfo.InvariantCulture), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats"];
+         "-n", packets.ToString(CultureInfo.InvariantCulture), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats",
+         .. (ratePps > 0 ? (string[])["-b", ratePps.ToString(CultureInfo.InvariantCulture) + "pps"] : [])];
 
     // ---------- a. small-packet forwarding ----------
 
     private ForwardingResult Forwarding()
     {
-        _o.Log.WriteLine("forwarding: 64-byte UDP frames from 64,512 source ports, TunLB vs kernel IP forwarding");
+        _o.Log.WriteLine("forwarding: 64-byte UDP frames from 64,512 source ports, TunLB (io tun and afpacket) vs kernel IP forwarding");
         var conf = TrafgenConfig("udp64",
             $"  ipv4(sa={BenchTopology.ClientAddress}, da={BenchTopology.Vip}, ttl=64),\n" +
             "  udp(sp=dinc(1024, 65535), dp=9),\n  fill(0x00, 18)");
+        Note("trafgen ... -n 100000 -b 100000pps   # warm-up before every measured round, not counted");
         Note($"trafgen --dev eth0 --conf udp64.trafgen -n {_o.ForwardMaxPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ForwardSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var rounds = new List<ForwardingRound>();
         for (int r = 0; r < _o.Rounds; r++)
         {
-            foreach (var mode in new[] { "kernel", "tunlb" })
+            foreach (var (mode, io, workers) in new[] { (ForwardingResult.Kernel, "", 0) }.Concat(ForwardingResult.TunlbModes))
             {
-                var round = mode == "kernel" ? ForwardKernel(conf) : ForwardTunlb(conf);
+                var round = mode == ForwardingResult.Kernel ? ForwardKernel(conf) : ForwardTunlb(conf, mode, io, workers);
                 rounds.Add(round);
-                _o.Log.WriteLine($"  {mode,-6} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
-                                 (mode == "tunlb" ? $", director CPU {round.DirectorCpuSeconds:F2} s, TUN queue drops {round.TunQueueDrops:N0}" : ""));
+                _o.Log.WriteLine($"  {mode,-17} round {r + 1}: sent {round.Sent:N0}, delivered {round.Delivered:N0} in {round.Seconds:F2} s = {round.DeliveredPps:N0} pps, loss {round.LossPercent:F1}%" +
+                                 (mode != ForwardingResult.Kernel ? $", director CPU {round.DirectorCpuSeconds:F2} s" + (io == "tun" ? $", TUN queue drops {round.TunQueueDrops:N0}" : "") : ""));
             }
         }
         var res = new ForwardingResult(FrameBytes, 64512, rounds);
-        _o.Log.WriteLine($"  ratio TunLB / kernel = {res.Ratio:F2}");
+        _o.Log.WriteLine("  ratio TunLB / kernel: " + string.Join(", ", ForwardingResult.TunlbModes.Select(m => $"{m.Mode} {res.RatioOf(m.Mode):F2}")));
         return res;
     }
 
@@ -190,15 +210,19 @@ public sealed class BenchRun
         }
     }
 
-    private ForwardingRound ForwardTunlb(string conf)
+    private ForwardingRound ForwardTunlb(string conf, string mode, string io, int workers)
     {
-        var d = StartDirector("director-udp", BenchTopology.DirectorConfig("udp", 9));
-        try { return Measure("tunlb", conf, d, "tunlb0"); }
+        var d = StartDirector($"director-udp-{io}-{workers}w", BenchTopology.DirectorConfig("udp", 9, io: io, workers: workers));
+        // With io = "afpacket" nothing reads the TUN device, so its drop counter says nothing about the director.
+        try { return Measure(mode, conf, d, io == "tun" ? "tunlb0" : null); }
         finally { if (!d.HasExited) StopDirector(d); }
     }
 
     private ForwardingRound Measure(string mode, string conf, BackgroundProcess? director, string? tun)
     {
+        // Warm-up, not measured: 1 s at 100,000 packets/s of the same traffic (JIT tiering, neighbour entries, caches).
+        T.Try("client", 20_000, Trafgen(conf, 5, 100_000, ratePps: 100_000));
+        Thread.Sleep(300);
         var cli0 = BenchProc.Link(T, "client", "eth0");
         long rx0 = RealServerRx();
         long tun0 = tun != null ? BenchProc.Link(T, "director", tun).TxDropped : 0;
@@ -222,11 +246,11 @@ public sealed class BenchRun
     private ConnRateResult ConnectionRate()
     {
         const int flows = 16 * 64511; // source addresses .16-.31 x ports 1024-65534 (odd count, so every pair occurs)
-        _o.Log.WriteLine($"connection rate: {_o.ConnPackets:N0} SYNs of distinct flows (of {flows:N0}) into a 1,000,000-entry table");
+        _o.Log.WriteLine($"connection rate: {_o.ConnPackets:N0} SYNs of distinct flows (of {flows:N0}) at {_o.ConnRatePps:N0}/s into a 1,000,000-entry table");
         var conf = TrafgenConfig("syn",
             $"  ipv4(sa=198.51.100.16, sa[3]=dinc(16, 31), da={BenchTopology.Vip}, ttl=64),\n" +
             "  tcp(sp=dinc(1024, 65534), dp=80, syn, seq=drnd())");
-        Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
+        Note($"trafgen --dev eth0 --conf syn.trafgen -n {_o.ConnPackets} --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats -b {_o.ConnRatePps}pps under timeout --signal=INT {_o.ConnSeconds}   # client namespace; conf: {File.ReadAllText(conf).ReplaceLineEndings(" ")}");
         var d = StartDirector("director-syn", BenchTopology.DirectorConfig("tcp", 80, 1_000_000));
         try
         {
@@ -236,12 +260,12 @@ public sealed class BenchRun
             long tun0 = BenchProc.Link(T, "director", "tunlb0").TxDropped;
             var samples = new List<ConnSample>();
             var sw = Stopwatch.StartNew();
-            using (var gen = T.Start("client", "trafgen-syn", Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[0], Trafgen(conf, _o.ConnSeconds, _o.ConnPackets)[1..]))
+            using (var gen = T.Start("client", "trafgen-syn", Trafgen(conf, _o.ConnSeconds, _o.ConnPackets, _o.ConnRatePps)[0], Trafgen(conf, _o.ConnSeconds, _o.ConnPackets, _o.ConnRatePps)[1..]))
             {
                 long last = rx0; double lastT = 0;
                 while (!gen.HasExited && sw.Elapsed.TotalSeconds < _o.ConnSeconds + 10)
                 {
-                    Thread.Sleep(250);
+                    Thread.Sleep(1000);
                     long rx = RealServerRx(); double t = sw.Elapsed.TotalSeconds;
                     samples.Add(new ConnSample(t, rx - rx0, (rx - last) / (t - lastT), BenchProc.RssBytes(d.Pid)));
                     last = rx; lastT = t;
@@ -261,7 +285,7 @@ public sealed class BenchRun
             var done = samples.FirstOrDefault(s => s.Delivered >= delivered - 100);
             double pps = delivered / (done?.Seconds ?? secs);
             var res = new ConnRateResult(sent, delivered, secs, pps, flows, samples, rssStart, rssEnd, tunDrops, cpu,
-                inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary);
+                inTable.Success ? long.Parse(inTable.Groups[1].Value) : -1, drops.Success ? drops.Groups[1].Value : "?", summary, _o.ConnRatePps);
             _o.Log.WriteLine($"  sent {sent:N0}, delivered {delivered:N0}, {pps:N0} new connections/s, table {res.InTable:N0}, RSS {rssStart / 1048576.0:F0} -> {rssEnd / 1048576.0:F0} MiB, TUN queue drops {tunDrops:N0}, director drops: {res.Drops}");
             return res;
         }
@@ -278,9 +302,11 @@ public sealed class BenchRun
         var runs = new List<HttpRun>();
         for (int r = 0; r < _o.Rounds; r++)
         {
-            runs.Add(HttpTunlb(wrkArgs));
+            runs.Add(HttpTunlb(wrkArgs, "tun"));
+            runs.Add(HttpTunlb(wrkArgs, "afpacket"));
             runs.Add(HttpHaproxy(wrkArgs));
             runs.Add(HttpNginxStream(wrkArgs));
+            runs.Add(HttpDirect(wrkArgs));
         }
         return new HttpResult(wrkArgs, ResponseBytes, runs);
     }
@@ -320,6 +346,7 @@ public sealed class BenchRun
                     server {
                         listen {{BenchTopology.Vip}}:80;
                         listen {{addr}}:80;
+                        listen {{BenchTopology.WanAddress(i)}}:80;
                         root {{root}};
                     }
                 }
@@ -327,7 +354,7 @@ public sealed class BenchRun
             T.Start(role, "nginx-" + role, "nginx", "-c", conf, "-e", "stderr");
             WaitHttp(role, $"http://{addr}/blob");
         }
-        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80 and own address:80, 100 kB /blob, 1 worker)   # each real-server namespace");
+        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80, own LAN and inet addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
         _o.Log.WriteLine("  real-server agents and nginx are up");
     }
 
@@ -343,15 +370,23 @@ public sealed class BenchRun
         throw new InvalidOperationException($"{url} does not answer 200 with {ResponseBytes} bytes from {role}");
     }
 
-    private HttpRun HttpTunlb(string wrkArgs)
+    private HttpRun HttpTunlb(string wrkArgs, string io)
     {
-        var d = StartDirector("director-http", BenchTopology.DirectorConfig("tcp", 80));
+        var d = StartDirector($"director-http-{io}", BenchTopology.DirectorConfig("tcp", 80, io: io));
         try
         {
             WaitHttp("client", $"http://{BenchTopology.Vip}/blob");
-            return Wrk("tunlb", "tunlb director", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
+            return Wrk(io == "tun" ? "tunlb" : "tunlb-afpacket", $"tunlb director (io {io})", d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs);
         }
         finally { StopDirector(d); }
+    }
+
+    /// <summary>No load balancer: the client connects straight to rs1's address on its inet link (one server of the set).</summary>
+    private HttpRun HttpDirect(string wrkArgs)
+    {
+        string url = $"http://{BenchTopology.WanAddress(0)}/blob";
+        WaitHttp("client", url);
+        return Wrk("direct", "(none: client to rs1)", -1, url, wrkArgs);
     }
 
     private HttpRun HttpHaproxy(string wrkArgs)
@@ -416,14 +451,20 @@ public sealed class BenchRun
         finally { p.Stop(3); }
     }
 
+    /// <summary>Unmeasured load before each measured wrk run, so JIT tiering, caches and connection setup are past.</summary>
+    private const string WarmupArgs = "-t2 -c32 -d2s --timeout 5s";
+
+    /// <summary>Runs wrk against <paramref name="url"/> (after a 2 s unmeasured warm-up) and reads the CPU time of
+    /// <paramref name="pid"/>'s process tree over the measured run (pid &lt; 0: no middle process, no CPU).</summary>
     private HttpRun Wrk(string mode, string process, int pid, string url, string wrkArgs)
     {
-        Note($"wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
-        double cpu0 = BenchProc.CpuSeconds(pid);
+        Note($"wrk {WarmupArgs} (warm-up, not measured), then wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
+        T.Try("client", 30_000, ["wrk", .. WarmupArgs.Split(' '), url]);
+        double cpu0 = pid > 0 ? BenchProc.CpuSeconds(pid) : 0;
         var sw = Stopwatch.StartNew();
         var r = T.Try("client", (_o.HttpSeconds + 30) * 1000, ["wrk", .. wrkArgs.Split(' '), url]);
         double secs = sw.Elapsed.TotalSeconds;
-        double cpu = BenchProc.CpuSeconds(pid) - cpu0;
+        double cpu = pid > 0 ? BenchProc.CpuSeconds(pid) - cpu0 : 0;
         if (r.ExitCode != 0) throw new InvalidOperationException($"wrk failed ({r.ExitCode}): {r.Stderr}{r.Stdout}");
         var rps = Regex.Match(r.Stdout, @"Requests/sec:\s+([\d.]+)");
         var req = Regex.Match(r.Stdout, @"(\d+) requests in ([\d.]+)(\w+), ([\d.]+\w+) read");

@@ -20,6 +20,8 @@ public sealed class BenchTopology : IDisposable
     public const string DirectorLanAddress = "192.0.2.1";
     public static readonly string[] RealServers = ["192.0.2.11", "192.0.2.12"];
     public static string RsRole(int i) => $"rs{i + 1}";
+    /// <summary>Real server i's address on its link to inet (what a client reaches without a load balancer).</summary>
+    public static string WanAddress(int i) => $"198.18.{i + 1}.2";
 
     public Topology Topology { get; }
 
@@ -48,7 +50,7 @@ public sealed class BenchTopology : IDisposable
                 string rs = RsRole(i);
                 t.Link(rs, "eth0", RealServers[i] + "/24", "director", "p" + (i + 1), null);
                 t.Enslave("director", "p" + (i + 1), "lan");
-                t.Link(rs, "wan", $"198.18.{i + 1}.2/30", "inet", rs, $"198.18.{i + 1}.1/30");
+                t.Link(rs, "wan", WanAddress(i) + "/30", "inet", rs, $"198.18.{i + 1}.1/30");
                 t.DefaultRoute(rs, $"198.18.{i + 1}.1");
             }
             return new BenchTopology(t);
@@ -70,12 +72,14 @@ public sealed class BenchTopology : IDisposable
         directors = ["{DirectorLanAddress}"]
         """;
 
-    /// <summary>Director config: one service on the VIP with both real servers, rr.</summary>
-    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr") =>
+    /// <summary>Director config: one service on the VIP with both real servers, rr; <paramref name="io"/> = "tun" | "afpacket".</summary>
+    /// <param name="workers">Data-path workers; 1 writes no workers line (the default).</param>
+    public static string DirectorConfig(string protocol, int port, int connMax = 1_000_000, string scheduler = "rr", string io = "tun", int workers = 1) =>
         $$"""
         # TunLB benchmark director
         [director]
-        conn_max = {{connMax}}
+        conn_max = {{connMax}}{{(workers == 1 ? "" : $"\nworkers = {workers}")}}
+        io = "{{io}}"
 
         [[service]]
         vip = "{{Vip}}"

@@ -235,7 +235,8 @@ public sealed class WireLabServices
     private BackgroundProcess StartTunlb(string role, string label, params string[] args) =>
         _lab.Topology.Start(role, label, _tunlb[0], [.. _tunlb.Skip(1), .. args]);
 
-    public void StartAll()
+    /// <param name="directorConfig">The director's config; default <see cref="WireLab.DirectorConfig"/>.</param>
+    public void StartAll(string? directorConfig = null)
     {
         var rsConf = Path.Combine(WorkDir, "realserver.toml");
         File.WriteAllText(rsConf, WireLab.RealServerConfig());
@@ -245,7 +246,7 @@ public sealed class WireLabServices
         foreach (var rs in WireLab.RealServers)
             Agents[rs.Role] = StartTunlb(rs.Role, $"agent-{rs.Role}", "realserver", "--config", rsConf);
         var dirConf = Path.Combine(WorkDir, "director.toml");
-        File.WriteAllText(dirConf, WireLab.DirectorConfig());
+        File.WriteAllText(dirConf, directorConfig ?? WireLab.DirectorConfig());
         Director = StartTunlb("director", "director", "director", "--config", dirConf);
         foreach (var (role, agent) in Agents)
             if (!agent.WaitForOutput("ready", 30_000))

@@ -16,12 +16,20 @@ internal sealed unsafe class FileDescriptor
 
     private readonly int _fd;
     private readonly int _wakeFd;
+    private readonly Action? _onFinalClose;
     private int _state; // (references << 1) | ClosedFlag
 
     /// <summary>Takes ownership of <paramref name="fd"/>; creates the wake eventfd (throws, closing fd, if that fails).</summary>
-    public FileDescriptor(int fd)
+    public FileDescriptor(int fd) : this(fd, null) { }
+
+    /// <summary>
+    /// As above; <paramref name="onFinalClose"/> runs once, just before close(2), when nobody holds a reference any more
+    /// (e.g. unmapping a packet ring that Receive reads while it holds a reference).
+    /// </summary>
+    public FileDescriptor(int fd, Action? onFinalClose)
     {
         _fd = fd;
+        _onFinalClose = onFinalClose;
         _wakeFd = Interop.eventfd(0, Interop.EFD_CLOEXEC | Interop.EFD_NONBLOCK);
         if (_wakeFd < 0)
         {
@@ -80,6 +88,7 @@ internal sealed unsafe class FileDescriptor
 
     private void CloseNow()
     {
+        _onFinalClose?.Invoke();
         Interop.close(_fd);
         Interop.close(_wakeFd);
         GC.SuppressFinalize(this);
@@ -88,6 +97,6 @@ internal sealed unsafe class FileDescriptor
     ~FileDescriptor()
     {
         // Only reachable when nobody holds a reference any more.
-        if (!IsClosed) { Interop.close(_fd); Interop.close(_wakeFd); }
+        if (!IsClosed) { _onFinalClose?.Invoke(); Interop.close(_fd); Interop.close(_wakeFd); }
     }
 }

@@ -9,14 +9,29 @@ namespace TunLB.Linux;
 /// a complete IP packet (IP-in-IP, GUE-in-UDP, outer fragments, or an ICMP reply to a client), handed to the raw
 /// socket of its family with its next hop as the sendto address. GUE needs no UDP socket: the engine writes the
 /// UDP header itself (per-flow source port), so a header-included raw socket sends it like any other packet.
+/// With <see cref="UseLinkLayer"/>, packets whose next hop a <see cref="NextHopTable"/> resolved go straight to the
+/// Ethernet device through a <see cref="PacketSender"/> instead (the rest, and one keepalive packet per destination
+/// every few seconds, still take the raw socket).
 /// Hot path: no allocation, exceptions or locks.
 /// </summary>
 public sealed class OutputSender : IDisposable
 {
     private readonly RawIpSocket? _v4;
     private readonly RawIp6Socket? _v6;
+    private PacketSender? _l2;
+    private NextHopTable? _hops;
 
     private OutputSender(RawIpSocket? v4, RawIp6Socket? v6) { _v4 = v4; _v6 = v6; }
+
+    /// <summary>Sends packets for destinations <paramref name="hops"/> resolves through an AF_PACKET socket (opened here).</summary>
+    public void UseLinkLayer(NextHopTable hops)
+    {
+        _l2 ??= PacketSender.Open();
+        _hops = hops;
+    }
+
+    /// <summary>Packets handed to the device directly (a subset of <see cref="Sent"/>).</summary>
+    public long SentLinkLayer;
 
     /// <summary>Opens the raw senders needed: IPv4 when <paramref name="ipv4"/>, IPv6 when <paramref name="ipv6"/>.</summary>
     public static OutputSender Open(bool ipv4, bool ipv6, int sendBufferBytes = 0)
@@ -85,8 +100,35 @@ public sealed class OutputSender : IDisposable
     public int SendMany(ReadOnlySpan<byte> buffer, ReadOnlySpan<OutputPacket> packets)
     {
         int failed = 0, i = 0;
+        NextHopTable.Snapshot? hops = _hops?.Current;
+        if (hops is null) _hops?.NoteMiss();
+        long now = hops is null ? 0 : Environment.TickCount64;
         while (i < packets.Length)
         {
+            if (hops is not null)
+            {
+                int direct = _l2!.SendMany(buffer, packets.Slice(i), hops, now, out bool unresolved);
+                for (int k = i; k < i + direct; k++) { Sent[(int)packets[k].Kind]++; SentBytes += packets[k].Length; }
+                SentLinkLayer += direct;
+                i += direct;
+                if (i >= packets.Length) break;
+                if (!unresolved)
+                {
+                    // The device refused this one (e.g. EMSGSIZE, ENOBUFS): give it to the kernel's IP stack instead.
+                    LastError = _l2.LastError;
+                    ref readonly OutputPacket f = ref packets[i];
+                    if (Send(buffer.Slice(f.Offset, f.Length), f.NextHop)) { Sent[(int)f.Kind]++; SentBytes += f.Length; }
+                    else { Failed[(int)f.Kind]++; failed++; }
+                    i++;
+                    continue;
+                }
+                // packets[i] takes the raw socket (unresolved next hop, keepalive, or an ICMP reply to a client).
+                ref readonly OutputPacket o1 = ref packets[i];
+                if (Send(buffer.Slice(o1.Offset, o1.Length), o1.NextHop)) { Sent[(int)o1.Kind]++; SentBytes += o1.Length; }
+                else { Failed[(int)o1.Kind]++; failed++; }
+                i++;
+                continue;
+            }
             if (packets[i].NextHop.IsV4 && _v4 is not null)
             {
                 int j = i;
@@ -114,6 +156,7 @@ public sealed class OutputSender : IDisposable
 
     public void Dispose()
     {
+        _l2?.Dispose();
         _v4?.Dispose();
         _v6?.Dispose();
     }

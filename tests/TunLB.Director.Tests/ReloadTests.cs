@@ -182,6 +182,20 @@ public sealed class ReloadTests : IDisposable
     }
 
     [Fact]
+    public void CaptureBackendIsRestartOnlyAndRendered()
+    {
+        File.WriteAllText(PathOf, Basic);
+        var s = NewState(Basic, PathOf);
+        File.WriteAllText(PathOf, Basic.Replace("conn_max = 1000", "conn_max = 1000\nio = \"afpacket\"\ncapture_interfaces = [\"eth0\"]"));
+        var r = s.Reload();
+        Assert.True(r.Ok);
+        Assert.Contains(r.Changes, c => c.Contains("io changed (tun -> afpacket) but needs a restart"));
+        Assert.Contains(r.Changes, c => c.Contains("capture_interfaces changed ( -> eth0) but needs a restart"));
+        Assert.Equal("tun", s.Settings.Io);
+        Assert.Contains("io = \"tun\"", ConfigRenderer.Render(s));
+    }
+
+    [Fact]
     public void UnroutableNewRealFailsTheWholeReload()
     {
         File.WriteAllText(PathOf, Basic);

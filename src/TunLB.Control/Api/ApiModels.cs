@@ -40,7 +40,12 @@ public static class ApiJson
 
 public sealed record ErrorDto(string Error, string? Field = null, IReadOnlyList<string>? Details = null);
 
-public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api);
+/// <summary>GET /api/v1/info. Table size and connections are sums over the workers; <see cref="Workers"/> lists each.</summary>
+public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api, IReadOnlyList<WorkerDto>? Workers = null);
+
+/// <summary>One data-path worker: its TUN queue's connection table and what it forwarded.</summary>
+/// <param name="PeerAdopted">Flows it found in another worker's table (fragments, ICMP errors, mixed datagrams) and followed.</param>
+public sealed record WorkerDto(int Index, int ConnectionTableSize, int Connections, long Forwarded, long PeerAdopted);
 
 public sealed record StatsDto(long Conns, long InPkts, long OutPkts, long InBytes, long OutBytes);
 

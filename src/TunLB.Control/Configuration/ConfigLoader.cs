@@ -20,14 +20,18 @@ public static class ConfigLoader
 
     public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
     public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
+    public static readonly IReadOnlyList<string> TxModes = ["auto", "raw"];
+    public static readonly IReadOnlyList<string> IoBackends = ["tun", "afpacket"];
+    /// <summary>At most this many capture_interfaces (the capture filter checks each one).</summary>
+    public const int MaxCaptureInterfaces = 64;
     public static readonly IReadOnlyList<string> SchedulerFlagNames = ["sh-port", "sh-fallback", "mh-port", "mh-fallback"];
 
     private static readonly string[] DirectorFileTables = ["director", "service"];
     private static readonly string[] DirectorKeys =
     [
-        "api", "api_token", "tun_name", "tun_mtu", "ttl", "conn_max", "conn_full_policy",
+        "api", "api_token", "tun_name", "tun_mtu", "io", "capture_interfaces", "ttl", "conn_max", "conn_full_policy",
         "timeout_tcp", "timeout_tcp_fin", "timeout_udp", "sloppy_tcp", "expire_quiescent_template",
-        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max",
+        "restore_inner_ttl", "answer_ping", "icmp_rate", "icmp_burst", "frag_max", "tx", "pmtu_expires", "workers",
         .. HealthConfigReader.DirectorKeys,
     ];
     private static readonly string[] ServiceKeys =
@@ -161,9 +165,15 @@ public static class ConfigLoader
             else r.Error(tn, err);
         }
 
+        var ioValue = r.OneOf("io", IoBackends, "io");
+        var io = ioValue ?? d.Io;
+        // A bad io value is reported once; capture_interfaces is then checked as if it were "afpacket".
+        var captureInterfaces = ReadCaptureInterfaces(r, ioValue ?? (r.Get("io") is null ? d.Io : "afpacket"));
 
         return d with
         {
+            Io = io,
+            CaptureInterfaces = captureInterfaces,
             Api = api,
             ApiHost = apiHost,
             ApiPort = apiPort,
@@ -183,7 +193,32 @@ public static class ConfigLoader
             IcmpRate = r.Int("icmp_rate", 1, MaxIcmpRate, d.IcmpRate),
             IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst),
             FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
+            Tx = r.OneOf("tx", TxModes, "tx") ?? d.Tx,
+            PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires),
+            Workers = ReadWorkers(r, d.Workers),
         };
+    }
+
+    /// <summary>Largest <c>workers</c> value (the per-worker counter slots of a service or real server).</summary>
+    public const int MaxWorkers = TunLB.Core.Model.WorkerStatsSet.MaxWorkers;
+
+    /// <summary><c>workers = N</c> (1..64) or <c>"auto"</c> (0: one per processor).</summary>
+    private static int ReadWorkers(TableReader r, int fallback)
+    {
+        var e = r.Get("workers");
+        if (e is null) return fallback;
+        if (e.Value is TScalar { Value: string s })
+        {
+            if (s == "auto") return 0;
+            r.Error(e, $"expected an integer 1..{MaxWorkers} or \"auto\", got \"{s}\"");
+            return fallback;
+        }
+        if (e.Value is not TScalar { Value: long })
+        {
+            r.TypeError(e, $"an integer 1..{MaxWorkers} or \"auto\"");
+            return fallback;
+        }
+        return r.TryInteger(e, 1, MaxWorkers, out var v) ? (int)v : fallback;
     }
 
     /// <summary>Validates one [[service]] and its reals; null if vip or port is unusable.</summary>
@@ -255,6 +290,42 @@ public static class ConfigLoader
             Reals = reals,
             Line = r.Table.Line,
         };
+    }
+
+    private static IReadOnlyList<string> ReadCaptureInterfaces(TableReader r, string io)
+    {
+        var e = r.Get("capture_interfaces");
+        if (e is null) return [];
+        if (e.Value is not TArray arr)
+        {
+            r.TypeError(e, "an array of interface names, like [\"eth0\"]");
+            return [];
+        }
+        if (io != "afpacket")
+        {
+            r.Error(e, "capture_interfaces is only used with io = \"afpacket\" (with io = \"tun\" the VIP routes decide)");
+            return [];
+        }
+        if (arr.Items.Count > MaxCaptureInterfaces)
+        {
+            r.Error(e, $"at most {MaxCaptureInterfaces} capture interfaces, got {arr.Items.Count}");
+            return [];
+        }
+        var names = new List<string>();
+        for (int i = 0; i < arr.Items.Count; i++)
+        {
+            var item = arr.Items[i];
+            var key = $"{r.KeyPath("capture_interfaces")}[{i}]";
+            if (item is not TScalar { Value: string name })
+            {
+                r.Error(item, key, $"expected an interface name (a string), got {item.Describe()}");
+                continue;
+            }
+            if (!ConfigText.TryCheckInterfaceName(name, out var err)) { r.Error(item, key, err); continue; }
+            if (names.Contains(name)) { r.Error(item, key, $"interface \"{name}\" is listed twice"); continue; }
+            names.Add(name);
+        }
+        return names;
     }
 
     private static IReadOnlyList<string> ReadSchedulerFlags(TableReader r, string? scheduler)

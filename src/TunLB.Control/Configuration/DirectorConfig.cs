@@ -17,6 +17,13 @@ public sealed partial record DirectorSettings
     /// <summary>Bearer token for the management API; empty = no token.</summary>
     public string ApiToken { get; init; } = "";
     public string TunName { get; init; } = "tunlb0";
+    /// <summary>
+    /// Capture backend: "tun" (VIP routes into the TUN device, the kernel forwards VIP traffic into it) or "afpacket"
+    /// (a TPACKET_V3 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it).
+    /// </summary>
+    public string Io { get; init; } = "tun";
+    /// <summary>Interfaces the afpacket backend takes VIP traffic from; empty = all. Only with io = "afpacket".</summary>
+    public IReadOnlyList<string> CaptureInterfaces { get; init; } = [];
     public int TunMtu { get; init; } = 1480;
     /// <summary>TTL of the outer (IPIP) header.</summary>
     public int Ttl { get; init; } = 64;
@@ -26,6 +33,12 @@ public sealed partial record DirectorSettings
     /// entry) or "refuse" (drop the new connection's packet). Always one of those two.
     /// </summary>
     public string ConnFullPolicy { get; init; } = "evict_oldest";
+    /// <summary>
+    /// How tunnel packets leave: "auto" hands those whose next hop is resolved (Ethernet route, known neighbour) to the
+    /// device with an AF_PACKET socket and the rest to the raw IP socket; "raw" sends everything through the raw socket
+    /// (through netfilter OUTPUT/POSTROUTING). Always one of those two.
+    /// </summary>
+    public string Tx { get; init; } = "auto";
     /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
     public int TimeoutTcp { get; init; } = 900;
     /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>
@@ -43,6 +56,19 @@ public sealed partial record DirectorSettings
     public int IcmpBurst { get; init; } = 50;
     /// <summary>Fragmented datagrams tracked at once (which real server their fragments go to).</summary>
     public int FragMax { get; init; } = 16384;
+    /// <summary>
+    /// Seconds a path MTU learned from a router's frag-needed / Packet Too Big holds before the real server's MTU
+    /// goes back to the configured or route MTU (as net.ipv4.route.mtu_expires); 0 = for ever.
+    /// </summary>
+    public int PmtuExpires { get; init; } = 600;
+    /// <summary>
+    /// Data-path workers, each with its own TUN queue and connection table: 1..64, or 0 for "auto" (one per
+    /// processor). See <see cref="EffectiveWorkers"/>.
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The number of workers to start: <see cref="Workers"/>, or the processor count (at most 64) for "auto".</summary>
+    public int EffectiveWorkers => Workers > 0 ? Workers : Math.Clamp(Environment.ProcessorCount, 1, ConfigLoader.MaxWorkers);
 }
 
 /// <summary>One <c>[[service]]</c> (an IPVS virtual service).</summary>

@@ -24,7 +24,8 @@ namespace TunLB.Core.Connections;
 /// (<see cref="ConnEntry.TemplateIndex"/>); the template counts such connections and is neither expired
 /// nor evicted nor removable while that count is above zero, so a link never dangles.</para>
 /// <para>Not thread-safe: one thread (the data-path worker) owns the table. <see cref="EnumerateEntries"/>
-/// is meant for that thread too; called elsewhere it may see torn entries.</para>
+/// is meant for that thread too; called elsewhere it may see torn entries. The one exception is
+/// <see cref="TryPeek"/>, which other workers may call at any time (bounded, never throws).</para>
 /// </remarks>
 public sealed class ConnectionTable
 {
@@ -106,6 +107,52 @@ public sealed class ConnectionTable
             i = e._nextInBucket;
         }
         return -1;
+    }
+
+    /// <summary>How many chain links <see cref="TryPeek"/> follows at most.</summary>
+    public const int PeekChainLimit = 64;
+
+    /// <summary>
+    /// Looks <paramref name="key"/> up read-only from a thread that does not own the table (another data-path
+    /// worker) while the owner may be changing it. Returns the live, unexpired connection's destination id.
+    /// </summary>
+    /// <remarks>
+    /// Safe under concurrent modification: every index is range-checked before use, the chain walk stops after
+    /// <see cref="PeekChainLimit"/> links (a chain that the owner relinks meanwhile, or a walk that strays onto
+    /// the free list, cannot loop forever), nothing throws or allocates. The result may be stale or torn (an entry
+    /// removed or reused while it was read): the caller uses it for one packet's forwarding decision, so the worst
+    /// case is one misdirected packet, as with any table miss. Templates are never returned.
+    /// </remarks>
+    public bool TryPeek(in FlowKey key, long nowMs, out int destinationId) => TryPeek(in key, nowMs, template: false, out destinationId);
+
+    /// <summary>
+    /// <see cref="TryPeek(in FlowKey, long, out int)"/> for a persistence template: returns the destination of a live
+    /// template (unexpired, or still controlling connections) with this key. Same guarantees.
+    /// </summary>
+    public bool TryPeekTemplate(in FlowKey key, long nowMs, out int destinationId) => TryPeek(in key, nowMs, template: true, out destinationId);
+
+    private bool TryPeek(in FlowKey key, long nowMs, bool template, out int destinationId)
+    {
+        destinationId = -1;
+        ulong h = Hash(key);
+        uint h32 = (uint)h;
+        ConnEntry[] entries = _entries;
+        int[] buckets = _buckets;
+        int i = Volatile.Read(ref buckets[(int)h & _bucketMask]);
+        for (int steps = 0; steps < PeekChainLimit && (uint)i < (uint)entries.Length; steps++)
+        {
+            ref ConnEntry e = ref entries[i];
+            if (e._hash == h32 && e._key.Equals(key))
+            {
+                int d = e.DestinationId;
+                bool live = e.ExpiresAtMs > nowMs || (template && e._controlled > 0);
+                if (Volatile.Read(ref e._inUse) == 0 || !live || (e.State == ConnState.Template) != template || d < 0) return false;
+                destinationId = d;
+                return true;
+            }
+            i = Volatile.Read(ref e._nextInBucket);
+        }
+        return false;
     }
 
     /// <summary>True when the slot holds an entry.</summary>

@@ -34,8 +34,11 @@ public sealed partial class DirectorEngine
         // An error about a packet the VIP sent: the real server of that flow must see it (path MTU, unreachables).
         ConnectionTable table = _table;
         int ci = table.Find(flow);
-        if (ci < 0 || table.IsExpired(ci, nowMs)) return Drop(DropReason.IcmpNoFlow);
-        Destination? dest = snap.Destination(table[ci].DestinationId);
+        int destId;
+        if (ci >= 0 && !table.IsExpired(ci, nowMs)) destId = table[ci].DestinationId;
+        // The kernel queues an ICMP error by its own addresses, not the quoted flow's: another worker may hold it.
+        else if ((destId = PeekPeers(in flow, nowMs)) < 0) return Drop(DropReason.IcmpNoFlow);
+        Destination? dest = snap.Destination(destId);
         if (dest is null || !dest.Alive) return Drop(DropReason.DestinationGone);
 
         // Encapsulated unchanged; hashed like the flow itself, so GUE lands on the flow's receive queue. Never

@@ -47,14 +47,22 @@ public sealed partial class DirectorEngine
                 // destination; they only keep the template alive.
                 dest = svc.Scheduler.Schedule(flow, svc.Destinations);
                 if (dest is null) return DropReason.NoDestination;
-                if (bound is not null) bound.PersistentConnections--;
+                if (bound is not null) Dec(ref bound.PersistentConnections);
                 t.DestinationId = dest.Id;
-                dest.PersistentConnections++;
+                Inc(ref dest.PersistentConnections);
             }
         }
         else
         {
-            dest = svc.Scheduler.Schedule(flow, svc.Destinations);
+            // Another worker's live template for this client (its connections from other ports were queued there):
+            // follow it, so persistence holds across workers as with IPVS's one global table.
+            if (_peers is not null && PeekPeerTemplate(in templateKey, nowMs) is var peerDest && peerDest >= 0 &&
+                snap.Destination(peerDest) is { Usable: true } adopted && !(_expireQuiescentTemplate && adopted.Weight <= 0))
+            {
+                dest = adopted;
+                _peerAdopted++;
+            }
+            else dest = svc.Scheduler.Schedule(flow, svc.Destinations);
             if (dest is null) return DropReason.NoDestination;
             ti = table.Add(templateKey, nowMs, ref observer);
             if (ti < 0) return DropReason.ConnTableFull;
@@ -63,7 +71,7 @@ public sealed partial class DirectorEngine
             t.Flags = ConnFlags.Template;
             t.DestinationId = dest.Id;
             t.ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
-            dest.PersistentConnections++;
+            Inc(ref dest.PersistentConnections);
         }
 
         index = table.AddControlled(flow, ti, nowMs, ref observer);
@@ -77,5 +85,15 @@ public sealed partial class DirectorEngine
         table[ti].ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
         table.Touch(ti);
         return DropReason.None;
+    }
+
+    /// <summary>The destination of a live persistence template with this key in a peer worker's table, or -1.</summary>
+    private int PeekPeerTemplate(in FlowKey templateKey, long nowMs)
+    {
+        ConnectionTable[]? peers = _peers;
+        if (peers is null) return -1;
+        foreach (ConnectionTable t in peers)
+            if (t.TryPeekTemplate(in templateKey, nowMs, out int id)) return id;
+        return -1;
     }
 }

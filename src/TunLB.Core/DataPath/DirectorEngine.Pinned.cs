@@ -30,7 +30,7 @@ public sealed partial class DirectorEngine
         Destination? dest = snap.Destination(id);
         // Not ours after all (someone else's packet from a port of the range): the normal path handles it.
         if (dest is null || !dest.Alive || dest.OuterSource != info.Flow.Source) return false;
-        _pinned!.Packets++;
+        Interlocked.Increment(ref _pinned!.Packets); // shared by all workers; health checks are few
         // No service: nothing counted in service stats, no ICMP answers generated for our own packets.
         result = Forward(packet.Slice(0, info.TotalLength), in info, dest, null, false, output, packets, nowMs, out count);
         return true;

@@ -19,7 +19,10 @@ namespace TunLB.Core.DataPath;
 /// <para>Threading: <see cref="Process"/>, <see cref="Expire"/> and everything touching
 /// <see cref="Connections"/> belong to one worker thread. <see cref="SetServices"/> and
 /// <see cref="SetTimeouts"/> may be called from any thread; they publish immutable objects that the
-/// worker picks up at its next packet.</para>
+/// worker picks up at its next packet. With several workers (one engine each, see <see cref="SetPeers"/>)
+/// the engines share services and destinations: per-packet counters go to this worker's slot of
+/// <see cref="WorkerStatsSet"/>, and connection counters change with Interlocked. A peer's table is only
+/// ever read with <see cref="ConnectionTable.TryPeek"/>.</para>
 /// <para>Per packet nothing is allocated, locked or thrown; the only interface calls are the service
 /// scheduler's, and only for packets that start a new connection.</para>
 /// <para>Counters follow ipvsadm: a connection counts as active while ESTABLISHED and inactive otherwise
@@ -34,6 +37,11 @@ public sealed partial class DirectorEngine
     private readonly byte _innerTtlIncrement;
     private readonly bool _sloppyTcp;
     private readonly bool _expireQuiescentTemplate;
+    private readonly int _worker;
+    private readonly bool _atomic;
+    // The other workers' tables (null with one worker): consulted read-only when a packet of a flow another
+    // worker holds lands here (fragments and ICMP errors are queued by the kernel on an address-only hash).
+    private volatile ConnectionTable[]? _peers;
 
     private readonly bool _answerPing;
     private readonly TokenBucket _icmpBucket;
@@ -59,6 +67,12 @@ public sealed partial class DirectorEngine
         ArgumentNullException.ThrowIfNull(options.Timeouts);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.InnerTtlIncrement, (byte)1);
         ArgumentOutOfRangeException.ThrowIfZero(options.OuterTtl);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.WorkerIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(options.WorkerIndex, WorkerStatsSet.MaxWorkers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.WorkerCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.WorkerCount, WorkerStatsSet.MaxWorkers);
+        _worker = options.WorkerIndex;
+        _atomic = options.WorkerCount > 1;
         _seed = options.HashSeed ?? (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.NextInt64() << 1);
         _table = new ConnectionTable(options.ConnectionCapacity, options.FullTablePolicy, FlowHash.Mix(_seed));
         _timeouts = options.Timeouts;
@@ -94,6 +108,38 @@ public sealed partial class DirectorEngine
     /// <summary>The connection table (connections and persistence templates).</summary>
     public ConnectionTable Connections => _table;
 
+    /// <summary>This engine's worker index: its slot in the per-worker counters.</summary>
+    public int WorkerIndex => _worker;
+
+    /// <summary>Flows adopted from another worker's table (found there by <see cref="ConnectionTable.TryPeek"/>).</summary>
+    public long PeerAdopted => _peerAdopted;
+    private long _peerAdopted;
+
+    /// <summary>
+    /// Tells this engine about all engines of the director (itself included, in worker order), so a packet of a
+    /// flow another worker holds follows that flow's destination: an ICMP error quoting it, a first fragment, a UDP
+    /// datagram or a mid-flow TCP segment that finds no local entry looks the flow up read-only in the peers'
+    /// tables before anything is scheduled. A TCP SYN never does (it starts a new connection).
+    /// </summary>
+    public void SetPeers(IReadOnlyList<DirectorEngine> engines)
+    {
+        ArgumentNullException.ThrowIfNull(engines);
+        var peers = new List<ConnectionTable>();
+        foreach (var e in engines)
+            if (!ReferenceEquals(e, this)) peers.Add(e._table);
+        _peers = peers.Count == 0 ? null : peers.ToArray();
+    }
+
+    /// <summary>The destination id a peer worker's table holds for <paramref name="flow"/>, or -1.</summary>
+    private int PeekPeers(in FlowKey flow, long nowMs)
+    {
+        ConnectionTable[]? peers = _peers;
+        if (peers is null) return -1;
+        foreach (ConnectionTable t in peers)
+            if (t.TryPeek(in flow, nowMs, out int id)) return id;
+        return -1;
+    }
+
     /// <summary>The currently published services.</summary>
     public FrozenDictionary<ServiceKey, VirtualService> Services => _snapshot.Services;
 
@@ -124,7 +170,7 @@ public sealed partial class DirectorEngine
     /// <summary>Removes expired entries, examining at most <paramref name="budget"/> table slots. Returns the number removed.</summary>
     public int Expire(long nowMs, int budget)
     {
-        var observer = new CounterObserver(_snapshot);
+        var observer = new CounterObserver(_snapshot, _atomic);
         return _table.Expire(nowMs, budget, ref observer);
     }
 
@@ -213,7 +259,7 @@ public sealed partial class DirectorEngine
                 return Forward(packet.Slice(0, info.TotalLength), in info, known, svc, true, output, packets, nowMs, out count);
         }
 
-        var observer = new CounterObserver(snap);
+        var observer = new CounterObserver(snap, _atomic);
         ConnectionTable table = _table;
         bool isTcp = info.Flow.Protocol == IpProtocol.Tcp;
         byte flags = info.TcpFlags;
@@ -259,14 +305,29 @@ public sealed partial class DirectorEngine
             // Sloppy mode, or a consistent-hash scheduler (sh, dh, mh: the choice depends only on the
             // packet and the destination set), also schedules mid-flow segments, which lets a second
             // director pick up flows that another director started.
-            if (isTcp && ((flags & TcpFlags.Rst) != 0 ||
+            // Another worker may hold the flow: the kernel queues fragments by addresses only, so a first fragment
+            // (and, when both kinds are mixed, a datagram) can land on a worker that does not hold its flow.
+            // Follow that worker's choice instead of scheduling afresh. Never for a SYN: that is a new connection.
+            if (_peers is not null && !(isTcp && (flags & TcpFlags.Syn) != 0) &&
+                PeekPeers(in info.Flow, nowMs) is var peerDest && peerDest >= 0 &&
+                snap.Destination(peerDest) is { Usable: true } adopted)
+            {
+                ci = table.Add(info.Flow, nowMs, ref observer);
+                if (ci < 0) return Drop(DropReason.ConnTableFull);
+                BindConnection(ci, svc, adopted, counted: false);
+                dest = adopted;
+                _peerAdopted++;
+            }
+            else if (isTcp && ((flags & TcpFlags.Rst) != 0 ||
                           ((flags & TcpFlags.Syn) == 0 && !_sloppyTcp && !svc.Scheduler.IsConsistentHash)))
                 return Drop(DropReason.TcpNoConnection);
-
-            r = svc.PersistenceSeconds > 0
-                ? NewPersistentConnection(svc, snap, in info.Flow, nowMs, ref observer, out ci, out dest)
-                : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest);
-            if (r != DropReason.None) return Drop(r);
+            else
+            {
+                r = svc.PersistenceSeconds > 0
+                    ? NewPersistentConnection(svc, snap, in info.Flow, nowMs, ref observer, out ci, out dest)
+                    : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest);
+                if (r != DropReason.None) return Drop(r);
+            }
         }
 
         // State, counters and expiry.
@@ -278,8 +339,8 @@ public sealed partial class DirectorEngine
             bool wasActive = ConnStates.IsActive(old), isActive = ConnStates.IsActive(next);
             if (wasActive != isActive)
             {
-                if (isActive) { dest!.ActiveConnections++; dest.InactiveConnections--; }
-                else { dest!.ActiveConnections--; dest.InactiveConnections++; }
+                if (isActive) { Inc(ref dest!.ActiveConnections); Dec(ref dest.InactiveConnections); }
+                else { Dec(ref dest!.ActiveConnections); Inc(ref dest.InactiveConnections); }
             }
             conn.State = next;
         }
@@ -346,11 +407,13 @@ public sealed partial class DirectorEngine
 
         if (svc is not null)
         {
-            svc.InPackets++;
-            svc.InBytes += inner.Length;
+            ref WorkerStats ss = ref svc.Stats.Slot(_worker);
+            ss.InPackets++;
+            ss.InBytes += inner.Length;
         }
-        dest.InPackets++;
-        dest.InBytes += inner.Length;
+        ref WorkerStats ds = ref dest.Stats.Slot(_worker);
+        ds.InPackets++;
+        ds.InBytes += inner.Length;
         _forwardedPackets++;
         return DropReason.None;
     }
@@ -367,17 +430,36 @@ public sealed partial class DirectorEngine
         return DropReason.None;
     }
 
-    /// <summary>Fills a freshly added connection entry and counts it (state None: inactive).</summary>
+    /// <summary>
+    /// Fills a freshly added connection entry and counts it (state None: inactive). An entry adopted from a peer
+    /// worker (<paramref name="counted"/> false) is an entry (inactive/active) but not another scheduled connection.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void BindConnection(int index, VirtualService svc, Destination dest)
+    private void BindConnection(int index, VirtualService svc, Destination dest, bool counted = true)
     {
         ref ConnEntry e = ref _table[index];
         e.DestinationId = dest.Id;
         e.State = ConnState.None;
         e.Flags = ConnFlags.InputOnly;
-        dest.InactiveConnections++;
-        dest.Connections++;
-        svc.Connections++;
+        Inc(ref dest.InactiveConnections);
+        if (!counted) return;
+        dest.Stats.Slot(_worker).Connections++;
+        svc.Stats.Slot(_worker).Connections++;
+    }
+
+    /// <summary>A shared connection counter: Interlocked when several workers share the destinations.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Inc(ref int counter)
+    {
+        if (_atomic) Interlocked.Increment(ref counter);
+        else counter++;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Dec(ref int counter)
+    {
+        if (_atomic) Interlocked.Decrement(ref counter);
+        else counter--;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -391,15 +473,21 @@ public sealed partial class DirectorEngine
     private readonly struct CounterObserver : IConnectionObserver
     {
         private readonly DirectorEngineSnapshot _snapshot;
-        public CounterObserver(DirectorEngineSnapshot snapshot) => _snapshot = snapshot;
+        private readonly bool _atomic;
+        public CounterObserver(DirectorEngineSnapshot snapshot, bool atomic)
+        {
+            _snapshot = snapshot;
+            _atomic = atomic;
+        }
 
         public void OnRemoved(ref ConnEntry entry)
         {
             Destination? d = _snapshot.Destination(entry.DestinationId);
             if (d is null) return; // deleted from the configuration: nobody reads its counters any more
-            if (entry.State == ConnState.Template) d.PersistentConnections--;
-            else if (ConnStates.IsActive(entry.State)) d.ActiveConnections--;
-            else d.InactiveConnections--;
+            ref int c = ref entry.State == ConnState.Template ? ref d.PersistentConnections
+                : ref ConnStates.IsActive(entry.State) ? ref d.ActiveConnections : ref d.InactiveConnections;
+            if (_atomic) Interlocked.Decrement(ref c);
+            else c--;
         }
     }
 }

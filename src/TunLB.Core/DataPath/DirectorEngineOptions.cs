@@ -52,4 +52,16 @@ public sealed class DirectorEngineOptions
 
     /// <summary>How long a fragmented datagram's destination is remembered after its last fragment.</summary>
     public long FragmentTimeoutMs { get; init; } = FragmentTable.DefaultTimeoutMs;
+
+    /// <summary>
+    /// This engine's data-path worker index (0 ≤ index &lt; <see cref="Model.WorkerStatsSet.MaxWorkers"/>): the slot
+    /// it writes in the per-worker service and destination counters.
+    /// </summary>
+    public int WorkerIndex { get; init; }
+
+    /// <summary>
+    /// How many engines (workers) share the services and destinations. Above 1 the connection counters that lc/wlc
+    /// read (active, inactive, persistent) change with Interlocked; with 1 they are plain increments.
+    /// </summary>
+    public int WorkerCount { get; init; } = 1;
 }

@@ -57,16 +57,23 @@ public sealed class Destination
     /// <summary>GUE over IPv4: compute the UDP checksum (over IPv6 it is always computed).</summary>
     public bool GueChecksum;
 
-    // Connection counts, as ipvsadm shows them: active = ESTABLISHED, inactive = every other state.
+    // Connection counts, as ipvsadm shows them: active = ESTABLISHED, inactive = every other state. They change
+    // only when a connection is created, changes between active and inactive, or is removed, and with several
+    // data-path workers more than one thread changes them: the engine uses Interlocked (IPVS: atomic_t).
     public int ActiveConnections;
     public int InactiveConnections;
     /// <summary>Connections controlled by persistence templates (IPVS persistconns).</summary>
     public int PersistentConnections;
 
-    // Cumulative counters (IPVS stats). Written by the data-path worker only.
-    public long Connections;
-    public long InPackets;
-    public long InBytes;
+    /// <summary>Cumulative counters (IPVS stats), one slot per data-path worker; each worker writes only its own.</summary>
+    public WorkerStatsSet Stats { get; } = new();
+
+    /// <summary>Connections scheduled to this destination, summed over workers. Setting it sets the total (tests).</summary>
+    public long Connections { get => Stats.Connections; set => Stats.SetTotals(value, null, null); }
+    /// <summary>Packets forwarded to this destination, summed over workers.</summary>
+    public long InPackets { get => Stats.InPackets; set => Stats.SetTotals(null, value, null); }
+    /// <summary>Bytes (inner packets) forwarded to this destination, summed over workers.</summary>
+    public long InBytes { get => Stats.InBytes; set => Stats.SetTotals(null, null, value); }
 
     /// <summary>Whether the scheduler may pick this destination for a new connection.</summary>
     public bool IsAvailable => Alive && !HealthDown && Weight > 0 && !IsOverloaded;

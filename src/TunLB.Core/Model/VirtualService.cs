@@ -27,10 +27,13 @@ public sealed class VirtualService
     /// <summary>Client netmask prefix length for persistence (ipvsadm -M); 32 for IPv4 = per client.</summary>
     public int PersistencePrefix = 32;
 
-    // Service counters (IPVS stats). Written by the data-path worker only.
-    public long Connections;
-    public long InPackets;
-    public long InBytes;
+    /// <summary>Service counters (IPVS stats), one slot per data-path worker; each worker writes only its own.</summary>
+    public WorkerStatsSet Stats { get; } = new();
+
+    /// <summary>Connections scheduled for this service, summed over workers. Setting it sets the total (tests).</summary>
+    public long Connections { get => Stats.Connections; set => Stats.SetTotals(value, null, null); }
+    public long InPackets { get => Stats.InPackets; set => Stats.SetTotals(null, value, null); }
+    public long InBytes { get => Stats.InBytes; set => Stats.SetTotals(null, null, value); }
 
     /// <summary>Replaces the destination set and rebuilds the scheduler state (control plane only).</summary>
     public void SetDestinations(Destination[] destinations)

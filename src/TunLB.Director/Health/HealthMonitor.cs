@@ -29,7 +29,7 @@ public sealed class HealthMonitor : IAsyncDisposable
         var s = state.Settings;
         _pins = state.Engine.Pinned ?? new PinnedFlows(s.CheckPortFirst, s.CheckPortLast - s.CheckPortFirst + 1);
         _leased = new bool[_pins.Count];
-        state.Engine.Pinned = _pins;
+        state.SetPinned(_pins); // every worker: the kernel queues a check's packets on any of them
     }
 
     public PinnedFlows Pins => _pins;

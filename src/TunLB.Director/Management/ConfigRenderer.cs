@@ -25,9 +25,14 @@ public static class ConfigRenderer
             Kv(sb, "api_token", Str(d.ApiToken));
             Kv(sb, "tun_name", Str(d.TunName));
             Kv(sb, "tun_mtu", Int(d.TunMtu));
+            Kv(sb, "io", Str(d.Io));
+            if (d.CaptureInterfaces.Count > 0)
+                sb.Append("capture_interfaces = [").Append(string.Join(", ", d.CaptureInterfaces.Select(Str))).Append("]\n");
             Kv(sb, "ttl", Int(d.Ttl));
             Kv(sb, "conn_max", Int(d.ConnMax));
             Kv(sb, "conn_full_policy", Str(d.ConnFullPolicy));
+            Kv(sb, "tx", Str(d.Tx));
+            Kv(sb, "pmtu_expires", Int(d.PmtuExpires));
             Kv(sb, "timeout_tcp", Int(t.Tcp));
             Kv(sb, "timeout_tcp_fin", Int(t.TcpFin));
             Kv(sb, "timeout_udp", Int(t.Udp));
@@ -35,6 +40,7 @@ public static class ConfigRenderer
             Kv(sb, "expire_quiescent_template", Bool(d.ExpireQuiescentTemplate));
             Kv(sb, "restore_inner_ttl", Bool(d.RestoreInnerTtl));
             Kv(sb, "check_port_range", Str(d.CheckPortRange));
+            if (d.Workers != 1) Kv(sb, "workers", d.Workers == 0 ? Str("auto") : Int(d.Workers));
 
             foreach (var e in state.EntriesUnlocked)
             {

@@ -69,7 +69,7 @@ public sealed partial class DirectorState
     }
 
     /// <summary>Pinned-check packets forwarded by the data path (0 when checks through the tunnel are off).</summary>
-    public long PinnedPackets => Engine.Pinned?.Packets ?? 0;
+    public long PinnedPackets => Engine.Pinned is { } p ? Interlocked.Read(ref p.Packets) : 0;
 
     private void Log(string line) => _o.Log(line);
 

@@ -46,6 +46,11 @@ public sealed class DirectorStateOptions
 /// read per loop when idle). Without an attached worker (tests, or before start) such work runs inline.</para>
 /// <para>Counters are read for stats and metrics without the queue: single 32/64-bit reads of values that
 /// only the worker writes, i.e. approximate but never torn, as IPVS's per-CPU stats.</para>
+/// <para>Workers. With <c>workers = N</c> there are N engines (<see cref="Engines"/>), one per data-path worker,
+/// each with its own connection table (conn_max / N entries), fragment table and drop counters; they share the
+/// services and destinations. Every engine gets every publish and timeout change; worker work
+/// (<see cref="OnWorkers{T}"/>) is queued to each worker and the results are combined, so listings, zeroing and
+/// timeouts cover all workers. Persistence templates live in the table of the worker that created them.</para>
 /// </remarks>
 public sealed partial class DirectorState
 {
@@ -54,9 +59,9 @@ public sealed partial class DirectorState
     private readonly List<ServiceEntry> _entries = new();
     private readonly Dictionary<int, RateEstimator> _destRates = new();
     private readonly RateEstimator _totalRates = new();
-    private readonly ConcurrentQueue<Action> _queue = new();
-    private volatile bool _pending;
-    private volatile bool _workerAttached;
+    private readonly ConcurrentQueue<Action>[] _queues;
+    private readonly bool[] _pending;   // per worker, Volatile
+    private readonly bool[] _attached;  // per worker, Volatile
     private readonly object _inlineGate = new();
     private int _nextDestinationId = 1;
     private IpAddress[] _vips = [];
@@ -82,27 +87,71 @@ public sealed partial class DirectorState
         var d = cfg.Director;
         Settings = d;
         ConfigPath = cfg.SourcePath;
-        Engine = new DirectorEngine(new DirectorEngineOptions
-        {
-            ConnectionCapacity = d.ConnMax,
-            FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
-            Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
-            OuterTtl = (byte)d.Ttl,
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl ? 1 : 0),
-            SloppyTcp = d.SloppyTcp,
-            ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
-            HashSeed = _o.HashSeed ?? (ulong)Random.Shared.NextInt64(),
-            AnswerPing = d.AnswerPing,
-            IcmpRatePerSecond = d.IcmpRate,
-            IcmpBurst = d.IcmpBurst,
-            FragmentTableCapacity = d.FragMax,
-        });
+        int workers = d.EffectiveWorkers;
+        ulong seed = _o.HashSeed ?? (ulong)Random.Shared.NextInt64();
+        Engines = new DirectorEngine[workers];
+        for (int w = 0; w < workers; w++) Engines[w] = NewEngine(d, w, workers, seed);
+        foreach (var e in Engines) e.SetPeers(Engines);
+        _queues = Enumerable.Range(0, workers).Select(_ => new ConcurrentQueue<Action>()).ToArray();
+        _pending = new bool[workers];
+        _attached = new bool[workers];
         foreach (var s in cfg.Services) _entries.Add(BuildEntry(s));
         foreach (var e in _entries) { EvaluateQuorum(e, Time.GetUtcNow(), initial: true); e.Vs.WeightsChanged(); }
         Publish();
     }
 
-    public DirectorEngine Engine { get; }
+    /// <summary>
+    /// Engine <paramref name="w"/> of <paramref name="workers"/>: conn_max and frag_max are split between the workers
+    /// (rounded up), so the director's memory and limits stay those of the config. All engines share one hash seed.
+    /// </summary>
+    private static DirectorEngine NewEngine(DirectorSettings d, int w, int workers, ulong seed) =>
+        new(new DirectorEngineOptions
+        {
+            WorkerIndex = w,
+            WorkerCount = workers,
+            ConnectionCapacity = (int)(((long)d.ConnMax + workers - 1) / workers),
+            FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
+            Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
+            OuterTtl = (byte)d.Ttl,
+            // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != "afpacket" ? 1 : 0),
+            SloppyTcp = d.SloppyTcp,
+            ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
+            HashSeed = seed,
+            AnswerPing = d.AnswerPing,
+            // The ICMP budget is per worker: split so the director as a whole keeps icmp_rate / icmp_burst.
+            IcmpRatePerSecond = Math.Max(1, d.IcmpRate / workers),
+            IcmpBurst = Math.Max(1, d.IcmpBurst / workers),
+            FragmentTableCapacity = Math.Max(ConfigLoader.FragmentTableMinimum, (d.FragMax + workers - 1) / workers),
+        });
+
+    /// <summary>One engine per data-path worker, in worker order.</summary>
+    public DirectorEngine[] Engines { get; }
+
+    /// <summary>The first worker's engine: the only one with workers = 1 (tests and single-engine callers).</summary>
+    public DirectorEngine Engine => Engines[0];
+
+    /// <summary>Drops summed over the workers, indexed by <c>(int)DropReason</c>.</summary>
+    public long[] Drops()
+    {
+        var sum = new long[DropReasons.Count];
+        foreach (var e in Engines)
+            for (int i = 0; i < sum.Length; i++) sum[i] += e.Drops[i];
+        return sum;
+    }
+
+    /// <summary>Entries in all workers' connection tables.</summary>
+    public int ConnectionCount => Engines.Sum(e => e.Connections.Count);
+    /// <summary>Capacity of all workers' connection tables together.</summary>
+    public int ConnectionCapacity => Engines.Sum(e => e.Connections.Capacity);
+    public long Evictions => Engines.Sum(e => e.Connections.Evictions);
+    public long Refusals => Engines.Sum(e => e.Connections.Refusals);
+
+    /// <summary>Gives every engine the health checker's pinned-flow table (checks land on any worker's queue).</summary>
+    public void SetPinned(PinnedFlows pins)
+    {
+        foreach (var e in Engines) e.Pinned = pins;
+    }
 
     /// <summary>ICMP answers to egress-check probes sent from real servers with the VIP as source.</summary>
     public TunLB.Core.Egress.EgressAnswerRecorder Egress { get; } = new();
@@ -113,8 +162,19 @@ public sealed partial class DirectorState
     /// <summary>The config file reloads read.</summary>
     public string ConfigPath { get; }
 
-    /// <summary>Packets and bytes the worker handed to the kernel (written by the worker only).</summary>
-    public long SentPackets, SentBytes;
+    /// <summary>Tunnel packets and bytes each worker handed to the kernel (slot i written by worker i only).</summary>
+    private readonly long[] _sentPackets = new long[WorkerStatsSet.MaxWorkers * 8], _sentBytes = new long[WorkerStatsSet.MaxWorkers * 8];
+
+    /// <summary>Called by worker <paramref name="worker"/> after a send: its sender's cumulative totals.</summary>
+    public void ReportSent(int worker, long packets, long bytes)
+    {
+        Volatile.Write(ref _sentPackets[worker * 8], packets); // 8 longs apart: one cache line per worker
+        Volatile.Write(ref _sentBytes[worker * 8], bytes);
+    }
+
+    /// <summary>Packets and bytes all workers handed to the kernel in tunnels.</summary>
+    public long SentPackets { get { long s = 0; for (int w = 0; w < Engines.Length; w++) s += Volatile.Read(ref _sentPackets[w * 8]); return s; } }
+    public long SentBytes { get { long s = 0; for (int w = 0; w < Engines.Length; w++) s += Volatile.Read(ref _sentBytes[w * 8]); return s; } }
 
     /// <summary>Successful and failed reloads since start.</summary>
     public long ReloadsOk, ReloadsFailed;
@@ -138,47 +198,90 @@ public sealed partial class DirectorState
 
     // ================================================================ worker queue
 
-    /// <summary>Set by the daemon while its worker thread runs and drains <see cref="RunPendingWork"/>.</summary>
+    /// <summary>
+    /// Set by the daemon while its worker threads run and drain <see cref="RunPendingWork(int)"/>: sets every
+    /// worker's flag (a single-worker daemon and tests). See <see cref="SetWorkerAttached"/>.
+    /// </summary>
     public bool WorkerAttached
     {
-        get => _workerAttached;
+        get
+        {
+            for (int w = 0; w < _attached.Length; w++)
+                if (Volatile.Read(ref _attached[w])) return true;
+            return false;
+        }
         set
         {
-            _workerAttached = value;
-            if (!value) RunPendingWork(); // nobody else will
+            for (int w = 0; w < _attached.Length; w++) SetWorkerAttached(w, value);
         }
     }
 
-    /// <summary>True when control work waits for the worker (one volatile read: the worker's per-loop check).</summary>
-    public bool HasPendingWork => _pending;
+    /// <summary>Worker <paramref name="worker"/> started (true) or stopped (false): a stopped worker's queued work runs inline.</summary>
+    public void SetWorkerAttached(int worker, bool attached)
+    {
+        Volatile.Write(ref _attached[worker], attached);
+        if (!attached) RunPendingWork(worker); // nobody else will
+    }
 
-    /// <summary>Runs queued control work. Called by the worker between packets (or inline when no worker is attached).</summary>
+    /// <summary>True when control work waits for worker 0 (one volatile read).</summary>
+    public bool HasPendingWork => Volatile.Read(ref _pending[0]);
+
+    /// <summary>True when control work waits for worker <paramref name="worker"/> (one volatile read: its per-loop check).</summary>
+    public bool HasPendingWorkFor(int worker) => Volatile.Read(ref _pending[worker]);
+
+    /// <summary>Runs every worker's queued control work on the calling thread (tests, or when no worker is attached).</summary>
     public void RunPendingWork()
     {
-        if (!_pending) return;
-        _pending = false; // cleared before draining: an item enqueued meanwhile sets it again
-        while (_queue.TryDequeue(out var work)) work();
+        for (int w = 0; w < _queues.Length; w++) RunPendingWork(w);
     }
 
-    /// <summary>Runs <paramref name="f"/> on the worker thread between packets and returns its result.</summary>
-    /// <exception cref="ApiException">503 when the worker does not answer in time.</exception>
-    public T OnWorker<T>(Func<T> f)
+    /// <summary>Runs worker <paramref name="worker"/>'s queued control work. Called by that worker between packets.</summary>
+    public void RunPendingWork(int worker)
     {
-        if (!_workerAttached)
+        if (!Volatile.Read(ref _pending[worker])) return;
+        Volatile.Write(ref _pending[worker], false); // cleared before draining: an item enqueued meanwhile sets it again
+        while (_queues[worker].TryDequeue(out var work)) work();
+    }
+
+    /// <summary>Runs <paramref name="f"/> on worker 0 between packets and returns its result (single-worker state).</summary>
+    public T OnWorker<T>(Func<T> f) => OnWorkers(e => ReferenceEquals(e, Engine) ? f() : default!)[0];
+
+    /// <summary>
+    /// Runs <paramref name="f"/> on every worker's thread between packets, with that worker's engine, and returns the
+    /// results in worker order. A worker not attached (not started, or stopped) runs it inline here.
+    /// </summary>
+    /// <exception cref="ApiException">503 when a worker does not answer in time.</exception>
+    public T[] OnWorkers<T>(Func<DirectorEngine, T> f)
+    {
+        var results = new T[Engines.Length];
+        var tasks = new List<(int W, Task<T> Task)>();
+        for (int w = 0; w < Engines.Length; w++)
         {
-            lock (_inlineGate) return f();
+            var engine = Engines[w];
+            if (!Volatile.Read(ref _attached[w]))
+            {
+                lock (_inlineGate) results[w] = f(engine);
+                continue;
+            }
+            var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _queues[w].Enqueue(() =>
+            {
+                try { tcs.SetResult(f(engine)); }
+                catch (Exception e) { tcs.SetException(e); }
+            });
+            Volatile.Write(ref _pending[w], true);
+            if (!Volatile.Read(ref _attached[w])) RunPendingWork(w); // detached meanwhile
+            tasks.Add((w, tcs.Task));
         }
-        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Enqueue(() =>
+        var deadline = DateTime.UtcNow + _o.WorkerTimeout;
+        foreach (var (w, task) in tasks)
         {
-            try { tcs.SetResult(f()); }
-            catch (Exception e) { tcs.SetException(e); }
-        });
-        _pending = true;
-        if (!_workerAttached) RunPendingWork(); // detached meanwhile
-        if (!tcs.Task.Wait(_o.WorkerTimeout))
-            throw new ApiException(503, null, $"the data-path worker did not answer within {_o.WorkerTimeout.TotalSeconds:0.#} s");
-        return tcs.Task.GetAwaiter().GetResult();
+            var left = deadline - DateTime.UtcNow;
+            if (!task.Wait(left < TimeSpan.Zero ? TimeSpan.Zero : left))
+                throw new ApiException(503, null, $"the data-path worker{(Engines.Length > 1 ? " " + w : "")} did not answer within {_o.WorkerTimeout.TotalSeconds:0.#} s");
+            results[w] = task.GetAwaiter().GetResult();
+        }
+        return results;
     }
 
     // ================================================================ building
@@ -228,7 +331,8 @@ public sealed partial class DirectorState
     /// <summary>Publishes the service set to the data path and lets routes follow the VIP set. Call under the lock.</summary>
     private void Publish()
     {
-        Engine.SetServices(_entries.Select(e => e.Vs).ToArray());
+        var services = _entries.Select(e => e.Vs).ToArray();
+        foreach (var engine in Engines) engine.SetServices(services);
         var live = new HashSet<int>(_entries.SelectMany(e => e.Vs.Destinations).Select(d => d.Id));
         foreach (var id in _destRates.Keys.Where(id => !live.Contains(id)).ToList()) _destRates.Remove(id);
         var vips = _entries.Select(e => e.Key.Vip).Distinct().ToArray();
@@ -271,7 +375,9 @@ public sealed partial class DirectorState
     public InfoDto Info()
     {
         var v = typeof(DirectorState).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
-        return new InfoDto(v, Engine.Connections.Capacity, Engine.Connections.Count, Settings.Api);
+        var workers = Engines.Select(e => new WorkerDto(e.WorkerIndex, e.Connections.Capacity, e.Connections.Count,
+            e.ForwardedPackets, e.PeerAdopted)).ToArray();
+        return new InfoDto(v, ConnectionCapacity, ConnectionCount, Settings.Api, workers);
     }
 
     public IReadOnlyList<ServiceDto> ListServices()
@@ -309,10 +415,11 @@ public sealed partial class DirectorState
         lock (_gate)
         {
             var drops = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            for (int i = 1; i < DropReasons.Count; i++) drops[DropReasons.Names[i]] = Engine.Drops[i];
+            var sum = Drops();
+            for (int i = 1; i < DropReasons.Count; i++) drops[DropReasons.Names[i]] = sum[i];
             var (c, p, b) = Totals();
             return new StatsSummaryDto(new StatsDto(c, p, 0, b, 0), Rates(_totalRates), drops,
-                Engine.Connections.Evictions, Engine.Connections.Refusals);
+                Evictions, Refusals);
         }
     }
 
@@ -323,18 +430,21 @@ public sealed partial class DirectorState
         return (c, p, b);
     }
 
-    /// <summary>The connection table (ipvsadm -L -c), copied by the worker. At most <paramref name="limit"/> entries.</summary>
+    /// <summary>
+    /// The connection tables of all workers (ipvsadm -L -c), each copied by its worker, concatenated in worker order.
+    /// At most <paramref name="limit"/> entries.
+    /// </summary>
     public IReadOnlyList<ConnectionDto> ListConnections(int limit = int.MaxValue)
     {
-        return OnWorker(() =>
+        var parts = OnWorkers(engine =>
         {
             long now = _o.Clock();
             var list = new List<ConnectionDto>();
-            foreach (var c in Engine.Connections.EnumerateEntries())
+            foreach (var c in engine.Connections.EnumerateEntries())
             {
                 if (list.Count >= limit) break;
                 var k = c.Key;
-                var d = Engine.FindDestination(c.DestinationId);
+                var d = engine.FindDestination(c.DestinationId);
                 bool t = c.IsTemplate;
                 // A template's key: masked client, VIP, service protocol in the client-port field, service port, protocol 0.
                 byte proto = t ? (byte)k.SourcePort : k.Protocol;
@@ -342,8 +452,9 @@ public sealed partial class DirectorState
                     k.Destination.ToString(), k.DestinationPort, d?.Address.ToString() ?? "", d?.Port ?? 0,
                     c.State.Name(), Math.Max(0, c.ExpiresAtMs - now) / 1000.0, t));
             }
-            return (IReadOnlyList<ConnectionDto>)list;
+            return list;
         });
+        return parts.SelectMany(x => x).Take(limit).ToArray();
     }
 
     // ================================================================ services
@@ -591,12 +702,14 @@ public sealed partial class DirectorState
                 var key = new ServiceKey(Validate.HostAddress(spec.Vip, "vip"), Validate.Port(spec.Port, "port"), Validate.Protocol(spec.Protocol ?? "tcp"));
                 targets = [Find(key) ?? throw ApiException.NotFound("vip", $"no service {Validate.ProtocolName(key.Protocol)} {Validate.Endpoint(key.Vip, key.Port)}")];
             }
-            OnWorker(() =>
+            // Each worker zeroes its own counter slots, so no increment races the zeroing.
+            OnWorkers(engine =>
             {
+                int w = engine.WorkerIndex;
                 foreach (var e in targets)
                 {
-                    e.Vs.Connections = e.Vs.InPackets = e.Vs.InBytes = 0;
-                    foreach (var d in e.Vs.Destinations) d.Connections = d.InPackets = d.InBytes = 0;
+                    e.Vs.Stats.Zero(w);
+                    foreach (var d in e.Vs.Destinations) d.Stats.Zero(w);
                 }
                 return 0;
             });
@@ -625,7 +738,8 @@ public sealed partial class DirectorState
         Validate.Range(t.Udp, 0, ConfigLoader.MaxTimeoutSeconds, "udp");
         lock (_gate)
         {
-            OnWorker(() => { Engine.SetTimeouts(Engine.Timeouts.WithIpvsadmSet(t.Tcp, t.TcpFin, t.Udp)); return 0; });
+            var next = Engine.Timeouts.WithIpvsadmSet(t.Tcp, t.TcpFin, t.Udp);
+            OnWorkers(engine => { engine.SetTimeouts(next); return 0; });
             var now = GetTimeouts();
             _o.Log($"tunlb director: api: timeouts (tcp tcpfin udp) {now.Tcp} {now.TcpFin} {now.Udp}");
             return now;
@@ -763,7 +877,8 @@ public sealed partial class DirectorState
             var t0 = GetTimeouts();
             if (t0.Tcp != d1.TimeoutTcp || t0.TcpFin != d1.TimeoutTcpFin || t0.Udp != d1.TimeoutUdp)
             {
-                OnWorker(() => { Engine.SetTimeouts(ConnTimeouts.Default.WithIpvsadmSet(d1.TimeoutTcp, d1.TimeoutTcpFin, d1.TimeoutUdp)); return 0; });
+                var timeouts = ConnTimeouts.Default.WithIpvsadmSet(d1.TimeoutTcp, d1.TimeoutTcpFin, d1.TimeoutUdp);
+                OnWorkers(engine => { engine.SetTimeouts(timeouts); return 0; });
                 changes.Add($"timeouts (tcp tcpfin udp) {t0.Tcp} {t0.TcpFin} {t0.Udp} -> {d1.TimeoutTcp} {d1.TimeoutTcpFin} {d1.TimeoutUdp}");
             }
             foreach (var (name, a, b) in RestartOnly(d0, d1))
@@ -786,9 +901,14 @@ public sealed partial class DirectorState
         yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
         yield return ("tun_name", a.TunName, b.TunName);
         yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
+        yield return ("io", a.Io, b.Io);
+        yield return ("capture_interfaces", string.Join(",", a.CaptureInterfaces), string.Join(",", b.CaptureInterfaces));
         yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
         yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
+        yield return ("workers", a.Workers == 0 ? "auto" : a.Workers.ToString(), b.Workers == 0 ? "auto" : b.Workers.ToString());
         yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
+        yield return ("tx", a.Tx, b.Tx);
+        yield return ("pmtu_expires", a.PmtuExpires.ToString(), b.PmtuExpires.ToString());
         yield return ("sloppy_tcp", a.SloppyTcp.ToString(), b.SloppyTcp.ToString());
         yield return ("expire_quiescent_template", a.ExpireQuiescentTemplate.ToString(), b.ExpireQuiescentTemplate.ToString());
         yield return ("restore_inner_ttl", a.RestoreInnerTtl.ToString(), b.RestoreInnerTtl.ToString());

@@ -21,7 +21,7 @@ public static class Metrics
         lock (state.Gate)
         {
             var entries = state.EntriesUnlocked;
-            var engine = state.Engine;
+            var drops = state.Drops();
 
             w.Family("tunlb_service_connections_total", "counter", "Connections scheduled for the virtual service (ipvsadm Conns).");
             foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Vs.Connections);
@@ -77,16 +77,21 @@ public static class Metrics
             w.Sample("", state.SentBytes);
             w.Family("tunlb_dropped_packets_total", "counter", "Packets dropped by the director, by reason.");
             for (int i = 1; i < DropReasons.Count; i++)
-                w.Sample("{reason=\"" + Escape(DropReasons.Names[i]) + "\"}", engine.Drops[i]);
+                w.Sample("{reason=\"" + Escape(DropReasons.Names[i]) + "\"}", drops[i]);
 
             w.Family("tunlb_connection_table_entries", "gauge", "Entries in the connection table (connections and persistence templates).");
-            w.Sample("", engine.Connections.Count);
+            w.Sample("", state.ConnectionCount);
             w.Family("tunlb_connection_table_size", "gauge", "Capacity of the connection table (conn_max).");
-            w.Sample("", engine.Connections.Capacity);
+            w.Sample("", state.ConnectionCapacity);
             w.Family("tunlb_connection_table_evictions_total", "counter", "Entries evicted to make room (conn_full_policy = evict_oldest).");
-            w.Sample("", engine.Connections.Evictions);
+            w.Sample("", state.Evictions);
             w.Family("tunlb_connection_table_refusals_total", "counter", "New entries refused because the table was full.");
-            w.Sample("", engine.Connections.Refusals);
+            w.Sample("", state.Refusals);
+
+            w.Family("tunlb_worker_connection_table_entries", "gauge", "Entries in one data-path worker's connection table.");
+            foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.Connections.Count);
+            w.Family("tunlb_worker_forwarded_packets_total", "counter", "Packets one data-path worker encapsulated.");
+            foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.ForwardedPackets);
 
             w.Family("tunlb_services", "gauge", "Virtual services configured.");
             w.Sample("", entries.Count);

@@ -280,7 +280,10 @@ public class AdmCommandHttpTests : IDisposable
     [Fact]
     public void Unreachable_director()
     {
-        int port = StubApi.FreePort();
+        // A socket bound but not listening holds the port, so nothing else can take it and connecting is refused.
+        using var held = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        held.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        int port = ((System.Net.IPEndPoint)held.LocalEndPoint!).Port;
         var o = new StringWriter();
         var e = new StringWriter();
         int code = AdmCommand.Run(["-L", "-n", "--api", $"127.0.0.1:{port}"], o, e, TextReader.Null, NoEnv);

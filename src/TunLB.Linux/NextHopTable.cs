@@ -1,0 +1,273 @@
+using System.Collections.Frozen;
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using TunLB.Core.Flows;
+
+namespace TunLB.Linux;
+
+/// <summary>
+/// Link-layer next hops for the real servers: for each tunnel destination, the Ethernet device the kernel's route
+/// leaves through and the MAC address of the next hop (the gateway, or the server itself when on-link), read from
+/// the kernel's routing and neighbour tables once a second. <see cref="PacketSender"/> uses it to hand tunnel
+/// packets straight to the device, skipping the kernel's IP output path (route lookup, netfilter OUTPUT and
+/// POSTROUTING, neighbour lookup) that a raw socket pays for every packet.
+/// </summary>
+/// <remarks>
+/// <para>The kernel stays the authority: a destination whose route is not unicast over an Ethernet device, or whose
+/// neighbour entry is not usable (INCOMPLETE, FAILED, none yet), is absent, and its packets take the raw socket; the
+/// kernel then resolves it and the next refresh picks it up. Every <see cref="KeepaliveMs"/> one packet per
+/// destination also takes the raw socket, so the kernel keeps confirming the neighbour (STALE, DELAY, PROBE) as if
+/// it carried the traffic itself, and a changed or dead MAC shows up in its table and then here.</para>
+/// <para>Refreshing runs `ip -j` (route get per destination in one batch, neighbours, links) in the calling
+/// namespace: three short processes a second, whatever the number of servers. The hot path reads an immutable
+/// snapshot: one dictionary lookup per packet, no lock.</para>
+/// </remarks>
+public sealed class NextHopTable : IDisposable
+{
+    /// <summary>How often one packet per destination goes through the kernel's IP stack instead.</summary>
+    public const long KeepaliveMs = 3000;
+
+    private readonly Func<IReadOnlyCollection<(IpAddress Destination, IpAddress Source)>> _destinations;
+    private readonly Action<string>? _log;
+    private readonly int _intervalMs;
+    private readonly Thread? _thread;
+    private readonly ManualResetEventSlim _stop = new();
+    private volatile Snapshot? _current;
+    private volatile bool _missed;
+    private string _lastProblem = "";
+
+    /// <param name="destinations">The tunnel destinations with the outer source address used toward each (default = none).</param>
+    /// <param name="intervalMs">Refresh period; 0 = no background thread (call <see cref="Refresh"/>).</param>
+    public NextHopTable(Func<IReadOnlyCollection<(IpAddress Destination, IpAddress Source)>> destinations, int intervalMs = 1000, Action<string>? log = null)
+    {
+        _destinations = destinations;
+        _log = log;
+        _intervalMs = intervalMs;
+        if (intervalMs > 0)
+        {
+            _thread = new Thread(Loop) { IsBackground = true, Name = "tunlb-nexthops" };
+            _thread.Start();
+        }
+    }
+
+    /// <summary>The snapshot the senders read (null until the first refresh or when nothing resolves).</summary>
+    public Snapshot? Current => _current;
+
+    /// <summary>
+    /// Called by a sender whose packet found no next hop: the kernel is resolving it now (the packet went through the raw
+    /// socket), so refresh soon (within <see cref="MissRefreshMs"/>) instead of at the next period.
+    /// </summary>
+    public void NoteMiss() => _missed = true;
+
+    /// <summary>Earliest refresh after a miss.</summary>
+    public const int MissRefreshMs = 50;
+
+    /// <summary>Destinations currently sent directly to a MAC address.</summary>
+    public int Count => _current?.Count ?? 0;
+
+    /// <summary>Reads the kernel's tables now and publishes a new snapshot. Returns how many destinations resolved.</summary>
+    public int Refresh() => Refresh(out _);
+
+    private int Refresh(out int wantedCount)
+    {
+        var wanted = _destinations();
+        wantedCount = wanted.Count;
+        if (wanted.Count == 0) { _current = null; return 0; }
+        var routes = new StringBuilder();
+        foreach (var (dst, src) in wanted.Distinct())
+            routes.Append("route get ").Append(dst).Append(src == default || src.IsV4 != dst.IsV4 ? "" : " from " + src).Append('\n');
+        string routeJson = Ip(routes.ToString(), "-j", "-force", "-batch", "-");
+        string neighJson = Ip(null, "-j", "neigh", "show");
+        string linkJson = Ip(null, "-j", "link", "show");
+        var hops = Resolve(routeJson, neighJson, linkJson);
+        _current = hops.Count == 0 ? null : new Snapshot(hops, _current);
+        return hops.Count;
+    }
+
+    /// <summary>
+    /// The pure part of <see cref="Refresh"/>: from `ip -j route get` lines (one JSON array per line), `ip -j neigh show`
+    /// and `ip -j link show`, the resolved next hop of every destination whose route is unicast over an Ethernet device
+    /// with a usable neighbour entry.
+    /// </summary>
+    public static Dictionary<IpAddress, LinkHop> Resolve(string routeJsonLines, string neighJson, string linkJson)
+    {
+        var links = new Dictionary<string, (int Index, bool Ether, bool Up)>();
+        using (var doc = JsonDocument.Parse(linkJson))
+            foreach (var l in doc.RootElement.EnumerateArray())
+            {
+                if (!l.TryGetProperty("ifname", out var n) || !l.TryGetProperty("ifindex", out var ix)) continue;
+                bool ether = l.TryGetProperty("link_type", out var lt) && lt.GetString() == "ether";
+                bool up = l.TryGetProperty("flags", out var fl) && fl.EnumerateArray().Any(f => f.GetString() == "UP");
+                links[n.GetString()!] = (ix.GetInt32(), ether, up);
+            }
+        var neigh = new Dictionary<(string Dev, IpAddress Addr), byte[]>();
+        using (var doc = JsonDocument.Parse(neighJson))
+            foreach (var e in doc.RootElement.EnumerateArray())
+            {
+                if (!e.TryGetProperty("dst", out var d) || !e.TryGetProperty("dev", out var dev) || !e.TryGetProperty("lladdr", out var ll)) continue;
+                if (!IPAddress.TryParse(d.GetString(), out var ip) || TryMac(ll.GetString(), out var mac) is false) continue;
+                if (e.TryGetProperty("state", out var st) &&
+                    st.EnumerateArray().Any(s => s.GetString() is "INCOMPLETE" or "FAILED" or "NOARP" or "NONE")) continue;
+                neigh[(dev.GetString()!, IpAddress.FromIPAddress(ip))] = mac;
+            }
+        var result = new Dictionary<IpAddress, LinkHop>();
+        foreach (var line in routeJsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!line.StartsWith('[')) continue;
+            using var doc = JsonDocument.Parse(line);
+            foreach (var r in doc.RootElement.EnumerateArray())
+            {
+                if (r.TryGetProperty("type", out var type) && type.GetString() != "unicast") continue;
+                if (!r.TryGetProperty("dst", out var d) || !IPAddress.TryParse(d.GetString(), out var dstIp)) continue;
+                if (!r.TryGetProperty("dev", out var devEl) || devEl.GetString() is not { } dev) continue;
+                if (!links.TryGetValue(dev, out var link) || !link.Ether || !link.Up) continue;
+                var dst = IpAddress.FromIPAddress(dstIp);
+                var nh = dst;
+                if (r.TryGetProperty("gateway", out var gw))
+                {
+                    if (!IPAddress.TryParse(gw.GetString(), out var gwIp)) continue;
+                    nh = IpAddress.FromIPAddress(gwIp);
+                    if (nh.IsV4 != dst.IsV4) continue; // an IPv4 route via an IPv6 gateway: leave it to the kernel
+                }
+                if (!neigh.TryGetValue((dev, nh), out var mac)) continue;
+                result[dst] = new LinkHop(link.Index, dst.IsV4, mac, dev, nh);
+            }
+        }
+        return result;
+    }
+
+    private static bool TryMac(string? text, out byte[] mac)
+    {
+        mac = new byte[6];
+        if (text is null) return false;
+        var parts = text.Split(':');
+        if (parts.Length != 6) return false;
+        for (int i = 0; i < 6; i++)
+            if (!byte.TryParse(parts[i], System.Globalization.NumberStyles.HexNumber, null, out mac[i])) return false;
+        return true;
+    }
+
+    private void Loop()
+    {
+        // Early refreshes after misses stop after a few that resolve nothing new (a destination routed over a device
+        // without Ethernet never resolves), until the destinations or the resolved set change.
+        int fruitless = 0, lastResolved = -1, lastWanted = -1;
+        bool early = false;
+        while (!_stop.IsSet)
+        {
+            try
+            {
+                _missed = false;
+                int resolved = Refresh(out int wanted);
+                if (resolved != lastResolved || wanted != lastWanted) fruitless = 0;
+                else if (early) fruitless++;
+                (lastResolved, lastWanted) = (resolved, wanted);
+                _lastProblem = "";
+            }
+            catch (Exception e)
+            {
+                // Keep the previous snapshot: the kernel's tables rarely change, and every miss falls back to the raw socket.
+                if (e.Message != _lastProblem) _log?.Invoke($"tunlb director: next hops: {e.Message} (tunnel packets without a known next hop use the raw socket)");
+                _lastProblem = e.Message;
+            }
+            // Sleep the period, or less after a miss (a new destination, or one whose neighbour the kernel just resolved).
+            early = false;
+            for (int waited = 0; waited < _intervalMs && !_stop.IsSet; waited += MissRefreshMs)
+            {
+                if (_stop.Wait(MissRefreshMs)) break;
+                if (fruitless < 3 && (_missed || _current is { Missed: true })) { early = true; break; }
+            }
+        }
+    }
+
+    private static string Ip(string? stdin, params string[] args)
+    {
+        var psi = new ProcessStartInfo("ip")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ip");
+        if (stdin is not null)
+        {
+            p.StandardInput.Write(stdin);
+            p.StandardInput.Close();
+        }
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        // With -force, batch errors (an unreachable destination) go to stderr while the other lines still print.
+        if (p.ExitCode != 0 && stdin is null) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {err.Result.Trim()}");
+        return output;
+    }
+
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread?.Join(2000);
+        _current = null;
+    }
+
+    /// <summary>An immutable set of resolved next hops, with the native send addresses ready for sendmmsg(2).</summary>
+    public sealed unsafe class Snapshot
+    {
+        private readonly FrozenDictionary<IpAddress, int> _index;
+        private readonly Interop.sockaddr_ll[] _addresses; // pinned: the senders point msg_name at them
+        private readonly long[] _lastRawMs;
+        private readonly LinkHop[] _hops;
+
+        internal Snapshot(Dictionary<IpAddress, LinkHop> hops, Snapshot? previous)
+        {
+            var keys = hops.Keys.ToArray();
+            _hops = keys.Select(k => hops[k]).ToArray();
+            _index = keys.Select((k, i) => (k, i)).ToFrozenDictionary(x => x.k, x => x.i);
+            _addresses = GC.AllocateArray<Interop.sockaddr_ll>(keys.Length, pinned: true);
+            _lastRawMs = new long[keys.Length];
+            for (int i = 0; i < keys.Length; i++)
+            {
+                ref var sa = ref _addresses[i];
+                var h = _hops[i];
+                sa.sll_family = Interop.AF_PACKET;
+                sa.sll_protocol = (ushort)IPAddress.HostToNetworkOrder((short)(h.IsV4 ? Interop.ETH_P_IP : Interop.ETH_P_IPV6));
+                sa.sll_ifindex = h.IfIndex;
+                sa.sll_halen = 6;
+                for (int b = 0; b < 6; b++) sa.sll_addr[b] = h.Mac[b];
+                // Carry the keepalive clock over, so a refresh does not send a burst of packets through the raw socket.
+                if (previous is not null && previous._index.TryGetValue(keys[i], out int old)) _lastRawMs[i] = previous._lastRawMs[old];
+            }
+        }
+
+        public int Count => _hops.Length;
+
+        /// <summary>Set when a packet's destination was not in this snapshot.</summary>
+        internal bool Missed;
+
+        /// <summary>The resolved next hops (for diagnostics and the API).</summary>
+        public IReadOnlyList<LinkHop> Hops => _hops;
+
+        /// <summary>
+        /// The send address for a tunnel packet to <paramref name="destination"/>, or null when it must take the raw
+        /// socket: not resolved, or due for its keepalive (which this call then records as sent).
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal Interop.sockaddr_ll* Find(in IpAddress destination, long nowMs)
+        {
+            if (!_index.TryGetValue(destination, out int i)) { Missed = true; return null; }
+            ref long last = ref _lastRawMs[i];
+            if (nowMs - last >= KeepaliveMs) { last = nowMs; return null; }
+            return (Interop.sockaddr_ll*)Unsafe.AsPointer(ref _addresses[i]);
+        }
+
+        /// <summary><see cref="Find"/> as a yes/no (tests).</summary>
+        internal bool GoesDirect(in IpAddress destination, long nowMs) => Find(destination, nowMs) != null;
+    }
+}
+
+/// <summary>A resolved link-layer next hop toward one tunnel destination.</summary>
+public sealed record LinkHop(int IfIndex, bool IsV4, byte[] Mac, string Device, IpAddress Via)
+{
+    public override string ToString() => $"{Device} via {Via} ({string.Join(':', Mac.Select(b => b.ToString("x2")))})";
+}

@@ -1,0 +1,90 @@
+using System.Runtime.InteropServices;
+using TunLB.Core.Packets;
+
+namespace TunLB.Linux;
+
+/// <summary>
+/// Sends complete IP packets straight to an Ethernet device with an AF_PACKET / SOCK_DGRAM socket: the kernel adds
+/// the Ethernet header for the next hop's MAC given in each message's sockaddr_ll and queues the frame on the device,
+/// without routing, netfilter or neighbour lookups. Used for tunnel packets whose next hop <see cref="NextHopTable"/>
+/// resolved. On this machine a 64-byte packet costs the sender about 0.8 µs this way against 1.8 µs through a raw
+/// IP socket (docs/performance.md).
+/// </summary>
+/// <remarks>Packets sent this way skip netfilter OUTPUT and POSTROUTING, as packets from a TPACKET ring or AF_XDP would;
+/// `tx = "raw"` keeps every packet on the raw socket. The socket's protocol is 0, so it never receives.</remarks>
+public sealed unsafe class PacketSender : IDisposable
+{
+    private readonly FileDescriptor _fd;
+    private int _lastError;
+
+    private PacketSender(FileDescriptor fd) => _fd = fd;
+
+    public static PacketSender Open()
+    {
+        int fd = Interop.socket(Interop.AF_PACKET, Interop.SOCK_DGRAM | Interop.SOCK_NONBLOCK | Interop.SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new NativeErrorException($"socket(AF_PACKET, SOCK_DGRAM, 0){(errno == Interop.EPERM ? " (needs CAP_NET_RAW)" : "")}", errno);
+        }
+        return new PacketSender(new FileDescriptor(fd));
+    }
+
+    public int LastError => _lastError;
+
+    /// <summary>The most datagrams handed to one sendmmsg(2) call.</summary>
+    public const int MaxBatch = 64;
+
+    /// <summary>
+    /// Sends packets from the start of <paramref name="packets"/> while each one's next hop is in
+    /// <paramref name="hops"/> (and not due for its keepalive), in order, with sendmmsg(2). Returns how many were sent;
+    /// <paramref name="stoppedAtUnresolved"/> tells whether it stopped at a packet for the raw socket (true) or at an
+    /// error (false, errno in <see cref="LastError"/>) when fewer than all were sent. No allocation.
+    /// </summary>
+    public int SendMany(ReadOnlySpan<byte> buffer, ReadOnlySpan<OutputPacket> packets, NextHopTable.Snapshot hops, long nowMs,
+        out bool stoppedAtUnresolved)
+    {
+        stoppedAtUnresolved = false;
+        if (!_fd.TryAcquire(out int fd)) { _lastError = Interop.EBADF; return 0; }
+        int sent = 0;
+        try
+        {
+            Interop.mmsghdr* msgs = stackalloc Interop.mmsghdr[MaxBatch];
+            Interop.iovec* iov = stackalloc Interop.iovec[MaxBatch];
+            fixed (byte* basePtr = buffer)
+            {
+                while (sent < packets.Length)
+                {
+                    int limit = Math.Min(MaxBatch, packets.Length - sent), n = 0;
+                    for (; n < limit; n++)
+                    {
+                        ref readonly OutputPacket o = ref packets[sent + n];
+                        // Only tunnel packets: ICMP replies to clients go through the kernel, which routes them.
+                        Interop.sockaddr_ll* to = o.Kind == OutputKind.Tunnel ? hops.Find(o.NextHop, nowMs) : null;
+                        if (to == null) { stoppedAtUnresolved = true; break; }
+                        iov[n].iov_base = basePtr + o.Offset;
+                        iov[n].iov_len = (nuint)o.Length;
+                        msgs[n] = default;
+                        msgs[n].msg_hdr.msg_name = to;
+                        msgs[n].msg_hdr.msg_namelen = (uint)sizeof(Interop.sockaddr_ll);
+                        msgs[n].msg_hdr.msg_iov = &iov[n];
+                        msgs[n].msg_hdr.msg_iovlen = 1;
+                    }
+                    if (n == 0) break;
+                    int r = Interop.sendmmsg(fd, msgs, (uint)n, 0);
+                    if (r <= 0) { _lastError = r < 0 ? Marshal.GetLastPInvokeError() : _lastError; stoppedAtUnresolved = false; break; }
+                    sent += r;
+                    if (r < n) { stoppedAtUnresolved = false; break; }
+                    if (stoppedAtUnresolved) break;
+                }
+            }
+        }
+        finally
+        {
+            _fd.Release();
+        }
+        return sent;
+    }
+
+    public void Dispose() => _fd.Close();
+}
