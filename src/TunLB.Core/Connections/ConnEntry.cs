@@ -35,7 +35,7 @@ public struct ConnEntry
 
     internal int _templateIndex;   // template controlling this connection, -1 none
     internal int _controlled;      // for a template: live connections linked to it
-    internal uint _hashHi;         // upper half of the key's hash, a cheap filter on chain walks
+    internal uint _hash;           // low half of the key's hash: its bucket (low bits) and a cheap filter on chain walks
     internal int _nextInBucket;    // hash chain, -1 end; on free slots: the free list
     internal int _lruPrev;         // LRU list, -1 end (head = least recently touched)
     internal int _lruNext;

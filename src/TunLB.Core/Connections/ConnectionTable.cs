@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using TunLB.Core.Flows;
 
 namespace TunLB.Core.Connections;
@@ -11,13 +12,13 @@ namespace TunLB.Core.Connections;
 /// </summary>
 /// <remarks>
 /// <para>Layout: one array of entries (the slots) and one array of bucket heads. Buckets chain entries by
-/// slot index; free slots form a singly linked free list through the same field. An intrusive doubly
+/// slot index, oldest first (new entries go to the tail); free slots form a singly linked free list through the same field. An intrusive doubly
 /// linked list orders live entries by last <see cref="Touch"/> (head = oldest), which gives the eviction
 /// victim in O(1). Bucket hashing is <see cref="FlowHash"/> with a seed that is random per table unless one
 /// is given, so a remote sender cannot predict bucket collisions.</para>
 /// <para>Memory: <c>Unsafe.SizeOf&lt;ConnEntry&gt;()</c> = 80 bytes per slot plus 4 bytes per bucket; the
-/// bucket count is the capacity rounded up to a power of two, so a slot costs 80 + 4 x buckets / capacity
-/// bytes: 84.2 bytes at the default 1,000,000 (1,048,576 buckets), at most 88 bytes for any capacity.
+/// bucket count is twice the capacity rounded up to a power of two, so a slot costs 80 + 4 x buckets / capacity
+/// bytes: 88.4 bytes at the default 1,000,000 (2,097,152 buckets), at most 96 bytes for any capacity.
 /// See <see cref="BytesPerEntry"/>.</para>
 /// <para>Persistence templates live in the same table. A connection may name a template
 /// (<see cref="ConnEntry.TemplateIndex"/>); the template counts such connections and is neither expired
@@ -54,7 +55,9 @@ public sealed class ConnectionTable
         Policy = policy;
         _seed = hashSeed ?? (ulong)Random.Shared.NextInt64() ^ ((ulong)Random.Shared.NextInt64() << 1);
         _entries = new ConnEntry[capacity];
-        int buckets = (int)BitOperations.RoundUpToPowerOf2((uint)capacity);
+        // Twice as many buckets as slots (rounded to a power of two): a lookup that misses, which is every new
+        // connection, then finds an empty bucket more often and walks half as long a chain on average.
+        int buckets = (int)Math.Min(2UL * BitOperations.RoundUpToPowerOf2((uint)capacity), 1UL << 30);
         _buckets = new int[buckets];
         _bucketMask = buckets - 1;
         _buckets.AsSpan().Fill(-1);
@@ -82,16 +85,25 @@ public sealed class ConnectionTable
     public ref ConnEntry this[int index] => ref _entries[index];
 
     /// <summary>The slot index holding <paramref name="key"/>, or -1.</summary>
-    public int Find(in FlowKey key)
+    public int Find(in FlowKey key) => Find(key, Hash(key));
+
+    /// <summary>This table's bucket hash of <paramref name="key"/>, for <see cref="Find(in FlowKey, ulong)"/> and
+    /// <see cref="Add{TObserver}(in FlowKey, ulong, long, ref TObserver)"/> (one hash per packet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ulong Hash(in FlowKey key) => FlowHash.Hash(key, _seed);
+
+    /// <summary><see cref="Find(in FlowKey)"/> with the key's <see cref="Hash"/> already computed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int Find(in FlowKey key, ulong hash)
     {
-        ulong h = FlowHash.Hash(key, _seed);
-        uint hi = (uint)(h >> 32);
+        Debug.Assert(hash == Hash(key));
+        uint h32 = (uint)hash;
         var entries = _entries;
-        int i = _buckets[(int)h & _bucketMask];
+        int i = _buckets[(int)hash & _bucketMask];
         while (i >= 0)
         {
             ref ConnEntry e = ref entries[i];
-            if (e._hashHi == hi && e._key.Equals(key)) return i;
+            if (e._hash == h32 && e._key.Equals(key)) return i;
             i = e._nextInBucket;
         }
         return -1;
@@ -122,15 +134,15 @@ public sealed class ConnectionTable
     private bool TryPeek(in FlowKey key, long nowMs, bool template, out int destinationId)
     {
         destinationId = -1;
-        ulong h = FlowHash.Hash(key, _seed);
-        uint hi = (uint)(h >> 32);
+        ulong h = Hash(key);
+        uint h32 = (uint)h;
         ConnEntry[] entries = _entries;
         int[] buckets = _buckets;
         int i = Volatile.Read(ref buckets[(int)h & _bucketMask]);
         for (int steps = 0; steps < PeekChainLimit && (uint)i < (uint)entries.Length; steps++)
         {
             ref ConnEntry e = ref entries[i];
-            if (e._hashHi == hi && e._key.Equals(key))
+            if (e._hash == h32 && e._key.Equals(key))
             {
                 int d = e.DestinationId;
                 bool live = e.ExpiresAtMs > nowMs || (template && e._controlled > 0);
@@ -152,8 +164,13 @@ public sealed class ConnectionTable
     /// has State None, no flags, DestinationId -1, no template, ExpiresAtMs = <paramref name="nowMs"/>, and is the
     /// most recently touched. An evicted entry is reported to <paramref name="observer"/> first.
     /// </summary>
-    public int Add<TObserver>(in FlowKey key, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
+    public int Add<TObserver>(in FlowKey key, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver =>
+        Add(key, Hash(key), nowMs, ref observer);
+
+    /// <summary><see cref="Add{TObserver}(in FlowKey, long, ref TObserver)"/> with the key's <see cref="Hash"/> already computed.</summary>
+    internal int Add<TObserver>(in FlowKey key, ulong hash, long nowMs, ref TObserver observer) where TObserver : struct, IConnectionObserver
     {
+        Debug.Assert(hash == Hash(key));
         Debug.Assert(Find(key) < 0, "key already present");
         if (_freeHead < 0 && (Policy == FullTablePolicy.Refuse || !EvictOldest(ref observer)))
         {
@@ -165,9 +182,8 @@ public sealed class ConnectionTable
         ref ConnEntry e = ref _entries[i];
         _freeHead = e._nextInBucket;
 
-        ulong h = FlowHash.Hash(key, _seed);
         e._key = key;
-        e._hashHi = (uint)(h >> 32);
+        e._hash = (uint)hash;
         e.ExpiresAtMs = nowMs;
         e.DestinationId = -1;
         e._templateIndex = -1;
@@ -176,9 +192,13 @@ public sealed class ConnectionTable
         e.Flags = ConnFlags.None;
         e._inUse = 1;
 
-        ref int bucket = ref _buckets[(int)h & _bucketMask];
-        e._nextInBucket = bucket;
-        bucket = i;
+        // Append at the chain's tail, so a chain runs oldest first: the eviction victim (the least recently used entry)
+        // is then usually its chain's head and unlinks without a walk. The walk here is over the lines the caller's
+        // Find of the same key has just read.
+        ref int link = ref _buckets[(int)hash & _bucketMask];
+        while (link >= 0) link = ref _entries[link]._nextInBucket;
+        e._nextInBucket = -1;
+        link = i;
 
         LruAppend(i);
         _count++;
@@ -283,11 +303,33 @@ public sealed class ConnectionTable
             {
                 RemoveCore(victim, ref observer);
                 _evictions++;
+                PrefetchNextVictim();
                 return true;
             }
             Touch(victim);
         }
         return false;
+    }
+
+    // At the connection limit every new connection evicts the LRU head, and removing it reads its bucket (to unlink it
+    // from its chain) and writes its LRU successor: two cache misses in a big table. The new head is known (and cached)
+    // right after an eviction, so fetch those two lines now, while the current packet is still being processed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PrefetchNextVictim()
+    {
+        if (!Sse.IsSupported) return;
+        int head = _lruHead;
+        if (head < 0) return;
+        ref ConnEntry h = ref _entries[head];
+        Sse.Prefetch0(Unsafe.AsPointer(ref _buckets[(int)h._hash & _bucketMask]));
+        int next = h._lruNext;
+        if (next >= 0)
+        {
+            // The fields an unlink touches sit at the end of the 80-byte entry, which may straddle two lines.
+            ref ConnEntry n = ref _entries[next];
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.As<int, byte>(ref n.DestinationId)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref n._inUse));
+        }
     }
 
     private void RemoveCore<TObserver>(int index, ref TObserver observer) where TObserver : struct, IConnectionObserver
@@ -301,9 +343,8 @@ public sealed class ConnectionTable
             e._templateIndex = -1;
         }
 
-        // Unlink from the hash chain.
-        ulong h = FlowHash.Hash(e._key, _seed);
-        ref int link = ref _buckets[(int)h & _bucketMask];
+        // Unlink from the hash chain (the bucket index is the low bits of the stored hash).
+        ref int link = ref _buckets[(int)e._hash & _bucketMask];
         while (link != index)
         {
             Debug.Assert(link >= 0, "entry missing from its chain");

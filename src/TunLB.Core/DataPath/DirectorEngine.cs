@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TunLB.Core.Connections;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
@@ -180,14 +181,16 @@ public sealed partial class DirectorEngine
     /// A result that needs several packets (outer fragments) is refused as <see cref="DropReason.TooBig"/>, and a
     /// frag-needed / Packet Too Big generated for a dropped packet is not returned: use the multi-packet overload.
     /// </summary>
+    [SkipLocalsInit] // the one output packet is written before it is read
     public DropReason Process(ReadOnlySpan<byte> packet, Span<byte> output, long nowMs, out int outputLength, out IpAddress nextHop)
     {
-        Span<OutputPacket> one = stackalloc OutputPacket[1];
-        DropReason r = Process(packet, output, one, nowMs, out int count);
+        // A one-element span over a local (not a stackalloc, which would add a stack-cookie check).
+        Unsafe.SkipInit(out OutputPacket one);
+        DropReason r = Process(packet, output, MemoryMarshal.CreateSpan(ref one, 1), nowMs, out int count);
         if (r == DropReason.None && count == 1)
         {
-            outputLength = one[0].Length;
-            nextHop = one[0].NextHop;
+            outputLength = one.Length;
+            nextHop = one.NextHop;
         }
         else
         {
@@ -261,7 +264,8 @@ public sealed partial class DirectorEngine
         bool isTcp = info.Flow.Protocol == IpProtocol.Tcp;
         byte flags = info.TcpFlags;
 
-        int ci = table.Find(info.Flow);
+        ulong flowHash = table.Hash(info.Flow);   // once per packet: Find, then Add for a new connection
+        int ci = table.Find(info.Flow, flowHash);
         if (ci >= 0)
         {
             if (table.IsExpired(ci, nowMs))
@@ -321,7 +325,7 @@ public sealed partial class DirectorEngine
             {
                 r = svc.PersistenceSeconds > 0
                     ? NewPersistentConnection(svc, snap, in info.Flow, nowMs, ref observer, out ci, out dest)
-                    : NewConnection(svc, in info.Flow, nowMs, ref observer, out ci, out dest);
+                    : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest);
                 if (r != DropReason.None) return Drop(r);
             }
         }
@@ -366,9 +370,15 @@ public sealed partial class DirectorEngine
         EncapKind kind = dest.Encap;
         int overhead = Tunnel.Overhead(outerV6, kind);
         int mtu = dest.Mtu;
-        ulong h = FlowHash.Hash(in info.Flow, _seed);
-        ushort sport = (ushort)(0xC000 | (int)(h & 0x3FFF));           // 49152..65535, stable per flow
-        uint label = (uint)(h >> 20) & 0xF_FFFF;
+        // The GUE source port and the IPv6 flow label come from a flow hash; plain IP-in-IP over IPv4 needs neither.
+        ushort sport = 0;
+        uint label = 0;
+        if (outerV6 || kind != EncapKind.Ipip)
+        {
+            ulong h = FlowHash.Hash(in info.Flow, _seed);
+            sport = (ushort)(0xC000 | (int)(h & 0x3FFF));           // 49152..65535, stable per flow
+            label = (uint)(h >> 20) & 0xF_FFFF;
+        }
 
         if (mtu > 0 && inner.Length + overhead > mtu)
         {
@@ -408,13 +418,13 @@ public sealed partial class DirectorEngine
         return DropReason.None;
     }
 
-    private DropReason NewConnection(VirtualService svc, in FlowKey flow, long nowMs, ref CounterObserver observer,
+    private DropReason NewConnection(VirtualService svc, in FlowKey flow, ulong flowHash, long nowMs, ref CounterObserver observer,
         out int index, out Destination? dest)
     {
         index = -1;
         dest = svc.Scheduler.Schedule(flow, svc.Destinations);
         if (dest is null) return DropReason.NoDestination;
-        index = _table.Add(flow, nowMs, ref observer);
+        index = _table.Add(flow, flowHash, nowMs, ref observer);
         if (index < 0) return DropReason.ConnTableFull;
         BindConnection(index, svc, dest);
         return DropReason.None;

@@ -11,6 +11,7 @@ public readonly struct FlowKey : IEquatable<FlowKey>
     public readonly ushort DestinationPort;
     public readonly byte Protocol;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public FlowKey(IpAddress source, IpAddress destination, ushort sourcePort, ushort destinationPort, byte protocol)
     {
         Source = source; Destination = destination;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TunLB.Core.Flows;
 
@@ -104,18 +105,19 @@ public static class Tunnel
         else
         {
             var h = output.Slice(0, Ipv4HeaderLength);
-            h[0] = 0x45;
-            h[1] = tos;
-            BinaryPrimitives.WriteUInt16BigEndian(h.Slice(2), (ushort)len);
-            BinaryPrimitives.WriteUInt16BigEndian(h.Slice(4), (ushort)id);
             bool df = innerV6 || (inner[6] & 0x40) != 0;
-            BinaryPrimitives.WriteUInt16BigEndian(h.Slice(6), df ? (ushort)0x4000 : (ushort)0);
-            h[8] = ttl;
-            h[9] = outerProto;
-            h[10] = 0; h[11] = 0;
-            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(12), outerSource.V4);
-            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(16), outerDestination.V4);
-            BinaryPrimitives.WriteUInt16BigEndian(h.Slice(10), Checksum.Compute(h));
+            // The header as five big-endian 32-bit words; the checksum is summed from them directly.
+            uint w0 = 0x4500_0000u | ((uint)tos << 16) | (uint)len;
+            uint w1 = ((id & 0xFFFF) << 16) | (df ? 0x4000u : 0u);
+            uint w2 = ((uint)ttl << 24) | ((uint)outerProto << 16);    // checksum field 0 for now
+            uint src = outerSource.V4, dst = outerDestination.V4;
+            ulong sum = (ulong)w0 + w1 + w2 + src + dst;
+            w2 |= (ushort)~Checksum.Fold16(sum);
+            BinaryPrimitives.WriteUInt32BigEndian(h, w0);
+            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(4), w1);
+            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(8), w2);
+            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(12), src);
+            BinaryPrimitives.WriteUInt32BigEndian(h.Slice(16), dst);
         }
 
         var body = output.Slice(ipHeader + udp, inner.Length);
@@ -144,6 +146,7 @@ public static class Tunnel
     }
 
     /// <summary>Raises the inner TTL / hop limit (saturating at 255); the IPv4 header checksum is fixed incrementally.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void RestoreTtl(Span<byte> body, bool v6, byte increment)
     {
         if (v6)
@@ -152,12 +155,18 @@ public static class Tunnel
             body[7] = (byte)(hl > 255 ? 255 : hl);
             return;
         }
-        ushort oldWord = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(8));
-        int newTtl = body[8] + increment;
-        body[8] = (byte)(newTtl > 255 ? 255 : newTtl);
-        ushort newWord = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(8));
-        ushort csum = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(10));
-        BinaryPrimitives.WriteUInt16BigEndian(body.Slice(10), Checksum.Update(csum, oldWord, newWord));
+        if (body.Length < 12) return;            // Encapsulate checked 20; lets the JIT drop the bounds checks below
+        int ttl = body[8];
+        int newTtl = ttl + increment;
+        if (newTtl > 255) newTtl = 255;
+        body[8] = (byte)newTtl;
+        // RFC 1624 eqn. 3 on the TTL/protocol word: HC' = ~(~HC + ~m + m'), as Checksum.Update.
+        uint m = ((uint)ttl << 8) | body[9];
+        uint m2 = ((uint)newTtl << 8) | body[9];
+        uint hc = ((uint)body[10] << 8) | body[11];
+        ushort c = Checksum.Finish((~hc & 0xFFFF) + (~m & 0xFFFF) + m2);
+        body[10] = (byte)(c >> 8);
+        body[11] = (byte)c;
     }
 
     /// <summary>

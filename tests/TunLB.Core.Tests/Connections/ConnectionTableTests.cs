@@ -22,10 +22,10 @@ public class ConnectionTableTests
     {
         Assert.Equal(80, Unsafe.SizeOf<ConnEntry>());
         var t = new ConnectionTable(1_000_000, hashSeed: 1);
-        Assert.Equal(1 << 20, t.BucketCount);
-        Assert.Equal(80 + 4.0 * (1 << 20) / 1_000_000, t.BytesPerEntry, 6);
+        Assert.Equal(1 << 21, t.BucketCount);
+        Assert.Equal(80 + 4.0 * (1 << 21) / 1_000_000, t.BytesPerEntry, 6);
         Assert.True(t.BytesPerEntry <= 128);
-        Assert.True(new ConnectionTable((1 << 16) + 1, hashSeed: 1).BytesPerEntry <= 88.0);
+        Assert.True(new ConnectionTable((1 << 16) + 1, hashSeed: 1).BytesPerEntry <= 96.0);
     }
 
     [Fact]
@@ -71,6 +71,30 @@ public class ConnectionTableTests
         for (int i = 0; i < 4; i++) Assert.Equal(Key(i), t4[t4.Find(Key(i))].Key);
         t4.Remove(t4.Find(Key(2)), ref o);
         for (int i = 0; i < 4; i++) Assert.Equal(i != 2, t4.Find(Key(i)) >= 0);
+    }
+
+    [Fact]
+    public void Hash_overloads_agree_with_the_plain_ones_through_eviction()
+    {
+        // The engine hashes a key once and passes the hash to Find and Add; removal finds the bucket from the
+        // stored hash. Interleave both forms over a small evicting table with long chains.
+        var t = new ConnectionTable(64, FullTablePolicy.EvictOldest, hashSeed: 11);
+        var o = new NullConnectionObserver();
+        for (int n = 0; n < 1000; n++)
+        {
+            FlowKey k = Key(n * 7919);
+            ulong h = t.Hash(k);
+            Assert.Equal(t.Find(k), t.Find(k, h));
+            int i = n % 2 == 0 ? t.Add(k, h, n, ref o) : t.Add(k, n, ref o);
+            Assert.Equal(i, t.Find(k, h));
+            Assert.Equal(k, t[i].Key);
+        }
+        Assert.Equal(64, t.Count);
+        for (int n = 0; n < 1000; n++)
+            Assert.Equal(n >= 1000 - 64, t.Find(Key(n * 7919)) >= 0);
+        for (int n = 1000 - 64; n < 1000; n++)
+            Assert.True(t.Remove(t.Find(Key(n * 7919)), ref o));
+        Assert.Equal(0, t.Count);
     }
 
     [Fact]
