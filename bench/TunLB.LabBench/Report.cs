@@ -221,11 +221,11 @@ public static class Report
                 L("### New connections with the table filling toward 1,000,000");
                 L();
                 L($"trafgen sends {F(c.Sent)} TCP SYNs to VIP:80, each of a distinct flow (source 198.51.100.16–31 × ports 1024–65534, {F(c.DistinctFlows)} distinct),");
-                L($"at a bounded {F(c.OfferedPps)} SYNs/s (`trafgen -b`), to a director with `conn_max = 1000000`, so the table fills to its limit and then evicts;");
-                L("the real servers only count (no agent; an nftables ingress rule drops after counting). Delivered below sent is loss: in the TUN queue (director too slow) or director drops.");
+                L($"at a bounded {F(c.OfferedPps)} SYNs/s (`trafgen -b`), to a director with `conn_max = 1000000` (default `io = \"tun\"`), so the table fills to its limit and then evicts;");
+                L("the real servers only count (no agent; an nftables ingress rule drops after counting). Delivered below sent is loss: in the capture queue (director too slow or late) or director drops.");
                 L();
                 L($"* delivered {F(c.Delivered)} of {F(c.Sent)} sent in {F(c.Seconds, "F1")} s; held **{F(c.PacketsPerSecond)} new connections/s** (delivered over the time until the last one arrived, 1 s samples)");
-                L($"* connections in the table at the end: {F(c.InTable)}; director drops: `{c.Drops}`; TUN queue drops (kernel, director too slow): {F(c.TunQueueDrops)}");
+                L($"* connections in the table at the end: {F(c.InTable)}; director drops: `{c.Drops}`; capture queue drops (TUN queue or AF_PACKET ring full: director too slow or late): {F(c.TunQueueDrops)}");
                 L($"* director RSS: {F(c.RssAtStart / 1048576.0, "F0")} MiB after start (table preallocated and touched) → {F(c.RssAtEnd / 1048576.0, "F0")} MiB at the end; director CPU {F(c.DirectorCpuSeconds, "F2")} s = {F(c.Delivered > 0 ? c.DirectorCpuSeconds / c.Delivered * 1e6 : 0, "F2")} µs per new connection");
                 L();
                 L("| t (s) | delivered so far | new connections/s | director RSS (MiB) |");
