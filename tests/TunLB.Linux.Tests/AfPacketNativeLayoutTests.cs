@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using TunLB.Tests.Shared;
 
 namespace TunLB.Linux.Tests;
 
@@ -91,32 +91,6 @@ public sealed class AfPacketNativeLayoutTests
         """;
 
     [Fact]
-    public void Declarations_match_the_C_headers()
-    {
-        string dir = Directory.CreateTempSubdirectory("tunlb-afpacket-layout-").FullName;
-        try
-        {
-            string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
-            File.WriteAllText(src, CProgram);
-            Run("gcc", "-D_GNU_SOURCE", "-o", exe, src);
-            var native = Run(exe).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                .ToDictionary(l => l[..l.IndexOf('=')], l => long.Parse(l[(l.IndexOf('=') + 1)..]));
-            var ours = AfPacketNativeLayout.Values();
-            Assert.Equal(native.Keys.Order(), ours.Keys.Order());
-            foreach (var (k, v) in native) Assert.True(v == ours[k], $"{k}: C {v}, C# {ours[k]}");
-        }
-        finally { Directory.Delete(dir, true); }
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        string o = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file}: {err.Result}");
-        return o;
-    }
+    public void Declarations_match_the_C_headers() =>
+        CHeaderValues.AssertSame(CHeaderValues.CompileAndRun(CProgram), AfPacketNativeLayout.Values());
 }

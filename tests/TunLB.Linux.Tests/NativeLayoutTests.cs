@@ -1,3 +1,4 @@
+using TunLB.Tests.Shared;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -98,41 +99,7 @@ public sealed class NativeLayoutTests
         }
         """;
 
-    private static readonly Lazy<Dictionary<string, long>> Native = new(CompileAndRun);
-
-    private static Dictionary<string, long> CompileAndRun()
-    {
-        string dir = Directory.CreateTempSubdirectory("tunlb-layout-").FullName;
-        try
-        {
-            string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
-            File.WriteAllText(src, CProgram);
-            Run("gcc", "-D_GNU_SOURCE", "-o", exe, src);
-            var values = new Dictionary<string, long>();
-            foreach (var line in Run(exe).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                int eq = line.IndexOf('=');
-                values[line[..eq]] = long.Parse(line[(eq + 1)..]);
-            }
-            return values;
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-    }
-
-    private static string Run(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{file} failed: {stderr.Result}");
-        return output;
-    }
+    private static readonly Lazy<Dictionary<string, long>> Native = new(() => CHeaderValues.CompileAndRun(CProgram));
 
     private static void Check(string name, long csharpValue) => Assert.Equal(Native.Value[name], csharpValue);
 
