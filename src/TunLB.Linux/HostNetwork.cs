@@ -214,40 +214,8 @@ public sealed class HostNetwork : IDisposable
 
     /// <summary>Runs `ip [-n netns] args...` and returns its stdout; throws <see cref="HostNetworkException"/> with
     /// stderr when it exits non-zero. Not recorded for undo.</summary>
-    public string RunIp(params string[] args)
-    {
-        var psi = new ProcessStartInfo("ip")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = false,
-            UseShellExecute = false,
-        };
-        if (Netns is not null) { psi.ArgumentList.Add("-n"); psi.ArgumentList.Add(Netns); }
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        string commandLine = "ip " + string.Join(' ', psi.ArgumentList);
-
-        Process p;
-        try
-        {
-            p = Process.Start(psi) ?? throw new HostNetworkException($"{commandLine}: could not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new HostNetworkException($"{commandLine}: {e.Message} (is iproute2 installed?)", e);
-        }
-        using (p)
-        {
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            p.WaitForExit();
-            string err = stderr.GetAwaiter().GetResult().Trim();
-            string output = stdout.GetAwaiter().GetResult();
-            if (p.ExitCode != 0)
-                throw new HostNetworkException($"{commandLine}: exit code {p.ExitCode}: {err}");
-            return output;
-        }
-    }
+    public string RunIp(params string[] args) =>
+        ExternalTool.RunChecked("ip", Netns is null ? args : ["-n", Netns, .. args]);
 
     private T InNamespace<T>(Func<T> f) => Netns is null ? f() : NetworkNamespace.Run(Netns, f);
 

@@ -183,26 +183,10 @@ public sealed class NextHopTable : IDisposable
         }
     }
 
-    private static string Ip(string? stdin, params string[] args)
-    {
-        var psi = new ProcessStartInfo("ip")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null, UseShellExecute = false,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start ip");
-        if (stdin is not null)
-        {
-            p.StandardInput.Write(stdin);
-            p.StandardInput.Close();
-        }
-        var err = p.StandardError.ReadToEndAsync();
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        // With -force, batch errors (an unreachable destination) go to stderr while the other lines still print.
-        if (p.ExitCode != 0 && stdin is null) throw new InvalidOperationException($"ip {string.Join(' ', args)}: {err.Result.Trim()}");
-        return output;
-    }
+    // With -force, batch errors (an unreachable destination) go to stderr while the other lines still print: the batch's
+    // exit code is not an error here; the single commands' is.
+    private static string Ip(string? stdin, params string[] args) =>
+        stdin is null ? ExternalTool.RunChecked("ip", args) : ExternalTool.Run("ip", args, stdin).Stdout;
 
     public void Dispose()
     {

@@ -100,7 +100,7 @@ public sealed class RealServerAgent : IDisposable
             string mss = "";
             if (MssClampRules.Render(_cfg.Vips, _cfg.MssClamp) is { } rules)
             {
-                RunNft(rules, "-f", "-");
+                Nftables.Run(rules);
                 _mssInstalled = true;
                 mss = $"; nft table inet {MssClampRules.Table} clamps MSS to " +
                       (_cfg.MssClamp == RealServerConfig.MssClampAuto ? "the route MTU" : _cfg.MssClamp.ToString());
@@ -189,18 +189,6 @@ public sealed class RealServerAgent : IDisposable
         t.Start();
     }
 
-    private static void RunNft(string? stdin, params string[] args)
-    {
-        var psi = new ProcessStartInfo("nft") { RedirectStandardInput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nft");
-        if (stdin is not null) p.StandardInput.Write(stdin);
-        p.StandardInput.Close();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"nft {string.Join(' ', args)}: exit {p.ExitCode}: {err.Trim()}");
-    }
-
     public string Summary()
     {
         long accepted = _filters.Sum(f => f.Filter.Accepted);
@@ -220,7 +208,7 @@ public sealed class RealServerAgent : IDisposable
         foreach (var s in _sockets) s.Dispose();
         if (_mssInstalled)
         {
-            try { RunNft(null, MssClampRules.RemoveCommand.Split(' ')); }
+            try { Nftables.Command(MssClampRules.RemoveCommand.Split(' ')); }
             catch (Exception e) { _log.WriteLine($"removing nft table {MssClampRules.Table}: {e.Message}"); }
             _mssInstalled = false;
         }

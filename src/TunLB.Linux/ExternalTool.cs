@@ -1,0 +1,55 @@
+using System.Diagnostics;
+
+namespace TunLB.Linux;
+
+/// <summary>
+/// Runs a host tool (ip, nft) to completion and collects its output: the one place the Linux layer starts processes.
+/// Control plane only.
+/// </summary>
+public static class ExternalTool
+{
+    /// <summary>The tool's exit code, stdout and stderr (trimmed). Throws <see cref="HostNetworkException"/> only when it cannot start.</summary>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string file, IEnumerable<string> args, string? stdin = null)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        Process p;
+        try
+        {
+            p = Process.Start(psi) ?? throw new HostNetworkException($"{CommandLine(file, psi.ArgumentList)}: could not start");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new HostNetworkException($"{CommandLine(file, psi.ArgumentList)}: {e.Message} (is {file} installed?)", e);
+        }
+        using (p)
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (stdin is not null)
+            {
+                p.StandardInput.Write(stdin);
+                p.StandardInput.Close();
+            }
+            p.WaitForExit();
+            return (p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult().Trim());
+        }
+    }
+
+    /// <summary>Like <see cref="Run"/>, but a non-zero exit throws <see cref="HostNetworkException"/> with the tool's stderr. Returns stdout.</summary>
+    public static string RunChecked(string file, IEnumerable<string> args, string? stdin = null)
+    {
+        var list = args as IReadOnlyList<string> ?? args.ToList();
+        var (code, output, err) = Run(file, list, stdin);
+        if (code != 0) throw new HostNetworkException($"{CommandLine(file, list)}: exit code {code}: {err}");
+        return output;
+    }
+
+    private static string CommandLine(string file, IEnumerable<string> args) => file + " " + string.Join(' ', args);
+}
