@@ -5,7 +5,7 @@ using TunLB.Core.Packets;
 namespace TunLB.Linux;
 
 /// <summary>
-/// Sends what <see cref="DirectorEngine"/> produced: every <see cref="OutputPacket"/> of a <see cref="PacketBatch"/> is
+/// Sends what <see cref="DirectorEngine"/> produced: every <see cref="OutputPacket"/> (offsets into one output buffer) is
 /// a complete IP packet (IP-in-IP, GUE-in-UDP, outer fragments, or an ICMP reply to a client), handed to the raw
 /// socket of its family with its next hop as the sendto address. GUE needs no UDP socket: the engine writes the
 /// UDP header itself (per-flow source port), so a header-included raw socket sends it like any other packet.
@@ -69,28 +69,6 @@ public sealed class OutputSender : IDisposable
             if (!ok) LastError = _v6?.LastError ?? 97;
         }
         return ok;
-    }
-
-    /// <summary>Sends every packet of the batch; returns how many failed (each counted in <see cref="Failed"/>).</summary>
-    public int Send(PacketBatch batch)
-    {
-        int failed = 0;
-        var meta = batch.Packets;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            ref readonly OutputPacket o = ref meta[i];
-            if (Send(batch.Buffer.AsSpan(o.Offset, o.Length), o.NextHop))
-            {
-                Sent[(int)o.Kind]++;
-                SentBytes += o.Length;
-            }
-            else
-            {
-                Failed[(int)o.Kind]++;
-                failed++;
-            }
-        }
-        return failed;
     }
 
     /// <summary>
