@@ -84,7 +84,8 @@ internal sealed class StubApi : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close only: Stop followed by Close removes the prefixes twice, and the second removal makes the managed
+        // listener bind the port again to look it up, which fails ("Address already in use") once another process took it.
         _listener.Close();
         try { _loop.Wait(TimeSpan.FromSeconds(5)); } catch (AggregateException) { }
     }

@@ -42,7 +42,9 @@ public sealed class CheckerTests
     public async Task HttpJudgesStatusAndBody(int status, string body, string expect, string expectBody, bool pass)
     {
         using var srv = Http(status, body);
-        var r = await Run(new CheckSpec { Type = "http", ExpectStatus = expect, ExpectBody = expectBody }, srv.Port);
+        // A generous timeout: the stub server shares the test host's thread pool with every other test class running in
+        // parallel, and the default 1 s was once not enough for it to answer (a timeout is not what is judged here).
+        var r = await Run(new CheckSpec { Type = "http", ExpectStatus = expect, ExpectBody = expectBody, TimeoutSeconds = 10 }, srv.Port);
         Assert.True(r.Ok == pass, r.Detail);
     }
 
@@ -50,7 +52,7 @@ public sealed class CheckerTests
     public async Task HttpSendsTheHostHeaderAndReadsChunkedBodies()
     {
         using var srv = Http(200, "served for {host}", chunked: true);
-        var r = await Run(new CheckSpec { Type = "http", Host = "www.example.org", ExpectBody = "for www.example.org" }, srv.Port);
+        var r = await Run(new CheckSpec { Type = "http", Host = "www.example.org", ExpectBody = "for www.example.org", TimeoutSeconds = 10 }, srv.Port);
         Assert.True(r.Ok, r.Detail);
     }
 
