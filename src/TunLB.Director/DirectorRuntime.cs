@@ -153,7 +153,7 @@ public sealed class DirectorRuntime : IDisposable
             for (int w = 0; w < workers; w++)
             {
                 _workers[w] = new Thread(Run) { IsBackground = true, Name = workers == 1 ? "tunlb-worker" : $"tunlb-worker{w}" };
-                State.SetWorkerAttached(w, true);
+                State.Commands.SetAttached(w, true);
             }
             for (int w = 0; w < workers; w++) _workers[w].Start(w);
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
@@ -420,11 +420,11 @@ public sealed class DirectorRuntime : IDisposable
                 {
                     int failed = tx.SendMany(outBuf.AsSpan(0, used), meta.AsSpan(0, total));
                     if (failed > 0) engine.Drops[(int)DropReason.SendError] += failed;
-                    state.ReportSent(w, tx.Sent[(int)OutputKind.Tunnel], tx.SentBytes);
+                    state.Sent.Report(w, tx.Sent[(int)OutputKind.Tunnel], tx.SentBytes);
                 }
                 if (n < 0) break;
                 // Control work (connection listing, zeroing, timeouts): one volatile read when there is none.
-                if (state.HasPendingWorkFor(w)) state.RunPendingWork(w);
+                if (state.Commands.HasPending(w)) state.Commands.RunPending(w);
                 if (now - lastExpire >= 100)
                 {
                     engine.Expire(now, ExpireBudget);
@@ -439,7 +439,7 @@ public sealed class DirectorRuntime : IDisposable
         }
         finally
         {
-            state.SetWorkerAttached(w, false);
+            state.Commands.SetAttached(w, false);
         }
     }
 
@@ -495,7 +495,7 @@ public sealed class DirectorRuntime : IDisposable
             " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
         string capture = _capture is null ? "" : "; " + _capture.Summary();
         long direct = _txs.Sum(t => t.SentLinkLayer);
-        return $"forwarded {State.SentPackets} packets ({State.SentBytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
+        return $"forwarded {State.Sent.Packets} packets ({State.Sent.Bytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
                $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }
 
@@ -513,7 +513,7 @@ public sealed class DirectorRuntime : IDisposable
         _icmp6?.Dispose();
         _pmtu?.Join(1000);
         _pmtu6?.Join(1000);
-        State.WorkerAttached = false;
+        State.Commands.SetAllAttached(false);
         _hops?.Dispose();
         _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         foreach (var tx in _txs) tx?.Dispose();

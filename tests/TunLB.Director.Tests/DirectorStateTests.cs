@@ -208,13 +208,13 @@ public sealed class DirectorStateTests
         var worker = new Thread(() =>
         {
             workerThread = Environment.CurrentManagedThreadId;
-            while (!stop.IsCancellationRequested) { if (s.HasPendingWork) s.RunPendingWork(); Thread.Sleep(1); }
+            while (!stop.IsCancellationRequested) { if (s.Commands.HasPending(0)) s.Commands.RunPending(0); Thread.Sleep(1); }
         });
         worker.Start();
-        s.WorkerAttached = true;
+        s.Commands.SetAllAttached(true);
         try
         {
-            int ranOn = s.OnWorker(() => Environment.CurrentManagedThreadId);
+            int ranOn = s.OnWorkers(_ => Environment.CurrentManagedThreadId)[0];
             Assert.Equal(workerThread, ranOn);
             Assert.NotEqual(Environment.CurrentManagedThreadId, ranOn);
 
@@ -234,7 +234,7 @@ public sealed class DirectorStateTests
         }
         finally
         {
-            s.WorkerAttached = false;
+            s.Commands.SetAllAttached(false);
             stop.Cancel();
             worker.Join();
         }
@@ -244,7 +244,7 @@ public sealed class DirectorStateTests
     public void StuckWorkerGives503()
     {
         var s = new DirectorState(Parse(Basic), new DirectorStateOptions { WorkerTimeout = TimeSpan.FromMilliseconds(100) });
-        s.WorkerAttached = true; // but nobody drains the queue
+        s.Commands.SetAllAttached(true); // but nobody drains the queue
         Assert.Equal(503, Assert.Throws<ApiException>(() => s.ListConnections()).Status);
     }
 

@@ -25,14 +25,14 @@ public class DirectorStateWorkersTests
         var threads = Enumerable.Range(0, s.Engines.Length).Select(w => new Thread(() =>
         {
             ids[w] = Environment.CurrentManagedThreadId;
-            while (!stop.IsCancellationRequested) { if (s.HasPendingWorkFor(w)) s.RunPendingWork(w); Thread.Sleep(1); }
+            while (!stop.IsCancellationRequested) { if (s.Commands.HasPending(w)) s.Commands.RunPending(w); Thread.Sleep(1); }
         })).ToArray();
         foreach (var t in threads) t.Start();
-        for (int w = 0; w < threads.Length; w++) s.SetWorkerAttached(w, true);
+        for (int w = 0; w < threads.Length; w++) s.Commands.SetAttached(w, true);
         try { body(ids); }
         finally
         {
-            s.WorkerAttached = false;
+            s.Commands.SetAllAttached(false);
             stop.Cancel();
             foreach (var t in threads) t.Join();
         }
@@ -108,7 +108,7 @@ public class DirectorStateWorkersTests
     public void A_stuck_worker_gives_503_naming_it()
     {
         var s = new DirectorState(Parse(Two), new DirectorStateOptions { WorkerTimeout = TimeSpan.FromMilliseconds(100) });
-        s.SetWorkerAttached(1, true); // worker 0 is not attached (runs inline); worker 1 never drains
+        s.Commands.SetAttached(1, true); // worker 0 is not attached (runs inline); worker 1 never drains
         var e = Assert.Throws<ApiException>(() => s.ListConnections());
         Assert.Equal(503, e.Status);
         Assert.Contains("worker 1", e.Message);

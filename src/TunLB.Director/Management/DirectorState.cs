@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TunLB.Control.Api;
 using TunLB.Control.Configuration;
 using TunLB.Core.Connections;
@@ -7,6 +6,7 @@ using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
 using TunLB.Core.Scheduling;
+using TunLB.Director.Workers;
 
 namespace TunLB.Director.Management;
 
@@ -42,7 +42,7 @@ public sealed class DirectorStateOptions
 /// copy-on-write: a new destination array (<see cref="VirtualService.SetDestinations"/>), scheduler updates,
 /// then <see cref="DirectorEngine.SetServices"/> so the worker sees the new set at its next packet. Anything
 /// that reads or writes worker-owned state (the connection table, counters to zero, timeouts) is queued with
-/// <see cref="OnWorker{T}"/> and run by the worker between packets (<see cref="RunPendingWork"/>: one volatile
+/// <see cref="OnWorkers{T}"/> and run by the worker between packets (<see cref="WorkerCommandQueue"/>: one volatile
 /// read per loop when idle). Without an attached worker (tests, or before start) such work runs inline.</para>
 /// <para>Counters are read for stats and metrics without the queue: single 32/64-bit reads of values that
 /// only the worker writes, i.e. approximate but never torn, as IPVS's per-CPU stats.</para>
@@ -59,10 +59,6 @@ public sealed partial class DirectorState
     private readonly List<ServiceEntry> _entries = new();
     private readonly Dictionary<int, RateEstimator> _destRates = new();
     private readonly RateEstimator _totalRates = new();
-    private readonly ConcurrentQueue<Action>[] _queues;
-    private readonly bool[] _pending;   // per worker, Volatile
-    private readonly bool[] _attached;  // per worker, Volatile
-    private readonly object _inlineGate = new();
     private int _nextDestinationId = 1;
     private IpAddress[] _vips = [];
     private long _lastSampleTicks;
@@ -92,9 +88,8 @@ public sealed partial class DirectorState
         Engines = new DirectorEngine[workers];
         for (int w = 0; w < workers; w++) Engines[w] = NewEngine(d, w, workers, seed);
         foreach (var e in Engines) e.SetPeers(Engines);
-        _queues = Enumerable.Range(0, workers).Select(_ => new ConcurrentQueue<Action>()).ToArray();
-        _pending = new bool[workers];
-        _attached = new bool[workers];
+        Commands = new WorkerCommandQueue(workers, _o.WorkerTimeout);
+        Sent = new TunnelSendTotals(workers);
         foreach (var s in cfg.Services) _entries.Add(BuildEntry(s));
         foreach (var e in _entries) { EvaluateQuorum(e, Time.GetUtcNow(), initial: true); e.Vs.WeightsChanged(); }
         Publish();
@@ -162,19 +157,8 @@ public sealed partial class DirectorState
     /// <summary>The config file reloads read.</summary>
     public string ConfigPath { get; }
 
-    /// <summary>Tunnel packets and bytes each worker handed to the kernel (slot i written by worker i only).</summary>
-    private readonly long[] _sentPackets = new long[WorkerStatsSet.MaxWorkers * 8], _sentBytes = new long[WorkerStatsSet.MaxWorkers * 8];
-
-    /// <summary>Called by worker <paramref name="worker"/> after a send: its sender's cumulative totals.</summary>
-    public void ReportSent(int worker, long packets, long bytes)
-    {
-        Volatile.Write(ref _sentPackets[worker * 8], packets); // 8 longs apart: one cache line per worker
-        Volatile.Write(ref _sentBytes[worker * 8], bytes);
-    }
-
-    /// <summary>Packets and bytes all workers handed to the kernel in tunnels.</summary>
-    public long SentPackets { get { long s = 0; for (int w = 0; w < Engines.Length; w++) s += Volatile.Read(ref _sentPackets[w * 8]); return s; } }
-    public long SentBytes { get { long s = 0; for (int w = 0; w < Engines.Length; w++) s += Volatile.Read(ref _sentBytes[w * 8]); return s; } }
+    /// <summary>Tunnel packets and bytes all workers handed to the kernel.</summary>
+    public TunnelSendTotals Sent { get; }
 
     /// <summary>Successful and failed reloads since start.</summary>
     public long ReloadsOk, ReloadsFailed;
@@ -196,55 +180,8 @@ public sealed partial class DirectorState
     internal IReadOnlyList<ServiceEntry> EntriesUnlocked => _entries;
     internal object Gate => _gate;
 
-    // ================================================================ worker queue
-
-    /// <summary>
-    /// Set by the daemon while its worker threads run and drain <see cref="RunPendingWork(int)"/>: sets every
-    /// worker's flag (a single-worker daemon and tests). See <see cref="SetWorkerAttached"/>.
-    /// </summary>
-    public bool WorkerAttached
-    {
-        get
-        {
-            for (int w = 0; w < _attached.Length; w++)
-                if (Volatile.Read(ref _attached[w])) return true;
-            return false;
-        }
-        set
-        {
-            for (int w = 0; w < _attached.Length; w++) SetWorkerAttached(w, value);
-        }
-    }
-
-    /// <summary>Worker <paramref name="worker"/> started (true) or stopped (false): a stopped worker's queued work runs inline.</summary>
-    public void SetWorkerAttached(int worker, bool attached)
-    {
-        Volatile.Write(ref _attached[worker], attached);
-        if (!attached) RunPendingWork(worker); // nobody else will
-    }
-
-    /// <summary>True when control work waits for worker 0 (one volatile read).</summary>
-    public bool HasPendingWork => Volatile.Read(ref _pending[0]);
-
-    /// <summary>True when control work waits for worker <paramref name="worker"/> (one volatile read: its per-loop check).</summary>
-    public bool HasPendingWorkFor(int worker) => Volatile.Read(ref _pending[worker]);
-
-    /// <summary>Runs every worker's queued control work on the calling thread (tests, or when no worker is attached).</summary>
-    public void RunPendingWork()
-    {
-        for (int w = 0; w < _queues.Length; w++) RunPendingWork(w);
-    }
-
-    /// <summary>Runs worker <paramref name="worker"/>'s queued control work. Called by that worker between packets.</summary>
-    public void RunPendingWork(int worker)
-    {
-        if (!Volatile.Read(ref _pending[worker])) return;
-        Volatile.Write(ref _pending[worker], false); // cleared before draining: an item enqueued meanwhile sets it again
-        while (_queues[worker].TryDequeue(out var work)) work();
-    }
-
-    /// <summary>Runs <paramref name="f"/> on worker 0 between packets and returns its result (single-worker state).</summary>
-    public T OnWorker<T>(Func<T> f) => OnWorkers(e => ReferenceEquals(e, Engine) ? f() : default!)[0];
+    /// <summary>Control work queued to the data-path workers (connection listings, zeroing, timeouts).</summary>
+    public WorkerCommandQueue Commands { get; }
 
     /// <summary>
     /// Runs <paramref name="f"/> on every worker's thread between packets, with that worker's engine, and returns the
@@ -253,35 +190,8 @@ public sealed partial class DirectorState
     /// <exception cref="ApiException">503 when a worker does not answer in time.</exception>
     public T[] OnWorkers<T>(Func<DirectorEngine, T> f)
     {
-        var results = new T[Engines.Length];
-        var tasks = new List<(int W, Task<T> Task)>();
-        for (int w = 0; w < Engines.Length; w++)
-        {
-            var engine = Engines[w];
-            if (!Volatile.Read(ref _attached[w]))
-            {
-                lock (_inlineGate) results[w] = f(engine);
-                continue;
-            }
-            var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _queues[w].Enqueue(() =>
-            {
-                try { tcs.SetResult(f(engine)); }
-                catch (Exception e) { tcs.SetException(e); }
-            });
-            Volatile.Write(ref _pending[w], true);
-            if (!Volatile.Read(ref _attached[w])) RunPendingWork(w); // detached meanwhile
-            tasks.Add((w, tcs.Task));
-        }
-        var deadline = DateTime.UtcNow + _o.WorkerTimeout;
-        foreach (var (w, task) in tasks)
-        {
-            var left = deadline - DateTime.UtcNow;
-            if (!task.Wait(left < TimeSpan.Zero ? TimeSpan.Zero : left))
-                throw new ApiException(503, null, $"the data-path worker{(Engines.Length > 1 ? " " + w : "")} did not answer within {_o.WorkerTimeout.TotalSeconds:0.#} s");
-            results[w] = task.GetAwaiter().GetResult();
-        }
-        return results;
+        try { return Commands.Run(Engines, f); }
+        catch (WorkerTimeoutException e) { throw new ApiException(503, null, e.Message); }
     }
 
     // ================================================================ building

@@ -72,9 +72,9 @@ public static class Metrics
             w.Sample("", state.PinnedPackets);
 
             w.Family("tunlb_forwarded_packets_total", "counter", "IPIP packets handed to the kernel for sending.");
-            w.Sample("", state.SentPackets);
+            w.Sample("", state.Sent.Packets);
             w.Family("tunlb_forwarded_bytes_total", "counter", "Bytes of IPIP packets (outer header included) handed to the kernel.");
-            w.Sample("", state.SentBytes);
+            w.Sample("", state.Sent.Bytes);
             w.Family("tunlb_dropped_packets_total", "counter", "Packets dropped by the director, by reason.");
             for (int i = 1; i < DropReasons.Count; i++)
                 w.Sample("{reason=\"" + Escape(DropReasons.Names[i]) + "\"}", drops[i]);
