@@ -1,4 +1,5 @@
 using TunLB.Core.Flows;
+using TunLB.Core.Packets;
 
 namespace TunLB.Control.Configuration;
 
@@ -20,8 +21,8 @@ public static class ConfigLoader
 
     public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
     public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
-    public static readonly IReadOnlyList<string> TxModes = ["auto", "raw"];
-    public static readonly IReadOnlyList<string> IoBackends = ["tun", "afpacket"];
+    public static IReadOnlyList<string> TxModes => ConfigNames.Tx.Names;
+    public static IReadOnlyList<string> IoBackends => ConfigNames.Io.Names;
     /// <summary>At most this many capture_interfaces (the capture filter checks each one).</summary>
     public const int MaxCaptureInterfaces = 64;
     public static readonly IReadOnlyList<string> SchedulerFlagNames = ["sh-port", "sh-fallback", "mh-port", "mh-fallback"];
@@ -42,7 +43,7 @@ public static class ConfigLoader
     ];
     private static readonly string[] RealKeys =
         ["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum", .. HealthConfigReader.RealKeys];
-    public static readonly IReadOnlyList<string> EncapNames = ["ipip", "gue"];
+    public static IReadOnlyList<string> EncapNames => ConfigNames.Encap.Names;
     public const int MinMtu = 576, MinMtuV6 = 1280, MaxMtu = 65535;
     public const int MaxIcmpRate = 1_000_000, MaxFragMax = 10_000_000;
     public const int MinMss = 536, MaxMss = 65495;
@@ -165,10 +166,10 @@ public static class ConfigLoader
             else r.Error(tn, err);
         }
 
-        var ioValue = r.OneOf("io", IoBackends, "io");
+        var ioValue = r.OneOf("io", ConfigNames.Io, "io");
         var io = ioValue ?? d.Io;
         // A bad io value is reported once; capture_interfaces is then checked as if it were "afpacket".
-        var captureInterfaces = ReadCaptureInterfaces(r, ioValue ?? (r.Get("io") is null ? d.Io : "afpacket"));
+        var captureInterfaces = ReadCaptureInterfaces(r, ioValue ?? (r.Get("io") is null ? d.Io : IoBackend.AfPacket));
 
         return d with
         {
@@ -193,7 +194,7 @@ public static class ConfigLoader
             IcmpRate = r.Int("icmp_rate", 1, MaxIcmpRate, d.IcmpRate),
             IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst),
             FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax),
-            Tx = r.OneOf("tx", TxModes, "tx") ?? d.Tx,
+            Tx = r.OneOf("tx", ConfigNames.Tx, "tx") ?? d.Tx,
             PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires),
             Workers = ReadWorkers(r, d.Workers),
         };
@@ -292,7 +293,7 @@ public static class ConfigLoader
         };
     }
 
-    private static IReadOnlyList<string> ReadCaptureInterfaces(TableReader r, string io)
+    private static IReadOnlyList<string> ReadCaptureInterfaces(TableReader r, IoBackend io)
     {
         var e = r.Get("capture_interfaces");
         if (e is null) return [];
@@ -301,7 +302,7 @@ public static class ConfigLoader
             r.TypeError(e, "an array of interface names, like [\"eth0\"]");
             return [];
         }
-        if (io != "afpacket")
+        if (io != IoBackend.AfPacket)
         {
             r.Error(e, "capture_interfaces is only used with io = \"afpacket\" (with io = \"tun\" the VIP routes decide)");
             return [];
@@ -425,10 +426,10 @@ public static class ConfigLoader
                             (min == MinMtuV6 ? " (IPv6 links carry at least 1280 bytes)" : ""));
             else mtu = (int)mv;
         }
-        string encap = r.OneOf("encap", EncapNames, "encapsulation") ?? "ipip";
-        int guePort = r.Int("gue_port", 1, 65535, 6080);
+        var encap = r.OneOf("encap", ConfigNames.Encap, "encapsulation") ?? EncapKind.Ipip;
+        int guePort = r.Int("gue_port", 1, 65535, Tunnel.DefaultGuePort);
         bool gueChecksum = r.Bool("gue_checksum", false);
-        if (encap != "gue")
+        if (encap != EncapKind.Gue)
         {
             if (r.Get("gue_port") is { } gp) r.Error(gp, "gue_port only applies with encap = \"gue\"");
             if (r.Get("gue_checksum") is { } gc) r.Error(gc, "gue_checksum only applies with encap = \"gue\"");

@@ -123,6 +123,10 @@ internal sealed class TableReader
         return null;
     }
 
+    /// <summary>A string naming one of <paramref name="names"/>' values.</summary>
+    public T? OneOf<T>(string key, NameTable<T> names, string what) where T : struct, Enum =>
+        OneOf(key, names.Names, what) is { } s && names.TryParse(s, out var v) ? v : null;
+
     public bool TryHostAddress(TEntry e, out IpAddress address)
     {
         address = default;

@@ -25,13 +25,13 @@ public static class ConfigRenderer
             Kv(sb, "api_token", Str(d.ApiToken));
             Kv(sb, "tun_name", Str(d.TunName));
             Kv(sb, "tun_mtu", Int(d.TunMtu));
-            Kv(sb, "io", Str(d.Io));
+            Kv(sb, "io", Str(d.Io.ConfigName()));
             if (d.CaptureInterfaces.Count > 0)
                 sb.Append("capture_interfaces = [").Append(string.Join(", ", d.CaptureInterfaces.Select(Str))).Append("]\n");
             Kv(sb, "ttl", Int(d.Ttl));
             Kv(sb, "conn_max", Int(d.ConnMax));
             Kv(sb, "conn_full_policy", Str(d.ConnFullPolicy));
-            Kv(sb, "tx", Str(d.Tx));
+            Kv(sb, "tx", Str(d.Tx.ConfigName()));
             Kv(sb, "pmtu_expires", Int(d.PmtuExpires));
             Kv(sb, "timeout_tcp", Int(t.Tcp));
             Kv(sb, "timeout_tcp_fin", Int(t.TcpFin));

@@ -109,7 +109,7 @@ public sealed partial class DirectorState
             Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
             // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != "afpacket" ? 1 : 0),
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != IoBackend.AfPacket ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,
@@ -220,7 +220,7 @@ public sealed partial class DirectorState
     /// <summary>Encapsulation and path MTU of a real server from its config (mtu 0 = the route's MTU).</summary>
     private Destination ApplyTunnel(Destination d, RealConfig r)
     {
-        d.Encap = r.Encap == "gue" ? EncapKind.Gue : EncapKind.Ipip;
+        d.Encap = r.Encap;
         d.GuePort = (ushort)r.GuePort;
         d.GueChecksum = r.GueChecksum;
         d.Mtu = r.Mtu != 0 ? r.Mtu : SafePathMtu(r.Address);
@@ -811,13 +811,13 @@ public sealed partial class DirectorState
         yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
         yield return ("tun_name", a.TunName, b.TunName);
         yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
-        yield return ("io", a.Io, b.Io);
+        yield return ("io", a.Io.ConfigName(), b.Io.ConfigName());
         yield return ("capture_interfaces", string.Join(",", a.CaptureInterfaces), string.Join(",", b.CaptureInterfaces));
         yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
         yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
         yield return ("workers", a.Workers == 0 ? "auto" : a.Workers.ToString(), b.Workers == 0 ? "auto" : b.Workers.ToString());
         yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
-        yield return ("tx", a.Tx, b.Tx);
+        yield return ("tx", a.Tx.ConfigName(), b.Tx.ConfigName());
         yield return ("pmtu_expires", a.PmtuExpires.ToString(), b.PmtuExpires.ToString());
         yield return ("sloppy_tcp", a.SloppyTcp.ToString(), b.SloppyTcp.ToString());
         yield return ("expire_quiescent_template", a.ExpireQuiescentTemplate.ToString(), b.ExpireQuiescentTemplate.ToString());
