@@ -10,6 +10,9 @@ public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<Ser
 /// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
 public sealed partial record DirectorSettings
 {
+    /// <summary>Every key at its default (the property initializers below).</summary>
+    public static DirectorSettings Defaults { get; } = new();
+
     /// <summary>The <c>api</c> value as written, <c>host:port</c> or <c>[v6]:port</c>.</summary>
     public string Api { get; init; } = "127.0.0.1:9400";
     /// <summary>Host part of <see cref="Api"/>, without brackets (an IP literal or a host name).</summary>
