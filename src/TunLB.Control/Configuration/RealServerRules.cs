@@ -45,7 +45,8 @@ public static class RealServerRules
         }
 
         var encap = EncapKind.Ipip;
-        if (f.Encap is not null && !ConfigNames.Encap.TryParse(f.Encap, out encap))
+        bool encapKnown = f.Encap is null || ConfigNames.Encap.TryParse(f.Encap, out encap);
+        if (!encapKnown)
         {
             var known = ConfigNames.Encap.Names;
             var suggestion = ConfigText.Suggest(f.Encap, known);
@@ -57,10 +58,9 @@ public static class RealServerRules
         if (encap != EncapKind.Gue)
         {
             // An unknown encap was reported above; don't blame its GUE fields too.
-            bool encapOk = f.Encap is null || encap == EncapKind.Ipip;
-            if (f.GuePort is not null && encapOk)
+            if (f.GuePort is not null && encapKnown)
                 errors.Add(new(names.GuePort, $"{names.GuePort} only applies with {names.Encap} = \"{Gue}\"", names.Encap));
-            if (f.GueChecksum is not null && encapOk)
+            if (f.GueChecksum is not null && encapKnown)
                 errors.Add(new(names.GueChecksum, $"{names.GueChecksum} only applies with {names.Encap} = \"{Gue}\"", names.Encap));
             guePort = Tunnel.DefaultGuePort;
             gueChecksum = false;
