@@ -1,4 +1,5 @@
 using TunLB.Control.Configuration;
+using TunLB.Core.Packets;
 
 namespace TunLB.Control.Api;
 
@@ -49,15 +50,15 @@ public static class RealSpecRules
             UpperThreshold = spec.UpperThreshold ?? current.UpperThreshold,
             LowerThreshold = spec.LowerThreshold ?? current.LowerThreshold,
             TunType = spec.TunType ?? current.Encap.ConfigName(),
-            TunPort = keepTunnel && spec.TunPort is null or 0 && current.Encap == Core.Packets.EncapKind.Gue ? current.GuePort : spec.TunPort,
-            TunFlags = keepTunnel && string.IsNullOrEmpty(spec.TunFlags) && current.Encap == Core.Packets.EncapKind.Gue
+            TunPort = keepTunnel && spec.TunPort is null or 0 && current.Encap == EncapKind.Gue ? current.GuePort : spec.TunPort,
+            TunFlags = keepTunnel && string.IsNullOrEmpty(spec.TunFlags) && current.Encap == EncapKind.Gue
                 ? (current.GueChecksum ? Checksum : NoChecksum) : spec.TunFlags,
         }, current.Port);
     }
 
     /// <summary>The API spelling of a real server's checksum flag: "csum"/"nocsum" with GUE, "" with IPIP.</summary>
     public static string Flags(RealServerSettings s) =>
-        s.Encap == Core.Packets.EncapKind.Gue ? (s.GueChecksum ? Checksum : NoChecksum) : "";
+        s.Encap == EncapKind.Gue ? (s.GueChecksum ? Checksum : NoChecksum) : "";
 
     private static FieldError? ChecksumFlag(string? flags, out bool? checksum)
     {

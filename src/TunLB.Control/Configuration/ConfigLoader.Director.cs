@@ -14,13 +14,10 @@ public static partial class ConfigLoader
             : name == "realserver" ? "[realserver] belongs in a real-server config, not a director config"
             : null);
 
-        var settings = new DirectorSettings();
+        var settings = DirectorSettings.Defaults;
         if (top.Get("director") is { } de)
         {
-            if (de.Value is TTable dt)
-            {
-                settings = DirectorKeys.Read(new TableReader(sink, dt, "director", DirectorKeys.Names));
-            }
+            if (de.Value is TTable dt) settings = DirectorKeys.Read(new TableReader(sink, dt, "director", DirectorKeys.Names));
             else top.Error(de, $"expected a table ([director] header), got {de.Value.Describe()}");
         }
 

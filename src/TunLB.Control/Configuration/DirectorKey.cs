@@ -20,13 +20,15 @@ public sealed class DirectorKey
     private readonly Func<TableReader, DirectorSettings, DirectorSettings> _read;
 
     private DirectorKey(string name, KeyReload reload, Func<DirectorSettings, string?> toml, Func<DirectorSettings, string> show,
-        Func<TableReader, DirectorSettings, DirectorSettings> read)
+        Func<TableReader, DirectorSettings, DirectorSettings> read, bool secret = false)
     {
-        Name = name; Reload = reload; _toml = toml; _show = show; _read = read;
+        Name = name; Reload = reload; _toml = toml; _show = show; _read = read; Secret = secret;
     }
 
     public string Name { get; }
     public KeyReload Reload { get; }
+    /// <summary>Messages never show the value (<see cref="Show"/> only says whether it is set).</summary>
+    public bool Secret { get; }
     public bool NeedsRestart => Reload == KeyReload.NeedsRestart;
 
     /// <summary>The value as TOML text; null = the key is left out (an empty capture_interfaces).</summary>
@@ -44,6 +46,10 @@ public sealed class DirectorKey
     internal static DirectorKey Custom(string name, KeyReload reload, Func<DirectorSettings, string?> toml,
         Func<DirectorSettings, string> show, Func<TableReader, DirectorSettings, DirectorSettings> read) =>
         new(name, reload, toml, show, read);
+
+    internal static DirectorKey SecretString(string name, KeyReload reload, Func<DirectorSettings, string> get,
+        Func<TableReader, DirectorSettings, DirectorSettings> read) =>
+        new(name, reload, s => TomlValue.String(get(s)), s => get(s).Length == 0 ? "(none)" : "(set)", read, secret: true);
 
     internal static DirectorKey String(string name, KeyReload reload, Func<DirectorSettings, string> get,
         Func<TableReader, DirectorSettings, DirectorSettings> read) =>

@@ -12,9 +12,7 @@ public static class DirectorKeys
     public static readonly IReadOnlyList<DirectorKey> All =
     [
         DirectorKey.Custom("api", NeedsRestart, s => TomlValue.String(s.Api), s => s.Api, DirectorKeyReaders.Api),
-        // The token is never shown: a change reads "(set) -> (another)".
-        DirectorKey.Custom("api_token", NeedsRestart, s => TomlValue.String(s.ApiToken), s => s.ApiToken.Length == 0 ? "(none)" : "(set)",
-            (r, d) => d with { ApiToken = r.String("api_token") ?? d.ApiToken }),
+        DirectorKey.SecretString("api_token", NeedsRestart, s => s.ApiToken, (r, d) => d with { ApiToken = r.String("api_token") ?? d.ApiToken }),
         DirectorKey.String("tun_name", NeedsRestart, s => s.TunName, DirectorKeyReaders.TunName),
         DirectorKey.Int("tun_mtu", NeedsRestart, s => s.TunMtu, (r, d) => d with { TunMtu = r.Int("tun_mtu", MinTunMtu, MaxTunMtu, d.TunMtu) }),
         DirectorKey.Named("io", NeedsRestart, ConfigNames.Io, s => s.Io, (r, d) => d with { Io = r.OneOf("io", ConfigNames.Io, "io") ?? d.Io }),
@@ -63,10 +61,10 @@ public static class DirectorKeys
         foreach (var k in All)
         {
             if (!k.NeedsRestart || k.Toml(before) == k.Toml(after)) continue;
-            var shownAfter = k.Show(after);
-            // A changed secret must still read as changed.
-            if (shownAfter == k.Show(before)) shownAfter = k.Name == "api_token" ? "(another)" : shownAfter;
-            yield return (k.Name, k.Show(before), shownAfter);
+            string shownBefore = k.Show(before), shownAfter = k.Show(after);
+            // A secret changed from one value to another still reads as a change: "(set) -> (another)".
+            if (k.Secret && shownAfter == shownBefore) shownAfter = "(another)";
+            yield return (k.Name, shownBefore, shownAfter);
         }
     }
 

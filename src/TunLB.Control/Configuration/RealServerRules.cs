@@ -45,12 +45,13 @@ public static class RealServerRules
         }
 
         var encap = EncapKind.Ipip;
-        bool encapKnown = f.Encap is null || ConfigNames.Encap.TryParse(f.Encap, out encap);
-        if (!encapKnown)
+        bool encapKnown = true;
+        if (f.Encap is { } encapText && !ConfigNames.Encap.TryParse(encapText, out encap))
         {
+            encapKnown = false;
             var known = ConfigNames.Encap.Names;
-            var suggestion = ConfigText.Suggest(f.Encap, known);
-            errors.Add(new(names.Encap, $"unknown encapsulation \"{f.Encap}\"; known: {string.Join(" ", known)}"
+            var suggestion = ConfigText.Suggest(encapText, known);
+            errors.Add(new(names.Encap, $"unknown encapsulation \"{encapText}\"; known: {string.Join(" ", known)}"
                                         + (suggestion is not null ? $" (did you mean \"{suggestion}\"?)" : "")));
         }
         int guePort = Range(f.GuePort, 1, 65535, Tunnel.DefaultGuePort, names.GuePort, errors);
