@@ -1,3 +1,4 @@
+using TunLB.Control.Configuration;
 using TunLB.Control.Api;
 using TunLB.Core.Packets;
 using TunLB.Director.Api;
@@ -198,7 +199,7 @@ public sealed class ReloadTests : IDisposable
         Assert.True(r.Ok);
         Assert.Contains(r.Changes, c => c.Contains("io changed (tun -> afpacket) but needs a restart"));
         Assert.Contains(r.Changes, c => c.Contains("capture_interfaces changed ( -> eth0) but needs a restart"));
-        Assert.Equal("tun", s.Settings.Io);
+        Assert.Equal(IoBackend.Tun, s.Settings.Io);
         Assert.Contains("io = \"tun\"", ConfigRenderer.Render(s));
     }
 

@@ -17,31 +17,14 @@ public static class ConfigRenderer
         var sb = new StringBuilder();
         var view = state.View; // one published view: no lock, no working copy
         {
-            var d = view.Settings;
+            // The timeouts are the running ones (the API can change them); everything else is as started.
             var t = Dtos.Timeouts(state.Timeouts);
+            var d = view.Settings with { TimeoutTcp = t.Tcp, TimeoutTcpFin = t.TcpFin, TimeoutUdp = t.Udp };
             sb.Append("# TunLB director configuration, rendered from the running state by GET /api/v1/config.toml\n");
             sb.Append(CultureInfo.InvariantCulture, $"# at {DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}; it includes changes made through the API since the last reload.\n\n");
             sb.Append("[director]\n");
-            Kv(sb, "api", Str(d.Api));
-            Kv(sb, "api_token", Str(d.ApiToken));
-            Kv(sb, "tun_name", Str(d.TunName));
-            Kv(sb, "tun_mtu", Int(d.TunMtu));
-            Kv(sb, "io", Str(d.Io));
-            if (d.CaptureInterfaces.Count > 0)
-                sb.Append("capture_interfaces = [").Append(string.Join(", ", d.CaptureInterfaces.Select(Str))).Append("]\n");
-            Kv(sb, "ttl", Int(d.Ttl));
-            Kv(sb, "conn_max", Int(d.ConnMax));
-            Kv(sb, "conn_full_policy", Str(d.ConnFullPolicy));
-            Kv(sb, "tx", Str(d.Tx));
-            Kv(sb, "pmtu_expires", Int(d.PmtuExpires));
-            Kv(sb, "timeout_tcp", Int(t.Tcp));
-            Kv(sb, "timeout_tcp_fin", Int(t.TcpFin));
-            Kv(sb, "timeout_udp", Int(t.Udp));
-            Kv(sb, "sloppy_tcp", Bool(d.SloppyTcp));
-            Kv(sb, "expire_quiescent_template", Bool(d.ExpireQuiescentTemplate));
-            Kv(sb, "restore_inner_ttl", Bool(d.RestoreInnerTtl));
-            Kv(sb, "check_port_range", Str(d.CheckPortRange));
-            if (d.Workers != 1) Kv(sb, "workers", d.Workers == 0 ? Str("auto") : Int(d.Workers));
+            foreach (var key in DirectorKeys.All)
+                if (key.Toml(d) is { } value) Kv(sb, key.Name, value);
 
             foreach (var e in view.Services)
             {
@@ -76,16 +59,17 @@ public static class ConfigRenderer
                     if (real.IsSorry) continue; // rendered as [service.sorry] above
                     var r = real.Dest;
                     sb.Append("\n[[service.real]]\n");
-                    Kv(sb, "address", Str(r.Address.ToString()));
-                    Kv(sb, "port", Int(r.Port));
-                    Kv(sb, "weight", Int(real.ConfiguredWeight)); // not the effective weight (health, drain)
-                    Kv(sb, "upper_threshold", Int(r.UpperThreshold));
-                    Kv(sb, "lower_threshold", Int(r.LowerThreshold));
+                    var n = RealServerFieldNames.Config;
+                    Kv(sb, n.Address, Str(r.Address.ToString()));
+                    Kv(sb, n.Port, Int(r.Port));
+                    Kv(sb, n.Weight, Int(real.ConfiguredWeight)); // not the effective weight (health, drain)
+                    Kv(sb, n.UpperThreshold, Int(r.UpperThreshold));
+                    Kv(sb, n.LowerThreshold, Int(r.LowerThreshold));
                     if (r.Encap == TunLB.Core.Packets.EncapKind.Gue)
                     {
-                        Kv(sb, "encap", Str("gue"));
-                        Kv(sb, "gue_port", Int(r.GuePort));
-                        Kv(sb, "gue_checksum", r.GueChecksum ? "true" : "false");
+                        Kv(sb, n.Encap, Str(r.Encap.ConfigName()));
+                        Kv(sb, n.GuePort, Int(r.GuePort));
+                        Kv(sb, n.GueChecksum, Bool(r.GueChecksum));
                     }
                     if (hs.PerReal.TryGetValue(r.Address, out var rc) && rc != hs.Check) RenderCheck(sb, "service.real.check", rc);
                 }
@@ -129,28 +113,9 @@ public static class ConfigRenderer
     }
 
     private static void Kv(StringBuilder sb, string key, string value) => sb.Append(key).Append(" = ").Append(value).Append('\n');
-    private static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
-    private static string Bool(bool b) => b ? "true" : "false";
+    private static string Int(long v) => TomlValue.Int(v);
+    private static string Bool(bool b) => TomlValue.Bool(b);
 
     /// <summary>A TOML basic string with every character that needs it escaped.</summary>
-    public static string Str(string s)
-    {
-        var sb = new StringBuilder(s.Length + 2).Append('"');
-        foreach (var c in s)
-        {
-            switch (c)
-            {
-                case '"': sb.Append("\\\""); break;
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c < 0x20 || c == 0x7F) sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
-                    else sb.Append(c);
-                    break;
-            }
-        }
-        return sb.Append('"').ToString();
-    }
+    public static string Str(string s) => TomlValue.String(s);
 }

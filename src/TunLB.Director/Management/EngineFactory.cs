@@ -30,7 +30,7 @@ internal static class EngineFactory
             Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
             // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != "afpacket" ? 1 : 0),
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != IoBackend.AfPacket ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,

@@ -1,7 +1,7 @@
-using TunLB.Control.Adm;
+using TunLB.Cli.Adm;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Tests.Adm;
+namespace TunLB.Cli.Tests.Adm;
 
 // Golden outputs. The formats matched, restated from ipvsadm 1.31's ipvsadm.c:
 //  - version line: "IP Virtual Server version %d.%d.%d (size=%d)" (list_all)

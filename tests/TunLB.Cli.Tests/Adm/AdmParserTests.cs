@@ -1,7 +1,7 @@
 using System.Net;
-using TunLB.Control.Adm;
+using TunLB.Cli.Adm;
 
-namespace TunLB.Control.Tests.Adm;
+namespace TunLB.Cli.Tests.Adm;
 
 public class AdmParserTests
 {

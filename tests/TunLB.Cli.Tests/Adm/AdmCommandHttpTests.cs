@@ -3,10 +3,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TunLB.Control.Adm;
+using TunLB.Cli.Adm;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Tests.Adm;
+namespace TunLB.Cli.Tests.Adm;
 
 /// <summary>A tiny HTTP server on 127.0.0.1 that records requests and answers from a table.</summary>
 internal sealed class StubApi : IDisposable

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>The API answered with an error (ErrorDto's message, or the HTTP status when there is none).</summary>
 public sealed class AdmApiException(int status, string message) : Exception(message)

@@ -4,7 +4,7 @@ using Tomlyn;
 using Tomlyn.Model;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>Where <c>tunlb adm</c> finds its defaults; tests substitute their own.</summary>
 public sealed record AdmEnvironment(

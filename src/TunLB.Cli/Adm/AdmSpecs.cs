@@ -1,6 +1,6 @@
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>
 /// Turns a parsed command into API request bodies, with ipvsadm's defaults. Like ipvsadm (whose edit

@@ -1,6 +1,6 @@
-using TunLB.Control.Adm;
+using TunLB.Cli.Adm;
 
-namespace TunLB.Control.Tests.Health;
+namespace TunLB.Cli.Tests.Adm;
 
 public sealed class AdmDrainTests
 {

@@ -1,7 +1,7 @@
-using TunLB.Control.Adm;
+using TunLB.Cli.Adm;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Tests.Adm;
+namespace TunLB.Cli.Tests.Adm;
 
 // -S follows ipvsadm 1.31's rule format: "-A %s -s %s" + " -p %u" + " -M mask" (persistent, mask not the
 // whole address) + " -b flags"; reals via print_tunnel_rule: "-a %s -r %s -i -w %d --tun-type ipip",

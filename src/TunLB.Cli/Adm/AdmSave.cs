@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>
 /// <c>-S</c>: the table as ipvsadm command lines (ipvsadm 1.31's FMT_RULE output of print_service_entry

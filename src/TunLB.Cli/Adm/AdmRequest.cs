@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>What one <c>tunlb adm</c> command line asks for (ipvsadm's commands).</summary>
 public enum AdmCommandKind

@@ -1,6 +1,6 @@
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Tests.Adm;
+namespace TunLB.Cli.Tests.Adm;
 
 /// <summary>
 /// A sample table and the text ipvsadm 1.31 prints for it. The expected strings were rendered from

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using TunLB.Control.Api;
 
-namespace TunLB.Control.Adm;
+namespace TunLB.Cli.Adm;
 
 /// <summary>
 /// The listings of ipvsadm 1.31, from API DTOs. Pure: DTOs in, text out ('\n' line ends).
