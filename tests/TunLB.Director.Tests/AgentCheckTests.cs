@@ -1,5 +1,5 @@
 using System.Net;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.RealServer;
 
 namespace TunLB.Director.Tests;

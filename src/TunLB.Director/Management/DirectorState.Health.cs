@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using TunLB.Control.Api;
 using TunLB.Control.Configuration;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;

@@ -392,7 +392,7 @@ public sealed partial class DirectorState
                 PersistencePrefix = prefix,
             };
             var e = new ServiceEntry { Vs = vs, Scheduler = sched, Flags = flags, MhTableSize = mh };
-            HealthAttach(e, Control.Health.ServiceHealthSpec.None);
+            HealthAttach(e, TunLB.Health.ServiceHealthSpec.None);
             _entries.Add(e);
             Publish();
             _o.Log($"tunlb director: api: added service {e} scheduler {sched}");

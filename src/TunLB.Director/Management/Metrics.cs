@@ -65,7 +65,7 @@ public static class Metrics
             w.Family("tunlb_backend_last_change_seconds", "gauge", "Seconds since the real server's last health state change (or since it was added).");
             Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? Math.Max(0, (now - h.LastChange).TotalSeconds) : 0));
             w.Family("tunlb_backend_draining", "gauge", "1 while the real server is drained (API drain or agent drain/maint).");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && (h.Draining || h.Admin is Control.Health.AgentAdmin.Drain or Control.Health.AgentAdmin.Maint) ? 1 : 0));
+            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && (h.Draining || h.Admin is TunLB.Health.AgentAdmin.Drain or TunLB.Health.AgentAdmin.Maint) ? 1 : 0));
             w.Family("tunlb_service_quorum_up", "gauge", "1 while the service has quorum (keepalived), 0 while its sorry server (if any) takes new connections.");
             foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Health.QuorumUp ? 1 : 0);
             w.Family("tunlb_health_check_packets_total", "counter", "Health-check packets the data path forwarded through the tunnel (pinned flows).");

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>
 /// udp: send the payload, expect a reply (containing <see cref="CheckSpec.Expect"/> when set) from the target

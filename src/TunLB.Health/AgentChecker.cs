@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>
 /// agent: HAProxy's agent-check. Connect to the agent port, read one line (up to 1 kB or the close), and

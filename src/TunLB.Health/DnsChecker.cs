@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>
 /// dns: query <see cref="CheckSpec.QueryName"/> / <see cref="CheckSpec.QueryType"/> over UDP and expect a

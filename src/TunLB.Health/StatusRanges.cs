@@ -1,4 +1,4 @@
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>Accepted HTTP status codes: "200-399", "200,204", "2xx" style lists of codes and ranges.</summary>
 public sealed class StatusRanges

@@ -4,9 +4,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using TunLB.Control.Health;
 
-namespace TunLB.Control.Tests.Health;
+namespace TunLB.Health.Tests;
 
 /// <summary>Real servers on 127.0.0.1 for the checker tests; each stops on Dispose.</summary>
 internal sealed class LocalServer : IDisposable

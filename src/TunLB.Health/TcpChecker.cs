@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>tcp: the check passes when a TCP connection is established (keepalived TCP_CHECK).</summary>
 public sealed class TcpChecker : IHealthChecker

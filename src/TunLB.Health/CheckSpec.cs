@@ -1,6 +1,6 @@
 using TunLB.Core.Flows;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>What a failed real server is made to do (keepalived inhibit_on_failure).</summary>
 public enum FailureAction

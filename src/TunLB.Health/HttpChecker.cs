@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>
 /// http / https: GET the path, expect a status in the accepted ranges and, optionally, a substring in the body

@@ -1,8 +1,8 @@
 using TunLB.Control.Configuration;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Flows;
 
-namespace TunLB.Control.Tests.Health;
+namespace TunLB.Control.Tests.Configuration;
 
 public sealed class HealthConfigTests
 {

@@ -1,4 +1,4 @@
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>Administrative state announced by an agent (HAProxy agent-check words).</summary>
 public enum AgentAdmin

@@ -1,6 +1,5 @@
-using TunLB.Control.Health;
 
-namespace TunLB.Control.Tests.Health;
+namespace TunLB.Health.Tests;
 
 public sealed class HealthStateMachineTests
 {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>The few bits of DNS (RFC 1035) the dns check needs: build a query, read a response's header.</summary>
 public static class DnsMessage

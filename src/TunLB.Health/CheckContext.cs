@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>Binds a check's socket before it connects; the returned lease is disposed when the check ends.</summary>
 public delegate IDisposable? SocketBinder(Socket socket, ProtocolType protocol);

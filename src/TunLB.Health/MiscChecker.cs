@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>
 /// misc: run <see cref="CheckSpec.Command"/> with /bin/sh -c; exit 0 = up (keepalived MISC_CHECK). With

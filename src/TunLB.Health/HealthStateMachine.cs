@@ -1,4 +1,4 @@
-namespace TunLB.Control.Health;
+namespace TunLB.Health;
 
 /// <summary>A state change decided by <see cref="HealthStateMachine.Observe"/>.</summary>
 public readonly record struct HealthTransition(bool Up, string Reason);

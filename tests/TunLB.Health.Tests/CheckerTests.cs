@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using TunLB.Control.Health;
-using static TunLB.Control.Tests.Health.LocalServer;
+using static TunLB.Health.Tests.LocalServer;
 
-namespace TunLB.Control.Tests.Health;
+namespace TunLB.Health.Tests;
 
 public sealed class CheckerTests
 {
