@@ -1,4 +1,4 @@
-namespace TunLB.Control.Import;
+namespace TunLB.Cli.Import;
 
 /// <summary>How much a reported item matters for the converted configuration.</summary>
 public enum ImportSeverity

@@ -1,6 +1,6 @@
-using TunLB.Control.Import;
+using TunLB.Cli.Import;
 
-namespace TunLB.Control.Tests.Import;
+namespace TunLB.Cli.Tests.Import;
 
 public class KeepalivedSyntaxTests
 {

@@ -1,7 +1,7 @@
 using System.Text;
 using TunLB.Control.Configuration;
 
-namespace TunLB.Control.Isp;
+namespace TunLB.Cli.Isp;
 
 /// <summary>Whether a provider lets real servers send packets with the VIP as source (see docs/isps.md).</summary>
 public enum IspStatus { Allows, AllowsByException, CustomRouterSetup, Refuses }

@@ -1,7 +1,7 @@
+using TunLB.Cli.Isp;
 using TunLB.Control.Configuration;
-using TunLB.Control.Isp;
 
-namespace TunLB.Control.Tests.Egress;
+namespace TunLB.Cli.Tests.Isp;
 
 public class IspCatalogTests
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace TunLB.Control.Import;
+namespace TunLB.Cli.Import;
 
 /// <summary>An ordered list of TOML key/values; values are string, long, double or bool.</summary>
 internal sealed class TomlKeys : List<KeyValuePair<string, object>>

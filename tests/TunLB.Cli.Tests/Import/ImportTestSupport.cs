@@ -1,8 +1,8 @@
 using System.Text;
+using TunLB.Cli.Import;
 using TunLB.Control.Configuration;
-using TunLB.Control.Import;
 
-namespace TunLB.Control.Tests.Import;
+namespace TunLB.Cli.Tests.Import;
 
 /// <summary>Fixture lookup and checks of converted output shared by the import tests.</summary>
 internal static class ImportTestSupport

@@ -1,4 +1,4 @@
-namespace TunLB.Control.Import;
+namespace TunLB.Cli.Import;
 
 /// <summary>A keepalived.conf file cannot be read or its structure is broken (exit code 2).</summary>
 public sealed class KeepalivedParseException(string file, int line, string message)

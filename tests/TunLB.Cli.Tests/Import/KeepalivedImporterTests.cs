@@ -1,7 +1,7 @@
-using TunLB.Control.Import;
-using static TunLB.Control.Tests.Import.ImportTestSupport;
+using TunLB.Cli.Import;
+using static TunLB.Cli.Tests.Import.ImportTestSupport;
 
-namespace TunLB.Control.Tests.Import;
+namespace TunLB.Cli.Tests.Import;
 
 public class KeepalivedImporterTests
 {

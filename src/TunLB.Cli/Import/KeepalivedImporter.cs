@@ -2,7 +2,7 @@ using System.Globalization;
 using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
 
-namespace TunLB.Control.Import;
+namespace TunLB.Cli.Import;
 
 /// <summary>
 /// Converts the <c>virtual_server</c> blocks of a keepalived configuration into TunLB director

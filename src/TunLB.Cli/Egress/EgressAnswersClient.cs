@@ -1,9 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using TunLB.Control.Api;
+using TunLB.Control.Egress;
 using TunLB.Core.Egress;
 
-namespace TunLB.Control.Egress;
+namespace TunLB.Cli.Egress;
 
 /// <summary>Fetches a session's answers from a listener (`tunlb egress-listen` or a TunLB director's API).</summary>
 public sealed class EgressAnswersClient : IDisposable

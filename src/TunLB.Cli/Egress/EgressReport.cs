@@ -1,7 +1,7 @@
 using System.Text;
 using TunLB.Core.Egress;
 
-namespace TunLB.Control.Egress;
+namespace TunLB.Cli.Egress;
 
 /// <summary>The inputs of a report besides the verdict.</summary>
 public sealed record EgressCheckContext(

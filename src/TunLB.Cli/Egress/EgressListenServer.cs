@@ -3,9 +3,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TunLB.Control.Api;
+using TunLB.Control.Egress;
 using TunLB.Core.Egress;
 
-namespace TunLB.Control.Egress;
+namespace TunLB.Cli.Egress;
 
 /// <summary>
 /// The HTTP side of `tunlb egress-listen`: serves <see cref="EgressApi.AnswersPath"/> from a recorder with
