@@ -1,6 +1,7 @@
 using System.Text.Json;
+using TunLB.Lab;
 
-namespace TunLB.Lab;
+namespace TunLB.LabBench;
 
 /// <summary>Readings from /proc and `ip -s -j link` for the benchmarks.</summary>
 public static class BenchProc

@@ -1,4 +1,6 @@
-namespace TunLB.Lab;
+using TunLB.Lab;
+
+namespace TunLB.LabBench;
 
 /// <summary>
 /// The benchmark topology: the standard lab's shape with the routers folded together so that every
