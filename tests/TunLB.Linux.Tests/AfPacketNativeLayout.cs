@@ -3,13 +3,13 @@ using System.Runtime.InteropServices;
 using TunLB.Core.Capture;
 using TunLB.Core.Egress;
 
-namespace TunLB.Linux;
+namespace TunLB.Linux.Tests;
 
 /// <summary>
 /// Sizes, offsets and constants of the TPACKET_V2 ring, virtio_net_hdr and capture-filter declarations, by the C name a
-/// test program prints for them (see tests/TunLB.Linux.Tests/AfPacketNativeLayoutTests.cs, compiled with gcc).
+/// test program prints for them (AfPacketNativeLayoutTests compiles it with gcc).
 /// </summary>
-public static class AfPacketNativeLayout
+internal static class AfPacketNativeLayout
 {
     public static IReadOnlyDictionary<string, long> Values()
     {

@@ -1,7 +1,6 @@
 using TunLB.Tests.Shared;
-using TunLB.Linux.Egress;
 
-namespace TunLB.EndToEnd.Tests;
+namespace TunLB.Linux.Tests.Egress;
 
 /// <summary>The AF_PACKET / BPF declarations of the egress listener against a gcc-compiled C program (like NativeLayoutTests).</summary>
 public sealed class EgressNativeLayoutTests

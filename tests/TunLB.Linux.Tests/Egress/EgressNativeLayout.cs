@@ -2,13 +2,13 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TunLB.Core.Egress;
 
-namespace TunLB.Linux.Egress;
+namespace TunLB.Linux.Tests.Egress;
 
 /// <summary>
 /// Sizes, offsets and constants of the declarations the egress code mirrors, by the C name a test program prints
-/// for them, so a test can compare them with a gcc-compiled program (see tests/TunLB.EndToEnd.Tests/EgressNativeLayoutTests.cs).
+/// for them, so a test can compare them with a gcc-compiled program (EgressNativeLayoutTests).
 /// </summary>
-public static class EgressNativeLayout
+internal static class EgressNativeLayout
 {
     public static IReadOnlyDictionary<string, long> Values() => new Dictionary<string, long>
     {
