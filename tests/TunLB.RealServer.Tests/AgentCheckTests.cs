@@ -1,8 +1,7 @@
 using System.Net;
 using TunLB.Health;
-using TunLB.RealServer;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.RealServer.Tests;
 
 /// <summary>The real server's agent-check server against the director's agent checker.</summary>
 public sealed class AgentCheckTests : IDisposable
