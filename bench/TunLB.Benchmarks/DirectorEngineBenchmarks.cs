@@ -19,7 +19,9 @@ public class EstablishedFlowBenchmarks
 
     private DirectorEngine _one = null!, _many = null!;
     private byte[] _ack = null!, _acks = null!;
-    private readonly byte[] _output = new byte[2048];
+    // As a worker gives the engine: an output buffer and packet slots for one input.
+    private readonly byte[] _output = new byte[OutputPacket.DefaultOutputBytes];
+    private readonly OutputPacket[] _packets = new OutputPacket[OutputPacket.DefaultMaxPackets];
     private int _next;
 
     [GlobalSetup]
@@ -31,8 +33,8 @@ public class EstablishedFlowBenchmarks
         BenchPackets.WriteTcp(syn, 0xC6336400u + 10, 40000, TcpFlags.Syn);
         _ack = new byte[BenchPackets.TcpLength];
         BenchPackets.WriteTcp(_ack, 0xC6336400u + 10, 40000, TcpFlags.Ack);
-        Check(_one.Process(syn, _output, Now, out _, out _));
-        Check(_one.Process(_ack, _output, Now, out _, out _));
+        Check(_one.Process(syn, _output, _packets, Now, out _));
+        Check(_one.Process(_ack, _output, _packets, Now, out _));
 
         // 1,048,576 established flows in a table of the same size, visited round-robin: every lookup
         // misses the CPU caches (84 MB table), as on a busy director.
@@ -41,8 +43,8 @@ public class EstablishedFlowBenchmarks
         _acks = BenchPackets.Packets(ManyFlows, TcpFlags.Ack);
         for (int i = 0; i < ManyFlows; i++)
         {
-            Check(_many.Process(syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out _, out _));
-            Check(_many.Process(_acks.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out _, out _));
+            Check(_many.Process(syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, _packets, Now, out _));
+            Check(_many.Process(_acks.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, _packets, Now, out _));
         }
         if (_many.Connections.Count != ManyFlows) throw new InvalidOperationException("setup: table not filled");
     }
@@ -54,14 +56,14 @@ public class EstablishedFlowBenchmarks
 
     [Benchmark(Description = "Process: established flow (1 flow, hot cache)")]
     public int EstablishedOneFlow() =>
-        _one.Process(_ack, _output, Now, out int n, out IpAddress _) == DropReason.None ? n : -1;
+        _one.Process(_ack, _output, _packets, Now, out int n) == DropReason.None ? n : -1;
 
     [Benchmark(Description = "Process: established flows (1M flows, round-robin)")]
     public int EstablishedManyFlows()
     {
         int i = _next;
         _next = (i + 1) & (ManyFlows - 1);
-        return _many.Process(_acks.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out int n, out _) == DropReason.None ? n : -1;
+        return _many.Process(_acks.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, _packets, Now, out int n) == DropReason.None ? n : -1;
     }
 }
 
@@ -93,7 +95,9 @@ public class NewFlowBenchmarks
 
     private DirectorEngine _engine = null!;
     private byte[] _syns = null!;
-    private readonly byte[] _output = new byte[2048];
+    // As a worker gives the engine: an output buffer and packet slots for one input.
+    private readonly byte[] _output = new byte[OutputPacket.DefaultOutputBytes];
+    private readonly OutputPacket[] _packets = new OutputPacket[OutputPacket.DefaultMaxPackets];
     private int _next;
 
     [GlobalSetup]
@@ -104,7 +108,7 @@ public class NewFlowBenchmarks
         _syns = BenchPackets.Packets(_flows, TcpFlags.Syn);
         // Fill the table (and one more lap so the LRU order is the steady-state one).
         for (int i = 0; i < _flows; i++)
-            EstablishedFlowBenchmarks.Check(_engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out _, out _));
+            EstablishedFlowBenchmarks.Check(_engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, _packets, Now, out _));
         if (_engine.Connections.Count != Capacity) throw new InvalidOperationException("setup: table not full");
         _next = 0;
     }
@@ -114,7 +118,7 @@ public class NewFlowBenchmarks
     {
         int i = _next;
         _next = (i + 1) & (_flows - 1);
-        return _engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, Now, out int n, out _) == DropReason.None ? n : -1;
+        return _engine.Process(_syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), _output, _packets, Now, out int n) == DropReason.None ? n : -1;
     }
 
     [GlobalCleanup]
@@ -144,7 +148,9 @@ public class NewFlowIntoEmptyTable
 
     private DirectorEngine _engine = null!;
     private byte[] _syns = null!;
-    private readonly byte[] _output = new byte[2048];
+    // As a worker gives the engine: an output buffer and packet slots for one input.
+    private readonly byte[] _output = new byte[OutputPacket.DefaultOutputBytes];
+    private readonly OutputPacket[] _packets = new OutputPacket[OutputPacket.DefaultMaxPackets];
 
     [GlobalSetup]
     public void Setup() => _syns = BenchPackets.Packets(Capacity, TcpFlags.Syn);
@@ -160,10 +166,10 @@ public class NewFlowIntoEmptyTable
     [Benchmark(OperationsPerInvoke = Capacity, Description = "Process: new flow (empty 1M table filling, no eviction)")]
     public int Fill()
     {
-        var e = _engine; var syns = _syns; var output = _output;
+        var e = _engine; var syns = _syns; var output = _output; var packets = _packets;
         int ok = 0;
         for (int i = 0; i < Capacity; i++)
-            if (e.Process(syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), output, Now, out _, out _) == DropReason.None) ok++;
+            if (e.Process(syns.AsSpan(i * BenchPackets.TcpLength, BenchPackets.TcpLength), output, packets, Now, out _) == DropReason.None) ok++;
         if (ok != Capacity || e.Connections.Evictions != 0) throw new InvalidOperationException("fill: not all packets were new connections");
         return ok;
     }

@@ -147,7 +147,7 @@ public static class Report
         {
             L("## Namespace benchmarks");
             L();
-            L("Topology (`src/TunLB.Lab/BenchTopology.cs`): `client 198.51.100.10 — inet — director 203.0.113.2`, the director has a bridge");
+            L("Topology (`bench/TunLB.LabBench/BenchTopology.cs`): `client 198.51.100.10 — inet — director 203.0.113.2`, the director has a bridge");
             L("`lan 192.0.2.1/24` to `rs1 192.0.2.11` and `rs2 192.0.2.12`, and each real server has its own link to `inet` for replies, so");
             L("replies never cross the director. VIP 203.0.113.10 is routed by inet to the director. All namespaces, processes and devices");
             L("carry a per-run prefix and are removed at the end, also on failure or Ctrl-C.");

@@ -379,7 +379,7 @@ public sealed class DirectorRuntime : IDisposable
     private const int OutputBufferSize = 1 << 20;
     // Room one more input needs: a 64 KiB packet's tunnel fragments plus an ICMP reply; and descriptor slots.
     private const int MinOutputRoom = 160 * 1024;
-    private const int MinPacketSlots = PacketBatch.DefaultMaxPackets + 2;
+    private const int MinPacketSlots = OutputPacket.DefaultMaxPackets + 2;
 
     private void Run(object? index)
     {

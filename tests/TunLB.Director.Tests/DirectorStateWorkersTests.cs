@@ -14,7 +14,7 @@ public class DirectorStateWorkersTests
     private static (DropReason, string?) SendOn(DirectorState s, int worker, byte[] packet)
     {
         var output = new byte[packet.Length + 64];
-        var v = s.Engines[worker].Process(packet, output, 1000, out _, out var hop);
+        var v = s.Engines[worker].ProcessOne(packet, output, 1000, out _, out var hop);
         return (v, v == DropReason.None ? hop.ToString() : null);
     }
 

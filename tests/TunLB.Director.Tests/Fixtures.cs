@@ -64,7 +64,7 @@ internal static class Fixtures
     public static (DropReason Verdict, string? Real) Send(DirectorState s, byte[] packet, long now = 1000)
     {
         var output = new byte[packet.Length + 64];
-        var v = s.Engine.Process(packet, output, now, out _, out var nextHop);
+        var v = s.Engine.ProcessOne(packet, output, now, out _, out var nextHop);
         return (v, v == DropReason.None ? nextHop.ToString() : null);
     }
 }

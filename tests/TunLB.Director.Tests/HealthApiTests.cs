@@ -110,7 +110,7 @@ public sealed class HealthMetricsLintTests
             address = "192.0.2.11"
             """);
         var id = s.Services[0].Destinations[0].Id;
-        s.ReportCheck(id, Control.Health.CheckResult.Fail("connection refused", TimeSpan.FromMilliseconds(1.5)), DateTimeOffset.UtcNow);
+        s.ReportCheck(id, TunLB.Health.CheckResult.Fail("connection refused", TimeSpan.FromMilliseconds(1.5)), DateTimeOffset.UtcNow);
         Assert.Equal(2, s.Services[0].Destinations.Length); // the sorry server is in
         var text = Metrics.Render(s);
         Assert.Contains("tunlb_backend_check_duration_seconds{vip=\"203.0.113.10\",port=\"80\",proto=\"tcp\",real=\"192.0.2.11:80\"} 0.0015", text);

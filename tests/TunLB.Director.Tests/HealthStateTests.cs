@@ -1,5 +1,5 @@
 using TunLB.Control.Api;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Packets;

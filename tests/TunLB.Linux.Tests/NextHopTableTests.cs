@@ -112,8 +112,8 @@ public sealed class NextHopTableTests
     private static byte[] Encapsulate(ushort id)
     {
         byte[] inner = Packets.Udp(Packets.V4("198.51.100.1"), Packets.V4("203.0.113.10"), 40000, 80, "payload"u8);
-        var outer = new byte[inner.Length + Ipip.OuterHeaderLength];
-        Ipip.EncapsulateV4(inner, outer, Packets.V4("192.0.2.1"), Packets.V4("192.0.2.2"), 64, id);
+        var outer = new byte[inner.Length + Tunnel.Ipv4HeaderLength];
+        Tunnel.Encapsulate(inner, outer, IpAddress.Parse("192.0.2.1"), IpAddress.Parse("192.0.2.2"), EncapKind.Ipip, 0, 0, false, 64, id, 0);
         return outer;
     }
 }

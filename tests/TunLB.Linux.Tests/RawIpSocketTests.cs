@@ -51,8 +51,8 @@ public sealed class RawIpSocketTests
     {
         byte[] inner = Packets.Udp(Packets.V4("198.51.100.1"), Packets.V4(innerDestination), 40000, 80,
             Encoding.ASCII.GetBytes("inner payload"));
-        var outer = new byte[inner.Length + Ipip.OuterHeaderLength];
-        int n = Ipip.EncapsulateV4(inner, outer, Packets.V4(outerSource), Packets.V4(outerDestination), 64, id);
+        var outer = new byte[inner.Length + Tunnel.Ipv4HeaderLength];
+        int n = Tunnel.Encapsulate(inner, outer, IpAddress.Parse(outerSource), IpAddress.Parse(outerDestination), EncapKind.Ipip, 0, 0, false, 64, id, 0);
         Assert.Equal(outer.Length, n);
         return outer;
     }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TunLB.Control.Import;
+using TunLB.Cli.Import;
 
 namespace TunLB.Cli.Commands;
 

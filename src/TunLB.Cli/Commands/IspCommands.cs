@@ -1,6 +1,6 @@
 using System.CommandLine;
 using TunLB.Control.Configuration;
-using TunLB.Control.Isp;
+using TunLB.Cli.Isp;
 
 namespace TunLB.Cli.Commands;
 

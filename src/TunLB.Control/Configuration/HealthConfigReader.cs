@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Flows;
 
 namespace TunLB.Control.Configuration;

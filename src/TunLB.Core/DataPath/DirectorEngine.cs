@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using TunLB.Core.Connections;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
@@ -47,7 +46,7 @@ public sealed partial class DirectorEngine
     private readonly TokenBucket _icmpBucket;
     private readonly FragmentTable _fragments;
     // Whole outer packet before fragmentation (the rare path); pinned so it costs the GC nothing to keep.
-    private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(PacketBatch.MaxPacket + 128, pinned: true);
+    private readonly byte[] _scratch = GC.AllocateUninitializedArray<byte>(OutputPacket.MaxPacket + 128, pinned: true);
 
     /// <summary>A connection moves to the LRU tail at most this often while its state stays the same.</summary>
     internal const long LruTouchIntervalMs = 1000;
@@ -172,40 +171,6 @@ public sealed partial class DirectorEngine
     {
         var observer = new CounterObserver(_snapshot, _atomic);
         return _table.Expire(nowMs, budget, ref observer);
-    }
-
-    /// <summary>
-    /// Handles one packet from a client (single-output form, kept for existing callers). On success returns
-    /// <see cref="DropReason.None"/>, with the one packet to send in <paramref name="output"/>[..<paramref name="outputLength"/>]
-    /// and its sendto address in <paramref name="nextHop"/> (the real server, or the client for an echo reply).
-    /// A result that needs several packets (outer fragments) is refused as <see cref="DropReason.TooBig"/>, and a
-    /// frag-needed / Packet Too Big generated for a dropped packet is not returned: use the multi-packet overload.
-    /// </summary>
-    [SkipLocalsInit] // the one output packet is written before it is read
-    public DropReason Process(ReadOnlySpan<byte> packet, Span<byte> output, long nowMs, out int outputLength, out IpAddress nextHop)
-    {
-        // A one-element span over a local (not a stackalloc, which would add a stack-cookie check).
-        Unsafe.SkipInit(out OutputPacket one);
-        DropReason r = Process(packet, output, MemoryMarshal.CreateSpan(ref one, 1), nowMs, out int count);
-        if (r == DropReason.None && count == 1)
-        {
-            outputLength = one.Length;
-            nextHop = one.NextHop;
-        }
-        else
-        {
-            outputLength = 0;
-            nextHop = default;
-        }
-        return r;
-    }
-
-    /// <summary>Handles one packet from a client into a reusable <see cref="PacketBatch"/>; see the span overload.</summary>
-    public DropReason Process(ReadOnlySpan<byte> packet, PacketBatch batch, long nowMs)
-    {
-        DropReason r = Process(packet, batch.Buffer, batch.Packets, nowMs, out int count);
-        batch.Count = count;
-        return r;
     }
 
     /// <summary>

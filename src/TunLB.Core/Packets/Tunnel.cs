@@ -31,6 +31,16 @@ public enum OutputKind : byte
 [StructLayout(LayoutKind.Sequential)]
 public struct OutputPacket
 {
+    /// <summary>The largest IP packet.</summary>
+    public const int MaxPacket = 65535;
+    /// <summary>
+    /// Packet slots to give <c>DirectorEngine.Process</c> per input: enough for the outer fragments of a 64 KiB
+    /// packet at an MTU of 576.
+    /// </summary>
+    public const int DefaultMaxPackets = 128;
+    /// <summary>Output bytes to give it with that many slots: the packet plus an outer IPv6 + fragment header per fragment.</summary>
+    public const int DefaultOutputBytes = MaxPacket + DefaultMaxPackets * (Tunnel.Ipv6HeaderLength + Tunnel.Ipv6FragmentHeaderLength);
+
     public int Offset;
     public int Length;
     /// <summary>Where to send it: the real server (tunnel) or the client (reply). Its family is the packet's.</summary>

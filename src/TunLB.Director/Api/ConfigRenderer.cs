@@ -79,7 +79,7 @@ public static class ConfigRenderer
     }
 
     /// <summary>Every key of a check table, so the file says exactly what runs.</summary>
-    private static void RenderCheck(StringBuilder sb, string header, Control.Health.CheckSpec c)
+    private static void RenderCheck(StringBuilder sb, string header, TunLB.Health.CheckSpec c)
     {
         sb.Append('\n').Append('[').Append(header).Append("]\n");
         Kv(sb, "type", Str(c.Type));
@@ -101,7 +101,7 @@ public static class ConfigRenderer
         Kv(sb, "fall", Int(c.Fall));
         Kv(sb, "alpha", Bool(c.Alpha));
         Kv(sb, "via", Str(c.Via));
-        Kv(sb, "on_failure", Str(c.OnFailure == Control.Health.FailureAction.Inhibit ? "inhibit" : "remove"));
+        Kv(sb, "on_failure", Str(c.OnFailure == TunLB.Health.FailureAction.Inhibit ? "inhibit" : "remove"));
         if (c.Dampening is { } d)
             Kv(sb, "dampening", $"{{ penalty = {Num(d.Penalty)}, suppress = {Num(d.Suppress)}, reuse = {Num(d.Reuse)}, half_life = {Num(d.HalfLifeSeconds)} }}");
     }

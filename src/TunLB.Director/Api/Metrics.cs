@@ -65,7 +65,7 @@ public static class Metrics
             w.Family("tunlb_backend_last_change_seconds", "gauge", "Seconds since the real server's last health state change (or since it was added).");
             EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is null ? 0 : Math.Max(0, (now - h.LastChange).TotalSeconds)));
             w.Family("tunlb_backend_draining", "gauge", "1 while the real server is drained (API drain or agent drain/maint).");
-            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is not null && (h.Draining || h.Admin is Control.Health.AgentAdmin.Drain or Control.Health.AgentAdmin.Maint) ? 1 : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is not null && (h.Draining || h.Admin is global::TunLB.Health.AgentAdmin.Drain or global::TunLB.Health.AgentAdmin.Maint) ? 1 : 0));
             w.Family("tunlb_service_quorum_up", "gauge", "1 while the service has quorum (keepalived), 0 while its sorry server (if any) takes new connections.");
             foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.QuorumUp ? 1 : 0);
             w.Family("tunlb_health_check_packets_total", "counter", "Health-check packets the data path forwarded through the tunnel (pinned flows).");

@@ -1,4 +1,4 @@
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Model;
 using TunLB.Director.Management;
 

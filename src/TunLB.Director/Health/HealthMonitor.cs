@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.DataPath;
 using TunLB.Director.Management;
 

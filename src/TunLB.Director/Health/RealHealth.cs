@@ -1,6 +1,6 @@
 using TunLB.Control.Api;
 using TunLB.Control.Configuration;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Director.Management;

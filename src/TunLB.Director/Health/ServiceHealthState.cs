@@ -1,4 +1,4 @@
-using TunLB.Control.Health;
+using TunLB.Health;
 
 namespace TunLB.Director.Health;
 

@@ -1,5 +1,5 @@
 using TunLB.Control.Configuration;
-using TunLB.Control.Health;
+using TunLB.Health;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 

@@ -23,7 +23,20 @@ public class DecapFilterTests
     private static byte[] Encap(ReadOnlySpan<byte> inner, IpAddress outerSource)
     {
         var buf = new byte[inner.Length + 20];
-        Assert.Equal(buf.Length, Ipip.EncapsulateV4(inner, buf, outerSource.V4, Real.V4, 64, 7));
+        Assert.Equal(buf.Length, Tunnel.Encapsulate(inner, buf, outerSource, Real, EncapKind.Ipip, 0, 0, false, 64, 7, 0));
+        return buf;
+    }
+
+    /// <summary>
+    /// Bytes that are not an IP packet behind an outer header (the encapsulator refuses them): a blank IPv4 header of
+    /// the same length is encapsulated (same outer header: TOS 0, no DF) and the bytes put in its place.
+    /// </summary>
+    private static byte[] EncapNotIp(byte[] inner, IpAddress outerSource)
+    {
+        var blank = new byte[inner.Length];
+        blank[0] = 0x45;
+        var buf = Encap(blank, outerSource);
+        inner.CopyTo(buf, Tunnel.Ipv4HeaderLength);
         return buf;
     }
 
@@ -112,9 +125,9 @@ public class DecapFilterTests
     {
         // A packet from a stranger is NotFromDirector whatever it carries: the source is judged first.
         var filter = new DecapFilter([Director], [Vip]);
-        var garbage = Encap(new byte[20], IpAddress.Parse("198.51.100.66"));
+        var garbage = EncapNotIp(new byte[20], IpAddress.Parse("198.51.100.66"));
         Assert.Equal(DropReason.NotFromDirector, filter.Check(garbage, out _, out _));
-        Assert.Equal(DropReason.BadVersion, filter.Check(Encap(new byte[20], Director), out _, out _));
+        Assert.Equal(DropReason.BadVersion, filter.Check(EncapNotIp(new byte[20], Director), out _, out _));
     }
 
     [Fact]

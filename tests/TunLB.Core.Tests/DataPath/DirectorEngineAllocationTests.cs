@@ -32,7 +32,7 @@ public class DirectorEngineAllocationTests
         var output = new byte[2048];
         var ack = TestPackets.Tcp("203.0.113.7", 40000, "10.0.0.100", 80, TcpFlags.Ack, payload: 100);
         var syn = TestPackets.Tcp("203.0.113.7", 1, "10.0.0.100", 80, TcpFlags.Syn);
-        Assert.Equal(DropReason.None, e.Process(TestPackets.Tcp("203.0.113.7", 40000, "10.0.0.100", 80, TcpFlags.Syn), output, 0, out _, out _));
+        Assert.Equal(DropReason.None, e.ProcessOne(TestPackets.Tcp("203.0.113.7", 40000, "10.0.0.100", 80, TcpFlags.Syn), output, 0, out _, out _));
 
         long now = 1;
         ushort port = 1;
@@ -40,9 +40,9 @@ public class DirectorEngineAllocationTests
         {
             for (int i = 0; i < n; i++, now++)
             {
-                if (e.Process(ack, output, now, out _, out _) != DropReason.None) throw new Exception("established flow dropped");
+                if (e.ProcessOne(ack, output, now, out _, out _) != DropReason.None) throw new Exception("established flow dropped");
                 TestPackets.SetSourcePort(syn, port++);
-                if (e.Process(syn, output, now, out _, out _) != DropReason.None) throw new Exception("new flow dropped");
+                if (e.ProcessOne(syn, output, now, out _, out _) != DropReason.None) throw new Exception("new flow dropped");
             }
         }
 

@@ -24,7 +24,7 @@ public class DirectorEngineLruTests
     }
 
     private static DropReason Send(DirectorEngine e, ushort port, byte flags, long now) =>
-        e.Process(TestPackets.Tcp(Client, port, Vip, 80, flags), new byte[2048], now, out _, out _);
+        e.ProcessOne(TestPackets.Tcp(Client, port, Vip, 80, flags), new byte[2048], now, out _, out _);
 
     [Theory]
     [InlineData(0, 1100, 2)]   // A's ACK comes 1.1 s after its last move: A moves to the tail, so B is the oldest

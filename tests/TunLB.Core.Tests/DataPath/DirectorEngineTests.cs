@@ -54,7 +54,7 @@ public class DirectorEngineTests
     }
 
     private DropReason Send(DirectorEngine e, byte[] packet, long now, out IpAddress nextHop) =>
-        e.Process(packet, _out, now, out _, out nextHop);
+        e.ProcessOne(packet, _out, now, out _, out nextHop);
 
     private IpAddress SendOk(DirectorEngine e, byte[] packet, long now)
     {
@@ -74,7 +74,7 @@ public class DirectorEngineTests
         var e = NewEngine();
         var pkt = TestPackets.Tcp(Client, 40000, Vip, 80, TcpFlags.Syn, payload: 10, ttl: 50, tos: 0x2A, dontFragment: true);
 
-        Assert.Equal(DropReason.None, e.Process(pkt, _out, 1000, out int len, out var hop));
+        Assert.Equal(DropReason.None, e.ProcessOne(pkt, _out, 1000, out int len, out var hop));
 
         Assert.Equal(pkt.Length + 20, len);
         var o = _out.AsSpan(0, len);
@@ -110,14 +110,14 @@ public class DirectorEngineTests
     {
         var e = NewEngine(new DirectorEngineOptions { ConnectionCapacity = 64, HashSeed = 1, OuterTtl = 17, InnerTtlIncrement = 1 });
         var pkt = TestPackets.Tcp(Client, 40000, Vip, 80, TcpFlags.Syn, ttl: 63, dontFragment: false);
-        Assert.Equal(DropReason.None, e.Process(pkt, _out, 0, out int len, out _));
+        Assert.Equal(DropReason.None, e.ProcessOne(pkt, _out, 0, out int len, out _));
         Assert.Equal(0, BinaryPrimitives.ReadUInt16BigEndian(_out.AsSpan(6)));
         Assert.Equal(17, _out[8]);
         Assert.Equal(64, _out[28]);                                             // inner TTL 63 + 1
         Assert.True(Checksum.IsValid(_out.AsSpan(20, 20)));                     // inner checksum fixed
         ushort id1 = BinaryPrimitives.ReadUInt16BigEndian(_out.AsSpan(4));
 
-        Assert.Equal(DropReason.None, e.Process(Ack(40000), _out, 1, out _, out _));
+        Assert.Equal(DropReason.None, e.ProcessOne(Ack(40000), _out, 1, out _, out _));
         ushort id2 = BinaryPrimitives.ReadUInt16BigEndian(_out.AsSpan(4));
         Assert.Equal((ushort)(id1 + 1), id2);
     }
@@ -127,7 +127,7 @@ public class DirectorEngineTests
     {
         var e = NewEngine();
         var pkt = Syn(40000);
-        Assert.Equal(DropReason.TooBig, e.Process(pkt, new byte[pkt.Length + 19], 0, out int len, out _));
+        Assert.Equal(DropReason.TooBig, e.ProcessOne(pkt, new byte[pkt.Length + 19], 0, out int len, out _));
         Assert.Equal(0, len);
         Assert.Equal(1, e.Drops[(int)DropReason.TooBig]);
     }

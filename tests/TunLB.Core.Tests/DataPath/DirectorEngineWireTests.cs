@@ -17,7 +17,7 @@ public class DirectorEngineWireTests
 
     private readonly Destination[] _dests;
     private readonly Destination[] _dests6;
-    private readonly PacketBatch _batch = new();
+    private readonly EngineOutput _batch = new();
 
     public DirectorEngineWireTests()
     {
@@ -70,9 +70,9 @@ public class DirectorEngineWireTests
     public void Icmp_error_for_a_live_flow_goes_unchanged_to_that_flows_real_server(byte type, byte code)
     {
         var e = Engine();
-        for (ushort p = 40000; p < 40003; p++) Assert.Equal(DropReason.None, e.Process(Syn(p), _batch, 0)); // one flow per server
+        for (ushort p = 40000; p < 40003; p++) Assert.Equal(DropReason.None, e.ProcessInto(Syn(p), _batch, 0)); // one flow per server
         var icmp = IcmpErrorFor(40001, type, code);
-        Assert.Equal(DropReason.None, e.Process(icmp, _batch, 1));
+        Assert.Equal(DropReason.None, e.ProcessInto(icmp, _batch, 1));
         Assert.Equal(1, _batch.Count);
         var o = _batch[0];
         Assert.Equal(_dests[1].Address, _batch.Packets[0].NextHop);          // 40001 went to the second server
@@ -86,17 +86,17 @@ public class DirectorEngineWireTests
     public void Icmp_error_without_a_flow_or_with_a_bad_quote_is_dropped_and_counted()
     {
         var e = Engine();
-        Assert.Equal(DropReason.IcmpNoFlow, e.Process(IcmpErrorFor(41000), _batch, 1));
+        Assert.Equal(DropReason.IcmpNoFlow, e.ProcessInto(IcmpErrorFor(41000), _batch, 1));
         Assert.Equal(0, _batch.Count);
         Assert.Equal(1, e.Drops[(int)DropReason.IcmpNoFlow]);
 
         var bad = IcmpErrorFor(41000);
         bad[22] ^= 0xFF;                                                    // ICMP checksum
-        Assert.Equal(DropReason.BadIcmp, e.Process(bad, _batch, 1));
+        Assert.Equal(DropReason.BadIcmp, e.ProcessInto(bad, _batch, 1));
         var cut = Icmpv4(Router, Vip, 3, 4, new byte[4], TestPackets.Tcp(Vip, 80, Client, 1, 0).AsSpan(0, 24)); // quote < header + 8
-        Assert.Equal(DropReason.BadIcmp, e.Process(cut, _batch, 1));
-        Assert.Equal(DropReason.IcmpUnsupported, e.Process(Icmpv4(Router, Vip, 5, 1, new byte[4], new byte[28]), _batch, 1)); // redirect
-        Assert.Equal(DropReason.NoService, e.Process(Icmpv4(Router, "10.0.0.99", 8, 0, new byte[4], new byte[8]), _batch, 1));
+        Assert.Equal(DropReason.BadIcmp, e.ProcessInto(cut, _batch, 1));
+        Assert.Equal(DropReason.IcmpUnsupported, e.ProcessInto(Icmpv4(Router, Vip, 5, 1, new byte[4], new byte[28]), _batch, 1)); // redirect
+        Assert.Equal(DropReason.NoService, e.ProcessInto(Icmpv4(Router, "10.0.0.99", 8, 0, new byte[4], new byte[8]), _batch, 1));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         var req = Icmpv4(Client, Vip, 8, 0, [0x12, 0x34, 0x00, 0x07], "abcdefgh"u8);
-        Assert.Equal(DropReason.None, e.Process(req, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(req, _batch, 0));
         Assert.Equal(1, _batch.Count);
         Assert.Equal(OutputKind.Reply, _batch.Packets[0].Kind);
         Assert.Equal(IpAddress.Parse(Client), _batch.Packets[0].NextHop);
@@ -117,7 +117,7 @@ public class DirectorEngineWireTests
         Assert.True(r.AsSpan(24).SequenceEqual(req.AsSpan(24)));             // id, seq, data echoed
 
         var off = Engine(new DirectorEngineOptions { ConnectionCapacity = 64, AnswerPing = false });
-        Assert.Equal(DropReason.IcmpUnsupported, off.Process(req, _batch, 0));
+        Assert.Equal(DropReason.IcmpUnsupported, off.ProcessInto(req, _batch, 0));
         Assert.Equal(0, _batch.Count);
     }
 
@@ -126,10 +126,10 @@ public class DirectorEngineWireTests
     {
         var e = Engine(new DirectorEngineOptions { ConnectionCapacity = 64, IcmpRatePerSecond = 10, IcmpBurst = 3 });
         var req = Icmpv4(Client, Vip, 8, 0, [0, 1, 0, 1], default);
-        for (int i = 0; i < 3; i++) Assert.Equal(DropReason.None, e.Process(req, _batch, 1000));
-        Assert.Equal(DropReason.IcmpRateLimited, e.Process(req, _batch, 1000));
-        Assert.Equal(DropReason.IcmpRateLimited, e.Process(req, _batch, 1099));  // 0.99 token
-        Assert.Equal(DropReason.None, e.Process(req, _batch, 1100));             // 10/s: one more after 100 ms
+        for (int i = 0; i < 3; i++) Assert.Equal(DropReason.None, e.ProcessInto(req, _batch, 1000));
+        Assert.Equal(DropReason.IcmpRateLimited, e.ProcessInto(req, _batch, 1000));
+        Assert.Equal(DropReason.IcmpRateLimited, e.ProcessInto(req, _batch, 1099));  // 0.99 token
+        Assert.Equal(DropReason.None, e.ProcessInto(req, _batch, 1100));             // 10/s: one more after 100 ms
         Assert.Equal(2, e.Drops[(int)DropReason.IcmpRateLimited]);
     }
 
@@ -142,9 +142,9 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         foreach (var d in _dests) { d.Mtu = 1400; d.Encap = kind; }
-        Assert.Equal(DropReason.None, e.Process(Syn(40000), _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(Syn(40000), _batch, 0));
         var big = Ack(40000, 1400 - overhead - 40 + 1, df: true);              // one byte too many
-        Assert.Equal(DropReason.FragNeeded, e.Process(big, _batch, 1));
+        Assert.Equal(DropReason.FragNeeded, e.ProcessInto(big, _batch, 1));
         Assert.Equal(1, _batch.Count);
         Assert.Equal(OutputKind.Reply, _batch.Packets[0].Kind);
         var r = _batch[0].ToArray();
@@ -161,7 +161,7 @@ public class DirectorEngineWireTests
         Assert.Equal(1, e.Drops[(int)DropReason.FragNeeded]);
 
         // Exactly at the MTU it passes.
-        Assert.Equal(DropReason.None, e.Process(Ack(40000, 1400 - overhead - 40, df: true), _batch, 2));
+        Assert.Equal(DropReason.None, e.ProcessInto(Ack(40000, 1400 - overhead - 40, df: true), _batch, 2));
         Assert.Equal(1400, _batch.Packets[0].Length);
     }
 
@@ -173,12 +173,12 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         foreach (var d in _dests) { d.Mtu = mtu; d.Encap = kind; }
-        Assert.Equal(DropReason.None, e.Process(Syn(40000, df: false), _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(Syn(40000, df: false), _batch, 0));
         var whole = new byte[9000];
         var big = Ack(40000, 4000, df: false);
         int wholeLen = Tunnel.Encapsulate(big, whole, Outer, _dests[0].Address, kind, 0, 6080, false, 64, 0, 0);
 
-        Assert.Equal(DropReason.None, e.Process(big, _batch, 1));
+        Assert.Equal(DropReason.None, e.ProcessInto(big, _batch, 1));
         Assert.True(_batch.Count >= 2);
         var frags = new List<byte[]>();
         for (int i = 0; i < _batch.Count; i++)
@@ -214,7 +214,7 @@ public class DirectorEngineWireTests
             var hops = new HashSet<IpAddress>();
             foreach (var f in frags)
             {
-                Assert.Equal(DropReason.None, e.Process(f, _batch, dgram));
+                Assert.Equal(DropReason.None, e.ProcessInto(f, _batch, dgram));
                 hops.Add(_batch.Packets[0].NextHop);
             }
             Assert.Single(hops);
@@ -227,14 +227,14 @@ public class DirectorEngineWireTests
         var e = Engine();
         var udp = Ipv4(IpProtocol.Udp, Client, Vip, Udp(50000, 53, 3000), id: 7);
         var frags = FragmentV4(udp, 1480);
-        Assert.Equal(DropReason.None, e.Process(frags[0], _batch, 0));
-        Assert.Equal(DropReason.None, e.Process(frags[1], _batch, 0));
-        Assert.Equal(DropReason.FragmentOverlap, e.Process(frags[1], _batch, 0));   // duplicate/overlap
+        Assert.Equal(DropReason.None, e.ProcessInto(frags[0], _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(frags[1], _batch, 0));
+        Assert.Equal(DropReason.FragmentOverlap, e.ProcessInto(frags[1], _batch, 0));   // duplicate/overlap
         var overlapping = Ipv4(IpProtocol.Udp, Client, Vip, new byte[64], id: 7, mf: true, fragOffset: 1480 + 1472);
-        Assert.Equal(DropReason.FragmentOverlap, e.Process(overlapping, _batch, 0));
-        Assert.Equal(DropReason.None, e.Process(frags[2], _batch, 0));
+        Assert.Equal(DropReason.FragmentOverlap, e.ProcessInto(overlapping, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(frags[2], _batch, 0));
         var death = Ipv4(IpProtocol.Udp, Client, Vip, new byte[100], id: 8, fragOffset: 65480);
-        Assert.Equal(DropReason.FragmentOversized, e.Process(death, _batch, 0));
+        Assert.Equal(DropReason.FragmentOversized, e.ProcessInto(death, _batch, 0));
         Assert.Equal(2, e.Drops[(int)DropReason.FragmentOverlap]);
     }
 
@@ -246,13 +246,13 @@ public class DirectorEngineWireTests
         for (ushort id = 1; id < 40; id++)
         {
             var f = Ipv4(IpProtocol.Udp, Client, Vip, new byte[64], id: id, fragOffset: 1480);
-            Assert.Equal(DropReason.None, e.Process(f, _batch, 0));
+            Assert.Equal(DropReason.None, e.ProcessInto(f, _batch, 0));
             hops.Add(_batch.Packets[0].NextHop);
         }
         Assert.Single(hops);                          // same (src, dst, proto): same server, from the port-53 service
         Assert.Contains(hops.Single(), _dests.Select(d => d.Address));
         var noService = Ipv4(IpProtocol.Tcp, Client, "10.0.0.99", new byte[64], id: 1, fragOffset: 1480);
-        Assert.Equal(DropReason.NoService, e.Process(noService, _batch, 0));
+        Assert.Equal(DropReason.NoService, e.ProcessInto(noService, _batch, 0));
     }
 
     // ------------------------------------------------------------------ IPv6 and GUE
@@ -264,7 +264,7 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         var syn = Syn6(40000);
-        Assert.Equal(DropReason.None, e.Process(syn, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(syn, _batch, 0));
         var o = _batch[0];
         Assert.True(_batch.Packets[0].IsV6);
         Assert.Equal(0x60, o[0] & 0xF0);
@@ -275,7 +275,7 @@ public class DirectorEngineWireTests
         Assert.True(o.Slice(40).SequenceEqual(syn));
 
         var syn2 = Syn6(40001);
-        Assert.Equal(DropReason.None, e.Process(syn2, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(syn2, _batch, 0));
         o = _batch[0];
         Assert.False(_batch.Packets[0].IsV6);
         Assert.Equal(IpProtocol.Ipv6, o[9]);                                   // 6in4: protocol 41
@@ -289,7 +289,7 @@ public class DirectorEngineWireTests
         var e = new DirectorEngine(new DirectorEngineOptions { ConnectionCapacity = 64, HashSeed = 1 });
         e.SetServices([new VirtualService(new ServiceKey(IpAddress.Parse(Vip), 80, IpProtocol.Tcp), new TestRoundRobinScheduler(), [Dest(5, "2001:db8:d::5")])]);
         var syn = Syn(40000);
-        Assert.Equal(DropReason.None, e.Process(syn, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(syn, _batch, 0));
         var o = _batch[0];
         Assert.Equal(IpProtocol.IpIp, o[6]);
         Assert.True(o.Slice(40).SequenceEqual(syn));
@@ -300,9 +300,9 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         _dests6[0].Mtu = 1400;
-        Assert.Equal(DropReason.None, e.Process(Syn6(40000), _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(Syn6(40000), _batch, 0));
         var big = Ipv6(IpProtocol.Tcp, Client6, Vip6, Tcp(40000, 80, TcpFlags.Ack, 1400 - 40 - 40 - 20 + 1));
-        Assert.Equal(DropReason.FragNeeded, e.Process(big, _batch, 1));
+        Assert.Equal(DropReason.FragNeeded, e.ProcessInto(big, _batch, 1));
         var r = _batch[0].ToArray();
         Assert.Equal(IpProtocol.Icmpv6, r[6]);
         Assert.Equal(Icmp.V6PacketTooBig, r[40]);
@@ -316,7 +316,7 @@ public class DirectorEngineWireTests
 
         _dests6[0].Mtu = 1280;                                                 // a 1280-byte inner packet must still pass
         var min = Ipv6(IpProtocol.Tcp, Client6, Vip6, Tcp(40000, 80, TcpFlags.Ack, 1280 - 60));
-        Assert.Equal(DropReason.None, e.Process(min, _batch, 2));
+        Assert.Equal(DropReason.None, e.ProcessInto(min, _batch, 2));
         Assert.Equal(2, _batch.Count);
         Assert.Equal(IpProtocol.Fragment, _batch[0][6]);
         Assert.True(_batch.Packets[0].Length <= 1280 && _batch.Packets[1].Length <= 1280);
@@ -327,7 +327,7 @@ public class DirectorEngineWireTests
     {
         var e = Engine();
         var req = Icmpv6(Client6, Vip6, 128, 0, [0, 9, 0, 1], "ping6"u8);
-        Assert.Equal(DropReason.None, e.Process(req, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(req, _batch, 0));
         var r = _batch[0].ToArray();
         Assert.Equal(Icmp.V6EchoReply, r[40]);
         uint sum = Checksum.PseudoHeader(IpAddress.Parse(Vip6), IpAddress.Parse(Client6), IpProtocol.Icmpv6, r.Length - 40);
@@ -340,7 +340,7 @@ public class DirectorEngineWireTests
         var e = Engine();
         foreach (var d in _dests) { d.Encap = EncapKind.Gue; d.GuePort = 6080; d.GueChecksum = true; }
         var syn = Syn(40000);
-        Assert.Equal(DropReason.None, e.Process(syn, _batch, 0));
+        Assert.Equal(DropReason.None, e.ProcessInto(syn, _batch, 0));
         var o = _batch[0].ToArray();
         Assert.Equal(IpProtocol.Udp, o[9]);
         Assert.Equal(syn.Length + 32, o.Length);
@@ -353,7 +353,7 @@ public class DirectorEngineWireTests
         Assert.Equal(new byte[] { 0, 4, 0, 0 }, o.AsSpan(28, 4).ToArray());
         Assert.True(o.AsSpan(32).SequenceEqual(syn));
 
-        Assert.Equal(DropReason.None, e.Process(Ack(40000, 10, true), _batch, 1));
+        Assert.Equal(DropReason.None, e.ProcessInto(Ack(40000, 10, true), _batch, 1));
         Assert.Equal(sport, BinaryPrimitives.ReadUInt16BigEndian(_batch[0].Slice(20)));
 
         var filter = new DecapFilter([Outer], [IpAddress.Parse(Vip)]);
@@ -372,35 +372,35 @@ public class DirectorEngineWireTests
         _dests6[0].Mtu = 1400;
         var ping = Icmpv4(Client, Vip, 8, 0, [0, 1, 0, 1], "x"u8);
         var ping6 = Icmpv6(Client6, Vip6, 128, 0, [0, 1, 0, 1], "x"u8);
-        for (ushort p = 40000; p < 40003; p++) e.Process(Syn(p, df: false), _batch, 0);
+        for (ushort p = 40000; p < 40003; p++) e.ProcessInto(Syn(p, df: false), _batch, 0);
         var icmpErr = IcmpErrorFor(40001);
         var tooBig = Ack(40001, 1400, df: true);
         var fragmented = Ack(40001, 3000, df: false);
         var gue = Ack(40002, 100, df: true);
         var frags = FragmentV4(Ipv4(IpProtocol.Udp, Client, Vip, Udp(50000, 53, 3000), id: 1), 1480);
         var syn6 = Syn6(40000);
-        e.Process(syn6, _batch, 0);
+        e.ProcessInto(syn6, _batch, 0);
         var ack6 = Ipv6(IpProtocol.Tcp, Client6, Vip6, Tcp(40000, 80, TcpFlags.Ack, 2000));
         ushort id = 1;
         void Loop(int n)
         {
             for (int i = 0; i < n; i++)
             {
-                e.Process(ping, _batch, i);
-                e.Process(ping6, _batch, i);
-                e.Process(icmpErr, _batch, i);
-                e.Process(tooBig, _batch, i);
-                e.Process(fragmented, _batch, i);
-                e.Process(gue, _batch, i);
-                e.Process(syn6, _batch, i);
-                e.Process(ack6, _batch, i);
+                e.ProcessInto(ping, _batch, i);
+                e.ProcessInto(ping6, _batch, i);
+                e.ProcessInto(icmpErr, _batch, i);
+                e.ProcessInto(tooBig, _batch, i);
+                e.ProcessInto(fragmented, _batch, i);
+                e.ProcessInto(gue, _batch, i);
+                e.ProcessInto(syn6, _batch, i);
+                e.ProcessInto(ack6, _batch, i);
                 id++;
                 foreach (var f in frags)
                 {
                     BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(4), id);
                     f[10] = 0; f[11] = 0;
                     BinaryPrimitives.WriteUInt16BigEndian(f.AsSpan(10), Checksum.Compute(f.AsSpan(0, 20)));
-                    e.Process(f, _batch, i);
+                    e.ProcessInto(f, _batch, i);
                 }
             }
         }

@@ -17,7 +17,7 @@ public class MultiWorkerEngineTests
     private readonly Destination[] _dests = [Dest(1, "192.0.2.11"), Dest(2, "192.0.2.12"), Dest(3, "192.0.2.13")];
     private VirtualService _web;
     private readonly VirtualService _dns;
-    private readonly PacketBatch _batch = new();
+    private readonly EngineOutput _batch = new();
 
     public MultiWorkerEngineTests()
     {
@@ -44,7 +44,7 @@ public class MultiWorkerEngineTests
 
     private IpAddress Hop(DirectorEngine e, byte[] packet, long now = 0)
     {
-        Assert.Equal(DropReason.None, e.Process(packet, _batch, now));
+        Assert.Equal(DropReason.None, e.ProcessInto(packet, _batch, now));
         Assert.True(_batch.Count >= 1);
         return _batch.Packets[0].NextHop;
     }
@@ -100,14 +100,14 @@ public class MultiWorkerEngineTests
         const int Flows = 20_000;
         var threads = Enumerable.Range(0, 2).Select(w => new Thread(() =>
         {
-            var batch = new PacketBatch();
+            var batch = new EngineOutput();
             for (int i = 0; i < Flows; i++)
             {
                 // Distinct client ports per worker; SYN, ACK (active), FIN (inactive), evictions in a full table.
                 ushort port = (ushort)(1024 + (w * Flows + i) % 60000);
-                e[w].Process(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Syn), batch, i);
-                e[w].Process(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Ack), batch, i);
-                if (i % 3 == 0) e[w].Process(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Fin | TcpFlags.Ack), batch, i);
+                e[w].ProcessInto(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Syn), batch, i);
+                e[w].ProcessInto(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Ack), batch, i);
+                if (i % 3 == 0) e[w].ProcessInto(TestPackets.Tcp(w == 0 ? Client : "198.51.100.11", port, Vip, 80, TcpFlags.Fin | TcpFlags.Ack), batch, i);
             }
         })).ToArray();
         foreach (var t in threads) t.Start();
@@ -163,7 +163,7 @@ public class MultiWorkerEngineTests
         Assert.Equal(owner, Hop(e[1], icmp));
         Assert.Equal(1, e[1].IcmpForwarded);
         Assert.Equal(0, e[1].Connections.Count); // an ICMP error creates no entry
-        Assert.Equal(DropReason.IcmpNoFlow, e[1].Process(Icmpv4(Router, Vip, 3, 4, rest,
+        Assert.Equal(DropReason.IcmpNoFlow, e[1].ProcessInto(Icmpv4(Router, Vip, 3, 4, rest,
             TestPackets.Tcp(Vip, 80, Client, 40002, TcpFlags.Ack).AsSpan(0, 28)), _batch, 0));
     }
 
@@ -187,7 +187,7 @@ public class MultiWorkerEngineTests
     public void A_single_engine_has_no_peers_and_drops_unknown_mid_flow_segments()
     {
         var e = Engines(1);
-        Assert.Equal(DropReason.TcpNoConnection, e[0].Process(Ack(4000), _batch, 0));
+        Assert.Equal(DropReason.TcpNoConnection, e[0].ProcessInto(Ack(4000), _batch, 0));
         Assert.Equal(0, e[0].PeerAdopted);
     }
 

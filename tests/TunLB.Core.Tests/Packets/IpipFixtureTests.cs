@@ -7,15 +7,22 @@ namespace TunLB.Core.Tests.Packets;
 
 public class IpipFixtureTests
 {
-    private static readonly uint Director = IpAddress.Parse(Fixtures.Director).V4;
-    private static readonly uint Real = IpAddress.Parse(Fixtures.Real).V4;
+    private static readonly IpAddress Director = IpAddress.Parse(Fixtures.Director);
+    private static readonly IpAddress Real = IpAddress.Parse(Fixtures.Real);
+
+    /// <summary>The engine's encapsulator (<see cref="Tunnel.Encapsulate"/>) for IPv4 in IPv4, as the engine calls it for IPIP.</summary>
+    private static int Encap(ReadOnlySpan<byte> inner, Span<byte> output, uint id, byte innerTtlIncrement = 0) =>
+        Tunnel.Encapsulate(inner, output, Director, Real, EncapKind.Ipip, 0, 0, false, 64, id, 0, innerTtlIncrement);
 
     private static int Encap(PacketFixture f, Span<byte> output, byte innerTtlIncrement = 0) =>
-        Ipip.EncapsulateV4(f.Input, output, Director, Real, 64, (ushort)f.Expect.GetProperty("encap_id").GetInt32(), innerTtlIncrement);
+        Encap(f.Input, output, (uint)f.Expect.GetProperty("encap_id").GetInt32(), innerTtlIncrement);
+
+    /// <summary>An IPv4 packet of <paramref name="length"/> bytes: version/IHL set, the rest zero.</summary>
+    private static byte[] V4Packet(int length) { var p = new byte[length]; p[0] = 0x45; return p; }
 
     [Theory]
     [MemberData(nameof(Fixtures.ValidNames), MemberType = typeof(Fixtures))]
-    public void EncapsulateV4_matches_scapy_byte_for_byte(string name)
+    public void Encapsulate_matches_scapy_byte_for_byte(string name)
     {
         var f = Fixtures.Packet(name);
         var output = new byte[f.Input.Length + 64];
@@ -42,7 +49,7 @@ public class IpipFixtureTests
     public void Encapsulate_then_decapsulate_round_trips(string name)
     {
         var f = Fixtures.Packet(name);
-        var output = new byte[f.Input.Length + Ipip.OuterHeaderLength];
+        var output = new byte[f.Input.Length + Tunnel.Ipv4HeaderLength];
         int n = Encap(f, output);
         Assert.Equal(output.Length, n);
         Assert.True(Checksum.IsValid(output.AsSpan(0, 20)));
@@ -60,7 +67,7 @@ public class IpipFixtureTests
     public void InnerTtlIncrement_raises_ttl_and_keeps_inner_checksum_valid(string name)
     {
         var f = Fixtures.Packet(name);
-        var output = new byte[f.Input.Length + Ipip.OuterHeaderLength];
+        var output = new byte[f.Input.Length + Tunnel.Ipv4HeaderLength];
         int n = Encap(f, output, innerTtlIncrement: 1);
         Assert.Equal(output.Length, n);
         // The outer header is unaffected by the option.
@@ -103,7 +110,7 @@ public class IpipFixtureTests
             hdr[10] = 0; hdr[11] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(hdr.AsSpan(10), Checksum.Compute(hdr));
             var output = new byte[40];
-            Assert.Equal(40, Ipip.EncapsulateV4(hdr, output, Director, Real, 64, 1, inc));
+            Assert.Equal(40, Encap(hdr, output, 1, inc));
             var expected = (byte[])hdr.Clone();
             expected[8] = (byte)Math.Min(255, hdr[8] + inc);
             expected[10] = 0; expected[11] = 0;
@@ -113,14 +120,14 @@ public class IpipFixtureTests
     }
 
     [Fact]
-    public void EncapsulateV4_refuses_small_output_and_short_inner()
+    public void Encapsulate_refuses_small_output_and_short_inner()
     {
         var f = Fixtures.Packet("tcp_syn_options_df");
         Assert.Equal(-1, Encap(f, new byte[f.Input.Length + 19]));
         Assert.Equal(f.Input.Length + 20, Encap(f, new byte[f.Input.Length + 20]));
-        Assert.Equal(-1, Ipip.EncapsulateV4(f.Input.AsSpan(0, 19), new byte[100], Director, Real, 64, 1));
-        Assert.Equal(-1, Ipip.EncapsulateV4(new byte[65516], new byte[70000], Director, Real, 64, 1));
-        Assert.Equal(65535, Ipip.EncapsulateV4(new byte[65515], new byte[70000], Director, Real, 64, 1));
+        Assert.Equal(-1, Encap(f.Input.AsSpan(0, 19), new byte[100], 1));
+        Assert.Equal(-1, Encap(V4Packet(65516), new byte[70000], 1));
+        Assert.Equal(65535, Encap(V4Packet(65515), new byte[70000], 1));
     }
 
     [Fact]

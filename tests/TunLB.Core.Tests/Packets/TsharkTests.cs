@@ -16,8 +16,8 @@ public class TsharkTests(ITestOutputHelper output)
     /// <summary>LINKTYPE_IPV4 (228): each record is a bare IPv4 datagram. tshark 4.0 also reads LINKTYPE_RAW (101).</summary>
     private const uint LinkTypeIpv4 = 228;
 
-    private static readonly uint Director = IpAddress.Parse(Fixtures.Director).V4;
-    private static readonly uint Real = IpAddress.Parse(Fixtures.Real).V4;
+    private static readonly IpAddress Director = IpAddress.Parse(Fixtures.Director);
+    private static readonly IpAddress Real = IpAddress.Parse(Fixtures.Real);
 
     internal static readonly Regex Problem = new(@"Malformed|\bBad\b|incorrect|Expert Info \(Error", RegexOptions.Compiled);
 
@@ -86,8 +86,9 @@ public class TsharkTests(ITestOutputHelper output)
         var list = new List<byte[]>();
         foreach (var f in Fixtures.Packets.Where(p => p.IsOk && p.Output is not null))
         {
-            var buf = new byte[f.Input.Length + Ipip.OuterHeaderLength];
-            int n = Ipip.EncapsulateV4(f.Input, buf, Director, Real, 64, (ushort)f.Expect.GetProperty("encap_id").GetInt32(), innerTtlIncrement);
+            var buf = new byte[f.Input.Length + Tunnel.Ipv4HeaderLength];
+            int n = Tunnel.Encapsulate(f.Input, buf, Director, Real, EncapKind.Ipip, 0, 0, false, 64,
+                (uint)f.Expect.GetProperty("encap_id").GetInt32(), 0, innerTtlIncrement);
             Assert.Equal(buf.Length, n);
             list.Add(buf);
         }

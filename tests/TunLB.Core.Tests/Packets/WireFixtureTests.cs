@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Packets;
+using TunLB.Core.Tests.DataPath;
 
 namespace TunLB.Core.Tests.Packets;
 
@@ -12,11 +13,11 @@ public class WireFixtureTests
     internal static List<(OutputPacket Meta, byte[] Bytes)> Run(WireCase c, out DropReason verdict)
     {
         var e = c.NewEngine();
-        var batch = new PacketBatch();
+        var batch = new EngineOutput();
         long now = 1000;
         foreach (var s in c.Setup)
-            Assert.Equal(DropReason.None, e.Process(s, batch, now++));
-        verdict = e.Process(c.Input, batch, now);
+            Assert.Equal(DropReason.None, e.ProcessInto(s, batch, now++));
+        verdict = e.ProcessInto(c.Input, batch, now);
         var list = new List<(OutputPacket, byte[])>();
         for (int i = 0; i < batch.Count; i++) list.Add((batch.Packets[i], batch[i].ToArray()));
         return list;

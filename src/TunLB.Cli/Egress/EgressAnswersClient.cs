@@ -1,0 +1,40 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using TunLB.Control.Api;
+using TunLB.Control.Egress;
+using TunLB.Core.Egress;
+
+namespace TunLB.Cli.Egress;
+
+/// <summary>Fetches a session's answers from a listener (`tunlb egress-listen` or a TunLB director's API).</summary>
+public sealed class EgressAnswersClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Uri _url;
+
+    public EgressAnswersClient(string listener, EgressSessionId session, string? token)
+    {
+        if (!Uri.TryCreate(listener.Contains("://") ? listener : "http://" + listener, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"--listener {listener}: expected http://HOST:PORT");
+        _url = new Uri(baseUri, $"{EgressApi.AnswersPath}?session={session}");
+        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
+
+    public Uri Url => _url;
+
+    /// <summary>GET the answers; throws with a readable message on HTTP or JSON errors.</summary>
+    public IReadOnlyList<EgressAnswerDto> Fetch()
+    {
+        using var resp = _http.Send(new HttpRequestMessage(HttpMethod.Get, _url));
+        using var stream = resp.Content.ReadAsStream();
+        if (!resp.IsSuccessStatusCode)
+        {
+            string text = new StreamReader(stream).ReadToEnd();
+            throw new InvalidOperationException($"{_url}: HTTP {(int)resp.StatusCode} {text.Trim()}");
+        }
+        return JsonSerializer.Deserialize<List<EgressAnswerDto>>(stream, ApiJson.Options) ?? [];
+    }
+
+    public void Dispose() => _http.Dispose();
+}
