@@ -102,7 +102,7 @@ public sealed class HostNetwork : IDisposable
 
     /// <summary>
     /// `ip route add D/len dev X` (e.g. a VIP/32 into a TUN device), or `ip route replace` with <paramref name="replace"/>
-    /// (no error when the route exists); undo deletes it.
+    /// (no error when the route exists); undo deletes it (once, however often it was added).
     /// </summary>
     public void AddRoute(IpAddress destination, int prefixLength, string device, bool replace = false)
     {
@@ -242,9 +242,14 @@ public sealed class HostNetwork : IDisposable
         }
     }
 
+    /// <summary>Adds an undo step; one with the <paramref name="key"/> of a step still pending is not added twice.</summary>
     private void Record(string what, Action revert, string? key = null)
     {
-        lock (_undo) _undo.Add((what, revert, key));
+        lock (_undo)
+        {
+            if (key is not null && _undo.Exists(u => u.Key == key)) return;
+            _undo.Add((what, revert, key));
+        }
         _log?.Invoke(what);
     }
 
