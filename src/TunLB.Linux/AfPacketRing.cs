@@ -8,7 +8,7 @@ using TunLB.Core.Packets;
 namespace TunLB.Linux;
 
 /// <summary>
-/// An <see cref="IPacketPort"/> over an AF_PACKET socket with a TPACKET_V2 receive ring: the kernel copies each frame
+/// An <see cref="IPacketReceiver"/> over an AF_PACKET socket with a TPACKET_V2 receive ring: the kernel copies each frame
 /// that passes the socket's classic BPF filter into the next fixed-size slot of a memory-mapped ring, marks the slot
 /// TP_STATUS_USER and wakes the reader at once; <see cref="Receive"/> walks the slots in user space and makes a system
 /// call (poll) only when the next slot is not ready.
@@ -34,7 +34,7 @@ namespace TunLB.Linux;
 /// the frame, and written back (TP_STATUS_KERNEL) with release semantics after the copy. Counters are plain fields
 /// written by the one receiving thread and read loosely by others.</para>
 /// </remarks>
-public sealed unsafe class AfPacketRing : IPacketPort
+public sealed unsafe class AfPacketRing : IPacketReceiver
 {
     /// <summary>
     /// Frame size (68 KiB): the largest frame the kernel writes for Ethernet is tp_mac (76: TPACKET2_HDRLEN 52 plus the
@@ -194,7 +194,7 @@ public sealed unsafe class AfPacketRing : IPacketPort
 
     /// <summary>
     /// Copies the next IP packet (or the next segment of a super-packet) into <paramref name="buffer"/>. Polls, with the
-    /// port's wake eventfd, only when no frame is ready. See <see cref="IPacketPort.Receive"/>.
+    /// port's wake eventfd, only when no frame is ready. See <see cref="IPacketReceiver.Receive"/>.
     /// </summary>
     public int Receive(Span<byte> buffer, int timeoutMs)
     {
@@ -305,9 +305,6 @@ public sealed unsafe class AfPacketRing : IPacketPort
         }
         return ipLen;
     }
-
-    /// <summary>Not supported: a capture port. Returns false with EOPNOTSUPP.</summary>
-    public bool Send(ReadOnlySpan<byte> packet, in IpAddress nextHop) { _lastError = Interop.EOPNOTSUPP; return false; }
 
     /// <summary>Wakes a blocked Receive; the socket is closed and the ring unmapped when the last user has left.</summary>
     public void Dispose() => _fd.Close();

@@ -9,7 +9,7 @@ internal static unsafe class DatagramIo
 {
     /// <summary>
     /// poll(2) on the descriptor and its wake eventfd, then one recvfrom(2). Same return contract as
-    /// <see cref="IPacketPort.Receive"/>; <paramref name="source"/> is the sender (IPv4-mapped addresses become IPv4).
+    /// <see cref="IPacketReceiver.Receive"/>; <paramref name="source"/> is the sender (IPv4-mapped addresses become IPv4).
     /// </summary>
     public static int ReceiveFrom(FileDescriptor handle, Span<byte> buffer, int timeoutMs, out IpAddress source, ref int lastError)
     {

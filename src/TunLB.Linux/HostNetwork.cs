@@ -17,11 +17,13 @@ public sealed class HostNetworkException : Exception
 /// Control-plane changes to the host's (or a named network namespace's) links, addresses, routes and sysctls, made
 /// with iproute2's `ip` and /proc/sys. Every change is recorded; <see cref="Undo"/> (and <see cref="Dispose"/>) restore
 /// previous sysctl values, link state and MTU, and remove what was added, in reverse order. Undo is idempotent.
-/// Not for the hot path: it allocates, starts processes and throws. Not thread-safe.
+/// Not for the hot path: it allocates, starts processes and throws. The undo list is thread-safe (a director changes VIP
+/// routes from the API thread); two threads changing the same setting at once is the caller's business.
 /// </summary>
 public sealed class HostNetwork : IDisposable
 {
-    private readonly List<(string What, Action Revert)> _undo = new();
+    // Key: set for changes a later call can take back (a route or proxy entry added here and removed again).
+    private readonly List<(string What, Action Revert, string? Key)> _undo = new();
     private readonly Action<string>? _log;
 
     /// <param name="netns">A namespace name under /var/run/netns to work in (`ip -n`, setns for sysctls), or null for
@@ -36,7 +38,7 @@ public sealed class HostNetwork : IDisposable
     public string? Netns { get; }
 
     /// <summary>Descriptions of the changes that <see cref="Undo"/> would revert, oldest first.</summary>
-    public IReadOnlyList<string> PendingUndo => _undo.Select(u => u.What).ToArray();
+    public IReadOnlyList<string> PendingUndo { get { lock (_undo) return _undo.Select(u => u.What).ToArray(); } }
 
     // ---- links ----
 
@@ -93,23 +95,54 @@ public sealed class HostNetwork : IDisposable
         Record($"removal of address {cidr} from {device}", () => RunIp("addr", "add", cidr, "dev", device));
     }
 
+    /// <summary>Every IPv4/IPv6 address in the namespace, from `ip -j addr show`.</summary>
+    public IReadOnlyList<InterfaceAddress> Addresses() => InterfaceAddress.ParseIpJson(RunIp("-j", "addr", "show"));
+
     // ---- routes ----
 
-    /// <summary>`ip route add D/len dev X` (e.g. a VIP/32 into a TUN device); undo deletes it.</summary>
-    public void AddRoute(IpAddress destination, int prefixLength, string device)
+    /// <summary>
+    /// `ip route add D/len dev X` (e.g. a VIP/32 into a TUN device), or `ip route replace` with <paramref name="replace"/>
+    /// (no error when the route exists); undo deletes it (once, however often it was added).
+    /// </summary>
+    public void AddRoute(IpAddress destination, int prefixLength, string device, bool replace = false)
     {
         string cidr = Cidr(destination, prefixLength);
-        RunIp("route", "add", cidr, "dev", device);
-        Record($"route {cidr} dev {device}", () => RunIp("route", "del", cidr, "dev", device));
+        RunIp("route", replace ? "replace" : "add", cidr, "dev", device);
+        Record($"route {cidr} dev {device}", () => RunIp("route", "del", cidr, "dev", device), RouteKey(cidr, device));
     }
 
-    /// <summary>`ip route del D/len dev X`; undo adds it back.</summary>
+    /// <summary>
+    /// `ip route del D/len dev X`. A route added through <see cref="AddRoute"/> is then forgotten (nothing left to undo);
+    /// any other route is added back by undo.
+    /// </summary>
     public void RemoveRoute(IpAddress destination, int prefixLength, string device)
     {
         string cidr = Cidr(destination, prefixLength);
         RunIp("route", "del", cidr, "dev", device);
-        Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
+        if (!Forget(RouteKey(cidr, device)))
+            Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
     }
+
+    // ---- neighbours ----
+
+    /// <summary>`ip neigh replace proxy A dev D`: answer ARP/ND for <paramref name="address"/> on that device; undo deletes it.</summary>
+    public void AddProxyNeighbour(IpAddress address, string device)
+    {
+        string a = address.ToString();
+        RunIp("neigh", "replace", "proxy", a, "dev", device);
+        Record($"proxy neighbour {a} dev {device}", () => RunIp("neigh", "del", "proxy", a, "dev", device), ProxyKey(a, device));
+    }
+
+    /// <summary>`ip neigh del proxy A dev D` for an entry added with <see cref="AddProxyNeighbour"/>, which is then forgotten.</summary>
+    public void RemoveProxyNeighbour(IpAddress address, string device)
+    {
+        string a = address.ToString();
+        RunIp("neigh", "del", "proxy", a, "dev", device);
+        Forget(ProxyKey(a, device));
+    }
+
+    private static string RouteKey(string cidr, string device) => $"route {cidr} dev {device}";
+    private static string ProxyKey(string address, string device) => $"proxy {address} dev {device}";
 
     // ---- sysctls ----
 
@@ -174,10 +207,15 @@ public sealed class HostNetwork : IDisposable
     public void Undo()
     {
         List<Exception>? errors = null;
-        while (_undo.Count > 0)
+        while (true)
         {
-            var (what, revert) = _undo[^1];
-            _undo.RemoveAt(_undo.Count - 1);
+            string what; Action revert;
+            lock (_undo)
+            {
+                if (_undo.Count == 0) break;
+                (what, revert, _) = _undo[^1];
+                _undo.RemoveAt(_undo.Count - 1);
+            }
             try
             {
                 revert();
@@ -204,10 +242,27 @@ public sealed class HostNetwork : IDisposable
         }
     }
 
-    private void Record(string what, Action revert)
+    /// <summary>Adds an undo step; one with the <paramref name="key"/> of a step still pending is not added twice.</summary>
+    private void Record(string what, Action revert, string? key = null)
     {
-        _undo.Add((what, revert));
+        lock (_undo)
+        {
+            if (key is not null && _undo.Exists(u => u.Key == key)) return;
+            _undo.Add((what, revert, key));
+        }
         _log?.Invoke(what);
+    }
+
+    /// <summary>Drops the newest undo step recorded with <paramref name="key"/>; false when there is none.</summary>
+    private bool Forget(string key)
+    {
+        lock (_undo)
+        {
+            int i = _undo.FindLastIndex(u => u.Key == key);
+            if (i < 0) return false;
+            _undo.RemoveAt(i);
+            return true;
+        }
     }
 
     // ---- iproute2 ----

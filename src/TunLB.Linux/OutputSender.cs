@@ -14,7 +14,7 @@ namespace TunLB.Linux;
 /// every few seconds, still take the raw socket).
 /// Hot path: no allocation, exceptions or locks.
 /// </summary>
-public sealed class OutputSender : IDisposable
+public sealed class OutputSender : IPacketSender, IDisposable
 {
     private readonly RawIpSocket? _v4;
     private readonly RawIp6Socket? _v6;
@@ -49,7 +49,9 @@ public sealed class OutputSender : IDisposable
     /// <summary>Packets sent / failed per <see cref="OutputKind"/> (index by <c>(int)kind</c>). Written by the sending thread.</summary>
     public long[] Sent { get; } = new long[2];
     public long[] Failed { get; } = new long[2];
-    public long SentBytes;
+    public long SentBytes { get; private set; }
+
+    public long SentPackets(OutputKind kind) => Sent[(int)kind];
 
     /// <summary>errno of the last failure (diagnostics).</summary>
     public int LastError { get; private set; }

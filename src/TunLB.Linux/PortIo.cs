@@ -10,7 +10,7 @@ namespace TunLB.Linux;
 /// </summary>
 internal static unsafe class PortIo
 {
-    /// <summary>See <see cref="IPacketPort.Receive"/>. <paramref name="isSocket"/> selects recv(MSG_DONTWAIT) over read.</summary>
+    /// <summary>See <see cref="IPacketReceiver.Receive"/>. <paramref name="isSocket"/> selects recv(MSG_DONTWAIT) over read.</summary>
     public static int Receive(FileDescriptor handle, Span<byte> buffer, int timeoutMs, bool isSocket, ref int lastError)
     {
         if (!handle.TryAcquire(out int fd)) return -1;

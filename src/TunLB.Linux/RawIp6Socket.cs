@@ -15,7 +15,7 @@ namespace TunLB.Linux;
 /// </list>
 /// The socket belongs to the network namespace of the thread that opened it. Hot path: no allocation, exceptions or locks.
 /// </summary>
-public sealed unsafe class RawIp6Socket : IPacketPort
+public sealed unsafe class RawIp6Socket : IPacketReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -50,7 +50,7 @@ public sealed unsafe class RawIp6Socket : IPacketPort
     /// <summary>Receives one payload (no IPv6 header); the sender is not reported. See <see cref="ReceiveFrom"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs) => DatagramIo.ReceiveFrom(_fd, buffer, timeoutMs, out _, ref _lastError);
 
-    /// <summary>Receives one payload and its sender (the outer IPv6 source). Contract as <see cref="IPacketPort.Receive"/>.</summary>
+    /// <summary>Receives one payload and its sender (the outer IPv6 source). Contract as <see cref="IPacketReceiver.Receive"/>.</summary>
     public int ReceiveFrom(Span<byte> buffer, int timeoutMs, out IpAddress source) =>
         DatagramIo.ReceiveFrom(_fd, buffer, timeoutMs, out source, ref _lastError);
 

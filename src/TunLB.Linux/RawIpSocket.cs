@@ -11,7 +11,7 @@ namespace TunLB.Linux;
 /// A receiver socket gets every incoming IPv4 packet of its protocol, outer header included.
 /// The socket belongs to the network namespace of the thread that opened it.
 /// </summary>
-public sealed unsafe class RawIpSocket : IPacketPort
+public sealed unsafe class RawIpSocket : IPacketReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -119,7 +119,7 @@ public sealed unsafe class RawIpSocket : IPacketPort
         return value;
     }
 
-    /// <summary>Receives one whole IPv4 packet (header included). See <see cref="IPacketPort.Receive"/>.</summary>
+    /// <summary>Receives one whole IPv4 packet (header included). See <see cref="IPacketReceiver.Receive"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs) => PortIo.Receive(_fd, buffer, timeoutMs, isSocket: true, ref _lastError);
 
     /// <summary>

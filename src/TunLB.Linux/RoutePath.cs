@@ -18,6 +18,14 @@ public static class RoutePath
         return ParseRouteGet(json, dev => net.GetLink(dev).Mtu);
     }
 
+    /// <summary>The device the kernel routes <paramref name="destination"/> out of (`ip -j route get`), or null when the route names none.</summary>
+    public static string? Device(HostNetwork net, IpAddress destination)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        using var doc = JsonDocument.Parse(net.RunIp("-j", "route", "get", destination.ToString()));
+        return doc.RootElement.GetArrayLength() > 0 && doc.RootElement[0].TryGetProperty("dev", out var dev) ? dev.GetString() : null;
+    }
+
     /// <summary>Reads the MTU from `ip -j route get` output; <paramref name="linkMtu"/> resolves a device's MTU.</summary>
     public static int ParseRouteGet(string json, Func<string, int> linkMtu)
     {

@@ -9,7 +9,7 @@ namespace TunLB.Linux;
 /// into the kernel's stack as if it had arrived on the device. The device lives as long as this port (it is not
 /// persistent) and belongs to the network namespace of the thread that opened it.
 /// </summary>
-public sealed unsafe class TunDevice : IPacketPort
+public sealed unsafe class TunDevice : IPacketReceiver
 {
     private const string ClonePath = "/dev/net/tun";
 
@@ -67,7 +67,7 @@ public sealed unsafe class TunDevice : IPacketPort
         return new TunDevice(new FileDescriptor(fd), actual);
     }
 
-    /// <summary>Reads one IP packet. See <see cref="IPacketPort.Receive"/>.</summary>
+    /// <summary>Reads one IP packet. See <see cref="IPacketReceiver.Receive"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs) => PortIo.Receive(_fd, buffer, timeoutMs, isSocket: false, ref _lastError);
 
     /// <summary>Writes one IP packet into the kernel; <paramref name="nextHop"/> is ignored.</summary>

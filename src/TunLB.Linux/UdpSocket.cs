@@ -56,7 +56,7 @@ public sealed unsafe class UdpSocket : IDisposable
         return s;
     }
 
-    /// <summary>Receives one datagram's payload and its sender. Contract as <see cref="IPacketPort.Receive"/>.</summary>
+    /// <summary>Receives one datagram's payload and its sender. Contract as <see cref="IPacketReceiver.Receive"/>.</summary>
     public int ReceiveFrom(Span<byte> buffer, int timeoutMs, out IpAddress source) =>
         DatagramIo.ReceiveFrom(_fd, buffer, timeoutMs, out source, ref _lastError);
 

@@ -71,6 +71,80 @@ public sealed class HostNetworkTests
     }
 
     [Fact]
+    public void RemoveRoute_OfAnAddedRoute_LeavesNothingToUndo_OfAnyOtherRoute_RestoresIt()
+    {
+        using var a = new TestNetns();
+        using var b = new TestNetns();
+        var (devA, _) = TestNetns.CreateVethPair(a, "192.0.2.1/24", b, "192.0.2.2/24");
+        a.Exec("route", "add", "198.51.100.0/24", "dev", devA); // the host's own route
+        var log = new List<string>();
+        using var host = new HostNetwork(a.Name, log.Add);
+        var vip = IpAddress.Parse("203.0.113.10");
+
+        host.AddRoute(vip, 32, devA);
+        host.AddRoute(vip, 32, devA, replace: true); // exists: replace does not fail, and is one undo step
+        Assert.Equal(["route 203.0.113.10/32 dev " + devA], host.PendingUndo);
+        host.RemoveRoute(vip, 32, devA);
+        Assert.DoesNotContain("203.0.113.10", a.Exec("route", "show"));
+        Assert.Empty(host.PendingUndo); // taken back: nothing to undo (it used to record adding it back)
+
+        host.RemoveRoute(IpAddress.Parse("198.51.100.0"), 24, devA);
+        Assert.DoesNotContain("198.51.100.0/24", a.Exec("route", "show"));
+        Assert.Equal(["removal of route 198.51.100.0/24 dev " + devA], host.PendingUndo);
+        host.Undo();
+        Assert.Contains("198.51.100.0/24 dev " + devA, a.Exec("route", "show"));
+    }
+
+    [Fact]
+    public void ProxyNeighbour_AddedAndRemoved_AndUndone()
+    {
+        using var a = new TestNetns();
+        using var b = new TestNetns();
+        var (devA, _) = TestNetns.CreateVethPair(a, "192.0.2.1/24", b, "192.0.2.2/24");
+        using (var host = new HostNetwork(a.Name))
+        {
+            host.AddProxyNeighbour(IpAddress.Parse("192.0.2.50"), devA);
+            host.AddProxyNeighbour(IpAddress.Parse("192.0.2.51"), devA);
+            Assert.Contains("192.0.2.50 dev " + devA, a.Exec("neigh", "show", "proxy"));
+            host.RemoveProxyNeighbour(IpAddress.Parse("192.0.2.50"), devA);
+            Assert.DoesNotContain("192.0.2.50", a.Exec("neigh", "show", "proxy"));
+            Assert.Equal(["proxy neighbour 192.0.2.51 dev " + devA], host.PendingUndo);
+        }
+        Assert.DoesNotContain("192.0.2.51", a.Exec("neigh", "show", "proxy"));
+    }
+
+    [Fact]
+    public void Addresses_FromIpJson()
+    {
+        using var a = new TestNetns();
+        using var b = new TestNetns();
+        var (devA, _) = TestNetns.CreateVethPair(a, "192.0.2.1/24", b, "192.0.2.2/24");
+        a.Exec("addr", "add", "198.18.0.1", "peer", "198.18.0.2/32", "dev", devA);
+        var all = new HostNetwork(a.Name).Addresses();
+        Assert.Contains(new InterfaceAddress("lo", IpAddress.Parse("127.0.0.1"), 8), all);
+        Assert.Contains(new InterfaceAddress(devA, IpAddress.Parse("192.0.2.1"), 24), all);
+        Assert.Contains(new InterfaceAddress(devA, IpAddress.Parse("198.18.0.1"), 32, IpAddress.Parse("198.18.0.2")), all);
+    }
+
+    [Fact]
+    public void InterfaceAddress_ParsesIpJson_SkippingEmptyEntries()
+    {
+        const string json = """
+            [{"ifindex":1,"ifname":"lo","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8},{}]},
+             {"ifindex":5,"ifname":"eth0","addr_info":[{"family":"inet6","local":"2001:db8::1","prefixlen":64},
+                                                        {"family":"inet","local":"198.18.0.1","address":"198.18.0.2","prefixlen":32}]},
+             {"ifindex":6,"ifname":"eth1"}]
+            """;
+        Assert.Equal(
+            [
+                new InterfaceAddress("lo", IpAddress.Parse("127.0.0.1"), 8),
+                new InterfaceAddress("eth0", IpAddress.Parse("2001:db8::1"), 64),
+                new InterfaceAddress("eth0", IpAddress.Parse("198.18.0.1"), 32, IpAddress.Parse("198.18.0.2")),
+            ],
+            InterfaceAddress.ParseIpJson(json));
+    }
+
+    [Fact]
     public void IpErrors_CarryStderr_AndAreNotRecorded()
     {
         using var ns = new TestNetns();

@@ -220,7 +220,7 @@ public sealed class RawIpSocketTests
         using var pair = new Pair();
         byte[] sent = Encapsulate(DirectorAddress, RealServerAddress, 0x1234);
         var buffer = new byte[2048];
-        IPacketPort tx = pair.Sender!, rx = pair.Receiver!;
+        RawIpSocket tx = pair.Sender!; IPacketReceiver rx = pair.Receiver!;
         var nextHop = IpAddress.Parse(RealServerAddress);
 
         for (int i = 0; i < 50; i++) { tx.Send(sent, nextHop); rx.Receive(buffer, 100); }

@@ -32,7 +32,7 @@ public sealed class TunDeviceTests
     }
 
     /// <summary>Receives until an IPv4 packet of <paramref name="protocol"/> shows up (skipping e.g. IPv6 RS/MLD).</summary>
-    internal static byte[] ReceiveIPv4(IPacketPort port, byte protocol, TimeSpan timeout)
+    internal static byte[] ReceiveIPv4(IPacketReceiver port, byte protocol, TimeSpan timeout)
     {
         var buffer = new byte[65536];
         var sw = Stopwatch.StartNew();
@@ -179,12 +179,12 @@ public sealed class TunDeviceTests
         ns.Exec("route", "add", "203.0.113.0/24", "dev", tun.Name);
         byte[] packet = Packets.Udp(Packets.V4("203.0.113.20"), Packets.V4(TunAddress), 40001, 9, new byte[64]);
         var buffer = new byte[2048];
-        IPacketPort port = tun;
+        IPacketReceiver port = tun;
         var nextHop = IpAddress.Parse("203.0.113.20");
 
-        for (int i = 0; i < 100; i++) { port.Send(packet, nextHop); port.Receive(buffer, 0); }
+        for (int i = 0; i < 100; i++) { tun.Send(packet, nextHop); port.Receive(buffer, 0); }
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) { port.Send(packet, nextHop); port.Receive(buffer, 0); }
+        for (int i = 0; i < 1000; i++) { tun.Send(packet, nextHop); port.Receive(buffer, 0); }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
     }

@@ -10,7 +10,7 @@ namespace TunLB.Linux.Egress;
 /// the IP header, link layer removed) from every interface or one, before the IP layer has decided anything: it sees
 /// packets the kernel then drops (rp_filter, no local address, firewall). Receive-only.
 /// </summary>
-public sealed unsafe class PacketSocket : IPacketPort
+public sealed unsafe class PacketSocket : IPacketReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -60,11 +60,8 @@ public sealed unsafe class PacketSocket : IPacketPort
         return s;
     }
 
-    /// <summary>Receives one IPv4 packet (IP header first). See <see cref="IPacketPort.Receive"/>.</summary>
+    /// <summary>Receives one IPv4 packet (IP header first). See <see cref="IPacketReceiver.Receive"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs) => PortIo.Receive(_fd, buffer, timeoutMs, isSocket: true, ref _lastError);
-
-    /// <summary>Not supported: a capture socket. Returns false with EOPNOTSUPP.</summary>
-    public bool Send(ReadOnlySpan<byte> packet, in IpAddress nextHop) { _lastError = Interop.EOPNOTSUPP; return false; }
 
     public void Dispose() => _fd.Close();
 

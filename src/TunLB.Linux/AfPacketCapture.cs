@@ -1,9 +1,8 @@
 using System.Text;
 using TunLB.Core.Capture;
 using TunLB.Core.Flows;
-using TunLB.Linux;
 
-namespace TunLB.Director;
+namespace TunLB.Linux;
 
 /// <summary>
 /// The `io = "afpacket"` capture backend's setup: a TPACKET_V2 ring (<see cref="AfPacketRing"/>) bound to all interfaces
@@ -38,7 +37,7 @@ public sealed class AfPacketCapture : IDisposable
     }
 
     /// <summary>The ports the workers read: one ring per worker (several rings share the traffic by flow hash).</summary>
-    public IReadOnlyList<IPacketPort> Ports => _rings;
+    public IReadOnlyList<IPacketReceiver> Ports => _rings;
     /// <summary>The first ring (the only one with one worker).</summary>
     public AfPacketRing Ring => _rings[0];
     public string Table => _table;
@@ -49,7 +48,7 @@ public sealed class AfPacketCapture : IDisposable
     /// </summary>
     /// <param name="tun">The TUN device: read and discarded by a background thread, so that health-check packets (already
     /// captured by the ring as they leave into it) do not pile up in its queue.</param>
-    public static AfPacketCapture Start(string tunDevice, IPacketPort? tun, IReadOnlyList<string> captureInterfaces, IReadOnlyCollection<IpAddress> vips,
+    public static AfPacketCapture Start(string tunDevice, IPacketReceiver? tun, IReadOnlyList<string> captureInterfaces, IReadOnlyCollection<IpAddress> vips,
                                         Action<string>? logError = null, int rings = 1)
     {
         int tunIfindex = IfIndex(tunDevice, "tun_name");
@@ -116,7 +115,7 @@ public sealed class AfPacketCapture : IDisposable
                $"unsupported={unsupported} kernel_ring_full={kdrops}";
     }
 
-    private void Drain(IPacketPort tun)
+    private void Drain(IPacketReceiver tun)
     {
         var buf = new byte[65536];
         while (!_stopping && tun.Receive(buf, 200) >= 0) { }
