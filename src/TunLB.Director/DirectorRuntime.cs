@@ -3,6 +3,7 @@ using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using TunLB.Linux;
 
@@ -208,7 +209,7 @@ public sealed class DirectorRuntime : IDisposable
     private string StartHealth()
     {
         var d = _cfg.Director;
-        var checkedReals = State.HealthUnlockedSnapshot();
+        var checkedReals = State.CheckedReals();
         _health = new Health.HealthMonitor(State);
         var notes = new List<string>();
         try

@@ -11,8 +11,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using TunLB.Control.Api;
 using TunLB.Control.Configuration;
+using TunLB.Director.Management;
 
-namespace TunLB.Director.Management;
+namespace TunLB.Director.Api;
 
 /// <summary>
 /// The management API (HTTP/JSON, /api/v1 as listed in <see cref="ApiJson"/>'s file, plus GET /metrics) on
@@ -83,7 +84,7 @@ public sealed class ApiServer : IAsyncDisposable
             foreach (var a in addresses) k.Listen(a, settings.ApiPort);
         });
         var app = builder.Build();
-        Map(app, state, settings.ApiToken);
+        Map(app, new DirectorApi(state), settings.ApiToken);
         await app.StartAsync(ct).ConfigureAwait(false);
 
         var server = new ApiServer(app, []);
@@ -101,7 +102,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     // ---------------------------------------------------------------- routes
 
-    private static void Map(WebApplication app, DirectorState state, string token)
+    private static void Map(WebApplication app, DirectorApi state, string token)
     {
         var tokenBytes = Encoding.UTF8.GetBytes(token);
         app.Use(async (ctx, next) =>
@@ -172,13 +173,13 @@ public sealed class ApiServer : IAsyncDisposable
             var r = state.Reload();
             return Json(r, r.Ok ? 200 : 400);
         });
-        app.MapGet("/api/v1/config.toml", () => Results.Text(ConfigRenderer.Render(state), "text/plain; charset=utf-8"));
+        app.MapGet("/api/v1/config.toml", () => Results.Text(ConfigRenderer.Render(state.State), "text/plain; charset=utf-8"));
         app.MapGet(TunLB.Control.Egress.EgressApi.AnswersPath, (string? session) =>
         {
-            var (status, body) = TunLB.Control.Egress.EgressApi.Handle(state.Egress, session, Environment.TickCount64, DateTimeOffset.UtcNow);
+            var (status, body) = TunLB.Control.Egress.EgressApi.Handle(state.State.Egress, session, Environment.TickCount64, DateTimeOffset.UtcNow);
             return Results.Json(body, ApiJson.Options, statusCode: status);
         });
-        app.MapGet("/metrics", () => Results.Text(Metrics.Render(state), Metrics.ContentType));
+        app.MapGet("/metrics", () => Results.Text(Metrics.Render(state.State), Metrics.ContentType));
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));
     }
 

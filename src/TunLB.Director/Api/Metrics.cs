@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
+using TunLB.Director.Management;
 
-namespace TunLB.Director.Management;
+namespace TunLB.Director.Api;
 
 /// <summary>
 /// Prometheus text exposition format (version 0.0.4) for GET /metrics. Names follow node_exporter's ipvs
@@ -18,21 +19,21 @@ public static class Metrics
     public static string Render(DirectorState state)
     {
         var w = new Writer();
-        lock (state.Gate)
+        var view = state.View; // one published view: no lock, no working copy
         {
-            var entries = state.EntriesUnlocked;
+            var entries = view.Services;
             var drops = state.Drops();
 
             w.Family("tunlb_service_connections_total", "counter", "Connections scheduled for the virtual service (ipvsadm Conns).");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Vs.Connections);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.Connections);
             w.Family("tunlb_service_incoming_packets_total", "counter", "Packets from clients forwarded for the virtual service (ipvsadm InPkts).");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Vs.InPackets);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.InPackets);
             w.Family("tunlb_service_incoming_bytes_total", "counter", "Bytes (inner IP packets) from clients forwarded for the virtual service (ipvsadm InBytes).");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Vs.InBytes);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.InBytes);
             w.Family("tunlb_service_outgoing_packets_total", "counter", "Packets to clients through the director: always 0 in tunnel mode (replies go direct).");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), 0);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), 0);
             w.Family("tunlb_service_backends", "gauge", "Real servers configured for the virtual service.");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Vs.Destinations.Length);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.Destinations.Length);
 
             w.Family("tunlb_backend_connections_active", "gauge", "Connections to the real server in ESTABLISHED state (ipvsadm ActiveConn).");
             Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), d.ActiveConnections));
@@ -52,22 +53,21 @@ public static class Metrics
             Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), d.IsOverloaded ? 1 : 0));
 
             // Health checking (HAProxy-like names: check_failures_total, check_up_down_total, last_change).
-            var health = state.HealthUnlocked;
             var now = state.Time.GetUtcNow();
             w.Family("tunlb_backend_up", "gauge", "1 when the real server passes its health check (or has none), 0 when it failed it.");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && !h.IsSorry && !h.Up ? 0 : 1));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is { IsSorry: false, Up: false } ? 0 : 1));
             w.Family("tunlb_backend_check_failures_total", "counter", "Failed health checks of the real server.");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Failures : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h?.Failures ?? 0));
             w.Family("tunlb_backend_check_up_down_total", "counter", "UP/DOWN transitions of the real server's health.");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Machine?.Transitions ?? 0 : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h?.Transitions ?? 0));
             w.Family("tunlb_backend_check_duration_seconds", "gauge", "Duration of the real server's last health check.");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? h.Last?.Duration.TotalSeconds ?? 0 : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h?.Last?.Duration.TotalSeconds ?? 0));
             w.Family("tunlb_backend_last_change_seconds", "gauge", "Seconds since the real server's last health state change (or since it was added).");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) ? Math.Max(0, (now - h.LastChange).TotalSeconds) : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is null ? 0 : Math.Max(0, (now - h.LastChange).TotalSeconds)));
             w.Family("tunlb_backend_draining", "gauge", "1 while the real server is drained (API drain or agent drain/maint).");
-            Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), health.TryGetValue(d.Id, out var h) && (h.Draining || h.Admin is Control.Health.AgentAdmin.Drain or Control.Health.AgentAdmin.Maint) ? 1 : 0));
+            EachHealth(entries, (vs, d, h) => w.Sample(RealLabels(vs, d), h is not null && (h.Draining || h.Admin is Control.Health.AgentAdmin.Drain or Control.Health.AgentAdmin.Maint) ? 1 : 0));
             w.Family("tunlb_service_quorum_up", "gauge", "1 while the service has quorum (keepalived), 0 while its sorry server (if any) takes new connections.");
-            foreach (var e in entries) w.Sample(SvcLabels(e.Vs), e.Health.QuorumUp ? 1 : 0);
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.QuorumUp ? 1 : 0);
             w.Family("tunlb_health_check_packets_total", "counter", "Health-check packets the data path forwarded through the tunnel (pinned flows).");
             w.Sample("", state.PinnedPackets);
 
@@ -106,10 +106,16 @@ public static class Metrics
         return w.ToString();
     }
 
-    private static void Each(IReadOnlyList<DirectorState.ServiceEntry> entries, Action<VirtualService, Destination> f)
+    private static void Each(IReadOnlyList<ServiceView> services, Action<VirtualService, Destination> f)
     {
-        foreach (var e in entries)
-            foreach (var d in e.Vs.Destinations) f(e.Vs, d);
+        foreach (var s in services)
+            foreach (var r in s.Reals) f(s.Service, r.Dest);
+    }
+
+    private static void EachHealth(IReadOnlyList<ServiceView> services, Action<VirtualService, Destination, RealHealthView?> f)
+    {
+        foreach (var s in services)
+            foreach (var r in s.Reals) f(s.Service, r.Dest, r.Health);
     }
 
     private static string SvcLabels(VirtualService vs) =>

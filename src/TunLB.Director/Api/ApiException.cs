@@ -1,9 +1,9 @@
-namespace TunLB.Director.Management;
+namespace TunLB.Director.Api;
 
 /// <summary>
 /// A management request that cannot be carried out: the HTTP status, the request field at fault (the JSON
-/// name, or the route parameter) and a message. Thrown by <see cref="DirectorState"/> before it changes
-/// anything, so a failed request leaves the runtime as it was.
+/// name, or the route parameter) and a message. Thrown by <see cref="DirectorApi"/> before anything changes,
+/// so a failed request leaves the runtime as it was.
 /// </summary>
 public sealed class ApiException : Exception
 {

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using TunLB.Control.Configuration;
+using TunLB.Director.Management;
 
-namespace TunLB.Director.Management;
+namespace TunLB.Director.Api;
 
 /// <summary>
 /// Renders the running state as a TunLB director config file (GET /api/v1/config.toml), so runtime changes
@@ -14,20 +15,20 @@ public static class ConfigRenderer
     public static string Render(DirectorState state)
     {
         var sb = new StringBuilder();
-        lock (state.Gate)
+        var view = state.View; // one published view: no lock, no working copy
         {
             // The timeouts are the running ones (the API can change them); everything else is as started.
-            var t = state.GetTimeouts();
-            var d = state.Settings with { TimeoutTcp = t.Tcp, TimeoutTcpFin = t.TcpFin, TimeoutUdp = t.Udp };
+            var t = Dtos.Timeouts(state.Timeouts);
+            var d = view.Settings with { TimeoutTcp = t.Tcp, TimeoutTcpFin = t.TcpFin, TimeoutUdp = t.Udp };
             sb.Append("# TunLB director configuration, rendered from the running state by GET /api/v1/config.toml\n");
             sb.Append(CultureInfo.InvariantCulture, $"# at {DateTimeOffset.UtcNow:yyyy-MM-dd'T'HH:mm:ss'Z'}; it includes changes made through the API since the last reload.\n\n");
             sb.Append("[director]\n");
             foreach (var key in DirectorKeys.All)
                 if (key.Toml(d) is { } value) Kv(sb, key.Name, value);
 
-            foreach (var e in state.EntriesUnlocked)
+            foreach (var e in view.Services)
             {
-                var vs = e.Vs;
+                var vs = e.Service;
                 sb.Append("\n[[service]]\n");
                 Kv(sb, "vip", Str(vs.Key.Vip.ToString()));
                 Kv(sb, "port", Int(vs.Key.Port));
@@ -37,7 +38,7 @@ public static class ConfigRenderer
                 Kv(sb, "mh_table_size", Int(e.MhTableSize));
                 Kv(sb, "persistence", Int(vs.PersistenceSeconds));
                 Kv(sb, "persistence_netmask", Int(vs.PersistencePrefix));
-                var hs = e.Health.Spec;
+                var hs = e.HealthSpec;
                 if (hs.TracksQuorum)
                 {
                     Kv(sb, "quorum", Int(hs.Quorum));
@@ -53,14 +54,15 @@ public static class ConfigRenderer
                     Kv(sb, "port", Int(sorry.Port));
                     Kv(sb, "weight", Int(sorry.Weight));
                 }
-                foreach (var r in vs.Destinations)
+                foreach (var real in e.Reals)
                 {
-                    if (state.HealthUnlocked.TryGetValue(r.Id, out var rh) && rh.IsSorry) continue; // rendered as [service.sorry] above
+                    if (real.IsSorry) continue; // rendered as [service.sorry] above
+                    var r = real.Dest;
                     sb.Append("\n[[service.real]]\n");
                     var n = RealServerFieldNames.Config;
                     Kv(sb, n.Address, Str(r.Address.ToString()));
                     Kv(sb, n.Port, Int(r.Port));
-                    Kv(sb, n.Weight, Int(state.ConfiguredWeight(r))); // not the effective weight (health, drain)
+                    Kv(sb, n.Weight, Int(real.ConfiguredWeight)); // not the effective weight (health, drain)
                     Kv(sb, n.UpperThreshold, Int(r.UpperThreshold));
                     Kv(sb, n.LowerThreshold, Int(r.LowerThreshold));
                     if (r.Encap == TunLB.Core.Packets.EncapKind.Gue)
