@@ -121,4 +121,8 @@ public sealed record RealConfig
     public bool GueChecksum { get; init; }
     /// <summary>1-based line of the <c>[[service.real]]</c> header.</summary>
     public int Line { get; init; }
+
+    /// <summary>The settings of this real server, as the API and adm carry them too.</summary>
+    public RealServerSettings Settings() =>
+        new(Address, Port, Weight, UpperThreshold, LowerThreshold, Encap, (ushort)GuePort, GueChecksum, Mtu);
 }

@@ -86,15 +86,9 @@ public sealed class DirectorApi(DirectorState state)
         ArgumentNullException.ThrowIfNull(spec);
         var key = Key(proto, vip, port);
         FindService(key);
-        var addr = Validate.HostAddress(spec.Address, "address");
         // Mixed families are fine: an IPv4 VIP over an IPv6 outer header (4in6) and IPv6 over IPv4 (6in4).
-        ushort rport = spec.Port is null ? key.Port : Validate.Port(spec.Port, "port");
-        var tunnel = Validate.Tunnel(spec);
-        int weight = Validate.Range(spec.Weight ?? 1, 0, 65535, "weight");
-        var (upper, lower) = Validate.Thresholds(spec.UpperThreshold ?? 0, spec.LowerThreshold ?? 0);
-        var def = new RealDefinition(addr, rport, weight, upper, lower, tunnel.Encap ?? EncapKind.Ipip,
-            tunnel.GuePort ?? Tunnel.DefaultGuePort, tunnel.GueChecksum ?? false);
-        return Dtos.Real(Run(() => State.AddReal(key, def)));
+        var real = Valid(RealSpecRules.Check(spec, key.Port));
+        return Dtos.Real(Run(() => State.AddReal(key, real)));
     }
 
     public RealDto EditReal(string? proto, string? vip, string? port, string? addr, string? rport, RealSpec spec)
@@ -106,11 +100,21 @@ public sealed class DirectorApi(DirectorState state)
             throw ApiException.BadRequest("address", "a real server's address cannot change; delete it and add a new one");
         if (spec.Port is not null && Validate.Port(spec.Port, "port") != r.Dest.Port)
             throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
-        var tunnel = Validate.Tunnel(spec);
-        int? weight = spec.Weight is null ? null : Validate.Range(spec.Weight.Value, 0, 65535, "weight");
-        Validate.Thresholds(spec.UpperThreshold ?? r.Dest.UpperThreshold, spec.LowerThreshold ?? r.Dest.LowerThreshold);
-        var change = new RealChange(weight, spec.UpperThreshold, spec.LowerThreshold, tunnel.Encap, tunnel.GuePort, tunnel.GueChecksum);
-        return Dtos.Real(Run(() => State.EditReal(key, r.Dest.Address, r.Dest.Port, change)));
+        var d = r.Dest;
+        var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, d.Mtu);
+        var next = Valid(RealSpecRules.CheckEdit(spec, current));
+        bool tunnel = spec.TunType is not null;
+        var change = new RealChange(spec.Weight is null ? null : next.Weight, spec.UpperThreshold is null ? null : next.UpperThreshold,
+            spec.LowerThreshold is null ? null : next.LowerThreshold, tunnel ? next.Encap : null, tunnel ? next.GuePort : null, tunnel ? next.GueChecksum : null);
+        return Dtos.Real(Run(() => State.EditReal(key, d.Address, d.Port, change)));
+    }
+
+    /// <summary>The validated settings, or a 400 naming the first field at fault and listing every error.</summary>
+    private static RealServerSettings Valid(RealServerCheck check)
+    {
+        if (check.Ok) return check.Value!;
+        var first = check.Errors[0];
+        throw new ApiException(400, first.Field, first.Message, check.Errors.Count > 1 ? check.Errors.Select(e => e.ToString()).ToArray() : null);
     }
 
     public void DeleteReal(string? proto, string? vip, string? port, string? addr, string? rport)

@@ -117,34 +117,4 @@ internal static class Validate
     }
 
     public static string Endpoint(IpAddress a, int port) => Management.Format.Endpoint(a, port);
-    /// <summary>tun_type / tun_port / tun_flags of a real (ipvsadm --tun-type): all null when tun_type is not given.</summary>
-    public static (TunLB.Core.Packets.EncapKind? Encap, ushort? GuePort, bool? GueChecksum) Tunnel(TunLB.Control.Api.RealSpec spec)
-    {
-        if (spec.TunType is not null && spec.TunType is not ("ipip" or "gue"))
-            throw ApiException.BadRequest("tun_type", $"tunnel type \"{spec.TunType}\" is not supported; use \"ipip\" or \"gue\"");
-        bool gue = spec.TunType == "gue";
-        if (spec.TunPort is not null && spec.TunPort != 0)
-        {
-            if (!gue) throw ApiException.BadRequest("tun_port", "tun_port applies to gue tunnels; ipip has no port (use 0 or leave it out)");
-            Range(spec.TunPort.Value, 1, 65535, "tun_port");
-        }
-        if (!string.IsNullOrEmpty(spec.TunFlags))
-        {
-            if (!gue) throw ApiException.BadRequest("tun_flags", "tun_flags apply to gue tunnels; ipip has none");
-            if (spec.TunFlags is not ("csum" or "nocsum"))
-                throw ApiException.BadRequest("tun_flags", $"tun_flags \"{spec.TunFlags}\" is not supported; use csum or nocsum");
-        }
-        if (spec.TunType is null) return (null, null, null);
-        if (!gue) return (TunLB.Core.Packets.EncapKind.Ipip, null, null);
-        return (TunLB.Core.Packets.EncapKind.Gue, (ushort)(spec.TunPort is > 0 ? spec.TunPort.Value : TunLB.Core.Packets.Tunnel.DefaultGuePort), spec.TunFlags == "csum");
-    }
-
-    public static (int Upper, int Lower) Thresholds(int upper, int lower)
-    {
-        Range(upper, 0, int.MaxValue, "upper_threshold");
-        Range(lower, 0, int.MaxValue, "lower_threshold");
-        if (upper > 0 && lower > upper)
-            throw ApiException.BadRequest("lower_threshold", $"lower_threshold {lower} is above upper_threshold {upper}");
-        return (upper, lower);
-    }
 }

@@ -1,3 +1,4 @@
+using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Director.Health;
@@ -96,7 +97,7 @@ public sealed partial class DirectorState
     /// ipvsadm -a. The route toward the real is resolved before the lock is taken; the real reaches the data path with
     /// the service's next version, so no worker can schedule to it before it knows its id.
     /// </summary>
-    public RealView AddReal(ServiceKey key, RealDefinition r)
+    public RealView AddReal(ServiceKey key, RealServerSettings r)
     {
         IpAddress source;
         try { source = _reals.SourceToward(r.Address); }

@@ -57,7 +57,7 @@ public sealed partial class DirectorState
             foreach (var s in cfg.Services)
             {
                 var e = NewEntry(s);
-                foreach (var r in s.Reals) e.Destinations = [.. e.Destinations, _reals.Create(RealDefinition.From(r), _reals.SourceToward(r.Address))];
+                foreach (var r in s.Reals) e.Destinations = [.. e.Destinations, _reals.Create(r.Settings(), _reals.SourceToward(r.Address))];
                 e.Health.Spec = s.Health;
                 foreach (var dest in e.Destinations) Track(e, dest, dest.Weight);
                 _entries.Add(e);

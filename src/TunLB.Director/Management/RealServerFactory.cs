@@ -1,3 +1,4 @@
+using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 
@@ -15,7 +16,7 @@ internal sealed class RealServerFactory(DirectorStateOptions options)
     public IpAddress SourceToward(IpAddress address) => options.OuterSource(address);
 
     /// <summary>A new destination for <paramref name="r"/>, whose outer source address is already resolved.</summary>
-    public Destination Create(RealDefinition r, IpAddress source)
+    public Destination Create(RealServerSettings r, IpAddress source)
     {
         var d = new Destination(_nextId++, r.Address, r.Port, r.Weight)
         {
@@ -32,7 +33,7 @@ internal sealed class RealServerFactory(DirectorStateOptions options)
         new(_nextId++, address, port, 0) { OuterSource = source };
 
     /// <summary>Encapsulation and path MTU of <paramref name="d"/> from <paramref name="r"/> (mtu 0 = the route's MTU).</summary>
-    public void ApplyTunnel(Destination d, RealDefinition r)
+    public void ApplyTunnel(Destination d, RealServerSettings r)
     {
         d.Encap = r.Encap;
         d.GuePort = r.GuePort;

@@ -36,5 +36,5 @@ public sealed record ServicePlan(
     IReadOnlyList<string> ServiceChanges);
 
 /// <summary>One real of a planned service: new, or kept with the listed differences (texts for the reload summary).</summary>
-public sealed record RealPlan(RealDefinition Definition, int Line, bool IsNew, bool WeightChanged, bool ThresholdsChanged,
+public sealed record RealPlan(RealServerSettings Definition, int Line, bool IsNew, bool WeightChanged, bool ThresholdsChanged,
     bool TunnelChanged, IReadOnlyList<string> Changes);

@@ -25,13 +25,13 @@ public static class ReloadPlanner
         var notes = new List<string>();
         if (timeouts is not null)
             notes.Add($"timeouts (tcp tcpfin udp) {running.TimeoutTcp} {running.TimeoutTcpFin} {running.TimeoutUdp} -> {d1.TimeoutTcp} {d1.TimeoutTcpFin} {d1.TimeoutUdp}");
-        foreach (var (name, a, b) in RestartOnly(running, d1))
-            if (a != b) notes.Add($"{name} changed ({a} -> {b}) but needs a restart; still {a}");
+        foreach (var (name, a, b) in DirectorKeys.RestartOnly(running, d1))
+            notes.Add($"{name} changed ({a} -> {b}) but needs a restart; still {a}");
         return new ReloadPlan(deleted, services, timeouts, notes);
     }
 
     private static ServicePlan New(ServiceConfig s) =>
-        new(s, true, s.Reals.Select(r => new RealPlan(RealDefinition.From(r), r.Line, true, false, false, false, [])).ToArray(),
+        new(s, true, s.Reals.Select(r => new RealPlan(r.Settings(), r.Line, true, false, false, false, [])).ToArray(),
             [], true, true, []);
 
     private static ServicePlan Diff(CurrentService old, ServiceConfig s)
@@ -41,7 +41,7 @@ public static class ReloadPlanner
         for (int i = 0; i < s.Reals.Count; i++)
         {
             var r = s.Reals[i];
-            var def = RealDefinition.From(r);
+            var def = r.Settings();
             var name = Format.Endpoint(r.Address, r.Port);
             int at = IndexOf(old.Reals, r);
             if (at < 0)
@@ -84,25 +84,5 @@ public static class ReloadPlanner
     {
         for (int i = 0; i < reals.Count; i++) if (reals[i].Address == a && reals[i].Port == port) return i;
         return -1;
-    }
-
-    /// <summary>Settings the engines and devices are built with: a reload reports a change and keeps the running value.</summary>
-    public static IEnumerable<(string Key, string Before, string After)> RestartOnly(DirectorSettings a, DirectorSettings b)
-    {
-        yield return ("api", a.Api, b.Api);
-        yield return ("api_token", a.ApiToken.Length == 0 ? "(none)" : "(set)", b.ApiToken == a.ApiToken ? (a.ApiToken.Length == 0 ? "(none)" : "(set)") : "(another)");
-        yield return ("tun_name", a.TunName, b.TunName);
-        yield return ("tun_mtu", a.TunMtu.ToString(), b.TunMtu.ToString());
-        yield return ("io", a.Io.ConfigName(), b.Io.ConfigName());
-        yield return ("capture_interfaces", string.Join(",", a.CaptureInterfaces), string.Join(",", b.CaptureInterfaces));
-        yield return ("ttl", a.Ttl.ToString(), b.Ttl.ToString());
-        yield return ("conn_max", a.ConnMax.ToString(), b.ConnMax.ToString());
-        yield return ("workers", a.Workers == 0 ? "auto" : a.Workers.ToString(), b.Workers == 0 ? "auto" : b.Workers.ToString());
-        yield return ("conn_full_policy", a.ConnFullPolicy, b.ConnFullPolicy);
-        yield return ("tx", a.Tx.ConfigName(), b.Tx.ConfigName());
-        yield return ("pmtu_expires", a.PmtuExpires.ToString(), b.PmtuExpires.ToString());
-        yield return ("sloppy_tcp", a.SloppyTcp.ToString(), b.SloppyTcp.ToString());
-        yield return ("expire_quiescent_template", a.ExpireQuiescentTemplate.ToString(), b.ExpireQuiescentTemplate.ToString());
-        yield return ("restore_inner_ttl", a.RestoreInnerTtl.ToString(), b.RestoreInnerTtl.ToString());
     }
 }
