@@ -50,7 +50,7 @@ public static class RealSpecRules
             UpperThreshold = spec.UpperThreshold ?? current.UpperThreshold,
             LowerThreshold = spec.LowerThreshold ?? current.LowerThreshold,
             TunType = spec.TunType ?? current.Encap.ConfigName(),
-            TunPort = keepTunnel && spec.TunPort is null or 0 && current.Encap == EncapKind.Gue ? current.GuePort : spec.TunPort,
+            TunPort = keepTunnel && spec.TunPort is (null or 0) && current.Encap == EncapKind.Gue ? current.GuePort : spec.TunPort,
             TunFlags = keepTunnel && string.IsNullOrEmpty(spec.TunFlags) && current.Encap == EncapKind.Gue
                 ? (current.GueChecksum ? Checksum : NoChecksum) : spec.TunFlags,
         }, current.Port);

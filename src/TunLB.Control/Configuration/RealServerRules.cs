@@ -12,7 +12,6 @@ public static class RealServerRules
     public const int MaxWeight = 65535;
     public const int MinMtu = 576, MinMtuV6 = 1280, MaxMtu = 65535;
     public const int DefaultWeight = 1;
-    public const string Gue = "gue";
 
     /// <summary>Checks the fields of one real server; errors name the fields as <paramref name="names"/> does.</summary>
     /// <param name="servicePort">The port a server takes when it names none.</param>
@@ -59,10 +58,11 @@ public static class RealServerRules
         if (encap != EncapKind.Gue)
         {
             // An unknown encap was reported above; don't blame its GUE fields too.
+            var gue = ConfigNames.Encap.Name(EncapKind.Gue);
             if (f.GuePort is not null && encapKnown)
-                errors.Add(new(names.GuePort, $"{names.GuePort} only applies with {names.Encap} = \"{Gue}\"", names.Encap));
+                errors.Add(new(names.GuePort, $"{names.GuePort} only applies with {names.Encap} = \"{gue}\"", names.Encap));
             if (f.GueChecksum is not null && encapKnown)
-                errors.Add(new(names.GueChecksum, $"{names.GueChecksum} only applies with {names.Encap} = \"{Gue}\"", names.Encap));
+                errors.Add(new(names.GueChecksum, $"{names.GueChecksum} only applies with {names.Encap} = \"{gue}\"", names.Encap));
             guePort = Tunnel.DefaultGuePort;
             gueChecksum = false;
         }
