@@ -2,7 +2,7 @@ using System.CommandLine;
 using TunLB.Cli.Commands;
 
 // `tunlb adm ...` takes ipvsadm syntax, which System.CommandLine can't parse: hand it the raw arguments.
-if (args.Length > 0 && args[0] == "adm") return TunLB.Control.Adm.AdmCommand.Run(args[1..], Console.Out, Console.Error, Console.In);
+if (args.Length > 0 && args[0] == "adm") return TunLB.Cli.Adm.AdmCommand.Run(args[1..], Console.Out, Console.Error, Console.In);
 
 var root = new RootCommand("TunLB: an LVS-TUN (IP-in-IP) load balancer with a userspace data path.");
 root.Subcommands.Add(DirectorCommand.Create());

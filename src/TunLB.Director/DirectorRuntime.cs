@@ -3,6 +3,7 @@ using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using TunLB.Linux;
 
@@ -106,7 +107,7 @@ public sealed class DirectorRuntime : IDisposable
             int workers = State.Engines.Length;
             // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
             // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.
-            int queues = d.Io == "afpacket" ? 1 : workers;
+            int queues = d.Io == IoBackend.AfPacket ? 1 : workers;
             _tuns = new TunDevice[queues];
             _tuns[0] = TunDevice.Open(d.TunName, out var dev, multiQueue: queues > 1);
             _dev = dev;
@@ -118,7 +119,7 @@ public sealed class DirectorRuntime : IDisposable
             _net.SetLinkUp(dev, d.TunMtu);
             // The device's queue is the director's only buffer with io = "tun": 500 packets (the default) are cut by a burst
             // of a few hundred microseconds at line rate while the worker is not scheduled. The device is ours (deleted on exit).
-            if (d.Io == "tun") _net.RunIp("link", "set", "dev", dev, "txqueuelen", TunQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (d.Io == IoBackend.Tun) _net.RunIp("link", "set", "dev", dev, "txqueuelen", TunQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             SyncRoutes(State.Vips, throwOnError: true);
             string io = StartCapture(workers);
@@ -132,7 +133,7 @@ public sealed class DirectorRuntime : IDisposable
                 catch when (!anyV6) { _txs[w] = OutputSender.Open(ipv4: true, ipv6: false); }
             }
             string tx = "raw IP sockets";
-            if (d.Tx == "auto")
+            if (d.Tx == TxMode.Auto)
             {
                 // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
                 _hops = new NextHopTable(TunnelDestinations, 1000, line => { lock (_err) _err.WriteLine(line); });
@@ -182,7 +183,7 @@ public sealed class DirectorRuntime : IDisposable
     private string StartCapture(int workers)
     {
         var d = _cfg.Director;
-        if (d.Io != "afpacket")
+        if (d.Io != IoBackend.AfPacket)
         {
             _ports = [.. _tuns];
             return "io tun: the kernel forwards VIP traffic into the TUN device";
@@ -208,7 +209,7 @@ public sealed class DirectorRuntime : IDisposable
     private string StartHealth()
     {
         var d = _cfg.Director;
-        var checkedReals = State.HealthUnlockedSnapshot();
+        var checkedReals = State.CheckedReals();
         _health = new Health.HealthMonitor(State);
         var notes = new List<string>();
         try

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using TunLB.Control.Api;
 using TunLB.Control.Configuration;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using Xunit.Abstractions;
 using static TunLB.Director.Tests.Fixtures;
@@ -149,7 +150,7 @@ public sealed class ApiTests : IAsyncLifetime
         var e = await Expect(HttpStatusCode.BadRequest, await _http.SendAsync(req));
         Assert.Equal(field.Length == 0 ? null : field, e.Field);
         Assert.False(string.IsNullOrWhiteSpace(e.Error));
-        Assert.Equal(2, _state.ListServices().Count);
+        Assert.Equal(2, ApiOf(_state).ListServices().Count);
     }
 
     [Fact]
@@ -250,7 +251,7 @@ public sealed class ApiTests : IAsyncLifetime
             Assert.Equal("authorization", (await Read<ErrorDto>(r)).Field);
         }
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.DeleteAsync("/api/v1/services")).StatusCode);
-        Assert.Equal(2, state.ListServices().Count);
+        Assert.Equal(2, ApiOf(state).ListServices().Count);
 
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "wrong");
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/api/v1/info")).StatusCode);

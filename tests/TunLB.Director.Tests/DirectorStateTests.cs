@@ -2,6 +2,7 @@ using TunLB.Control.Api;
 using TunLB.Control.Configuration;
 using TunLB.Core.Connections;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
@@ -24,18 +25,18 @@ public sealed class DirectorStateTests
     {
         var s = NewState();
         Assert.Equal(DropReason.NoService, Send(s, Syn(40000, vport: 443)).Verdict);
-        var dto = s.AddService(new ServiceSpec("tcp", Vip, 443, "wrr"));
+        var dto = ApiOf(s).AddService(new ServiceSpec("tcp", Vip, 443, "wrr"));
         Assert.Equal("wrr", dto.Scheduler);
         Assert.Equal("255.255.255.255", dto.PersistenceNetmask);
         Assert.Equal(DropReason.NoDestination, Send(s, Syn(40000, vport: 443)).Verdict);
 
-        var real = s.AddReal("tcp", Vip, "443", new RealSpec("192.0.2.31", Weight: 3));
+        var real = ApiOf(s).AddReal("tcp", Vip, "443", new RealSpec("192.0.2.31", Weight: 3));
         Assert.Equal(443, real.Port);
         Assert.Equal("tunnel", real.Forward);
         var (v, to) = Send(s, Syn(40001, vport: 443));
         Assert.Equal(DropReason.None, v);
         Assert.Equal("192.0.2.31", to);
-        Assert.Equal(1, s.GetService("tcp", Vip, "443").Reals[0].Stats.Conns);
+        Assert.Equal(1, ApiOf(s).GetService("tcp", Vip, "443").Reals[0].Stats.Conns);
         Assert.Contains(s.Vips, a => a.ToString() == Vip);
     }
 
@@ -43,11 +44,11 @@ public sealed class DirectorStateTests
     public void DuplicatesAreConflictsAndUnknownsAreNotFound()
     {
         var s = NewState();
-        Assert.Equal(409, Assert.Throws<ApiException>(() => s.AddService(new ServiceSpec("tcp", Vip, 80))).Status);
-        Assert.Equal(409, Assert.Throws<ApiException>(() => s.AddReal("tcp", Vip, "80", new RealSpec("192.0.2.11", 8080))).Status);
-        Assert.Equal(404, Assert.Throws<ApiException>(() => s.GetService("tcp", Vip, "81")).Status);
-        Assert.Equal(404, Assert.Throws<ApiException>(() => s.DeleteReal("tcp", Vip, "80", "192.0.2.99", "80")).Status);
-        Assert.Equal(404, Assert.Throws<ApiException>(() => s.EditReal("tcp", Vip, "80", "192.0.2.11", "81", new RealSpec(Weight: 2))).Status);
+        Assert.Equal(409, Assert.Throws<ApiException>(() => ApiOf(s).AddService(new ServiceSpec("tcp", Vip, 80))).Status);
+        Assert.Equal(409, Assert.Throws<ApiException>(() => ApiOf(s).AddReal("tcp", Vip, "80", new RealSpec("192.0.2.11", 8080))).Status);
+        Assert.Equal(404, Assert.Throws<ApiException>(() => ApiOf(s).GetService("tcp", Vip, "81")).Status);
+        Assert.Equal(404, Assert.Throws<ApiException>(() => ApiOf(s).DeleteReal("tcp", Vip, "80", "192.0.2.99", "80")).Status);
+        Assert.Equal(404, Assert.Throws<ApiException>(() => ApiOf(s).EditReal("tcp", Vip, "80", "192.0.2.11", "81", new RealSpec(Weight: 2))).Status);
     }
 
     public static TheoryData<ServiceSpec, string> BadServices => new()
@@ -76,7 +77,7 @@ public sealed class DirectorStateTests
     {
         var s = NewState();
         var before = ConfigRenderer.Render(s).Split('\n').Skip(2).ToArray();
-        var e = Assert.Throws<ApiException>(() => s.AddService(spec));
+        var e = Assert.Throws<ApiException>(() => ApiOf(s).AddService(spec));
         Assert.Equal(400, e.Status);
         Assert.Equal(field, e.Field);
         Assert.Equal(before, ConfigRenderer.Render(s).Split('\n').Skip(2).ToArray());
@@ -102,10 +103,10 @@ public sealed class DirectorStateTests
     public void BadRealSpecsAre400NamingTheField(RealSpec spec, string field)
     {
         var s = NewState();
-        var e = Assert.Throws<ApiException>(() => s.AddReal("tcp", Vip, "80", spec));
+        var e = Assert.Throws<ApiException>(() => ApiOf(s).AddReal("tcp", Vip, "80", spec));
         Assert.Equal(400, e.Status);
         Assert.Equal(field, e.Field);
-        Assert.Equal(2, s.GetService("tcp", Vip, "80").Reals.Count);
+        Assert.Equal(2, ApiOf(s).GetService("tcp", Vip, "80").Reals.Count);
     }
 
     [Fact]
@@ -114,14 +115,15 @@ public sealed class DirectorStateTests
         var s = NewState();
         var svc = s.Engine.Services.Values.Single(v => v.Key.Port == 80);
         var before = svc.Scheduler;
-        var dto = s.EditService("tcp", Vip, "80", new ServiceSpec(Scheduler: "wlc", Persistence: 300, PersistenceNetmask: "24"));
+        var dto = ApiOf(s).EditService("tcp", Vip, "80", new ServiceSpec(Scheduler: "wlc", Persistence: 300, PersistenceNetmask: "24"));
         Assert.Equal("wlc", dto.Scheduler);
         Assert.Equal(300, dto.Persistence);
         Assert.Equal("255.255.255.0", dto.PersistenceNetmask);
+        svc = s.Engine.Services.Values.Single(v => v.Key.Port == 80); // the service's new version
         Assert.NotSame(before, svc.Scheduler);
         Assert.Equal("wlc", svc.Scheduler.Name);
-        Assert.Equal("vip", Assert.Throws<ApiException>(() => s.EditService("tcp", Vip, "80", new ServiceSpec(Vip: "203.0.113.11"))).Field);
-        Assert.Equal("flags", Assert.Throws<ApiException>(() => s.EditService("tcp", Vip, "80", new ServiceSpec(Flags: ["sh-port"]))).Field);
+        Assert.Equal("vip", Assert.Throws<ApiException>(() => ApiOf(s).EditService("tcp", Vip, "80", new ServiceSpec(Vip: "203.0.113.11"))).Field);
+        Assert.Equal("flags", Assert.Throws<ApiException>(() => ApiOf(s).EditService("tcp", Vip, "80", new ServiceSpec(Flags: ["sh-port"]))).Field);
     }
 
     [Fact]
@@ -132,11 +134,11 @@ public sealed class DirectorStateTests
         Send(s, Ack(40000));
         var other = first == "192.0.2.11" ? "192.0.2.12" : "192.0.2.11";
         // Quiesce the server of the established flow and raise the other one.
-        s.EditReal("tcp", Vip, "80", first, "80", new RealSpec(Weight: 0));
-        s.EditReal("tcp", Vip, "80", other, "80", new RealSpec(Weight: 5));
+        ApiOf(s).EditReal("tcp", Vip, "80", first, "80", new RealSpec(Weight: 0));
+        ApiOf(s).EditReal("tcp", Vip, "80", other, "80", new RealSpec(Weight: 5));
         for (int i = 0; i < 5; i++) Assert.Equal((DropReason.None, first), Send(s, Ack(40000)));
         for (ushort p = 41000; p < 41010; p++) Assert.Equal((DropReason.None, other), Send(s, Syn(p)));
-        var dto = s.GetService("tcp", Vip, "80").Reals.Single(r => r.Address == first);
+        var dto = ApiOf(s).GetService("tcp", Vip, "80").Reals.Single(r => r.Address == first);
         Assert.Equal(0, dto.Weight);
         Assert.Equal(1, dto.ActiveConns);
     }
@@ -147,12 +149,12 @@ public sealed class DirectorStateTests
         var s = NewState();
         var (_, first) = Send(s, Syn(40000));
         Send(s, Ack(40000));
-        s.DeleteReal("tcp", Vip, "80", first, "80");
+        ApiOf(s).DeleteReal("tcp", Vip, "80", first, "80");
         Assert.Equal(DropReason.DestinationGone, Send(s, Ack(40000)).Verdict);
         var (v, to) = Send(s, Syn(40000));
         Assert.Equal(DropReason.None, v);
         Assert.NotEqual(first, to);
-        Assert.Single(s.GetService("tcp", Vip, "80").Reals);
+        Assert.Single(ApiOf(s).GetService("tcp", Vip, "80").Reals);
     }
 
     [Fact]
@@ -160,11 +162,11 @@ public sealed class DirectorStateTests
     {
         var s = NewState();
         Send(s, Syn(40000));
-        s.DeleteService("tcp", Vip, "80");
+        ApiOf(s).DeleteService("tcp", Vip, "80");
         Assert.Equal(DropReason.NoService, Send(s, Ack(40000)).Verdict);
-        Assert.Single(s.ListServices());
-        s.Clear();
-        Assert.Empty(s.ListServices());
+        Assert.Single(ApiOf(s).ListServices());
+        ApiOf(s).Clear();
+        Assert.Empty(ApiOf(s).ListServices());
         Assert.Empty(s.Engine.Services);
         Assert.Empty(s.Vips);
     }
@@ -173,10 +175,10 @@ public sealed class DirectorStateTests
     public void PersistenceTemplateFollowsIpvs_RescheduledWhenItsServerIsDeleted()
     {
         var s = NewState();
-        s.EditService("tcp", Vip, "80", new ServiceSpec(Persistence: 300));
+        ApiOf(s).EditService("tcp", Vip, "80", new ServiceSpec(Persistence: 300));
         var (_, first) = Send(s, Syn(40000));
         Assert.Equal(first, Send(s, Syn(40001)).Real); // same client: same server
-        s.DeleteReal("tcp", Vip, "80", first, "80");
+        ApiOf(s).DeleteReal("tcp", Vip, "80", first, "80");
         var (v, to) = Send(s, Syn(40002));
         Assert.Equal(DropReason.None, v);
         Assert.NotEqual(first, to);
@@ -187,15 +189,15 @@ public sealed class DirectorStateTests
     public void ConnectionListingShowsFlowsAndTemplates()
     {
         var s = NewState();
-        s.EditService("tcp", Vip, "80", new ServiceSpec(Persistence: 60));
+        ApiOf(s).EditService("tcp", Vip, "80", new ServiceSpec(Persistence: 60));
         var (_, to) = Send(s, Syn(40000), now: 1000);
-        var list = s.ListConnections();
+        var list = ApiOf(s).ListConnections();
         Assert.Equal(2, list.Count);
         var c = list.Single(x => !x.Template);
         Assert.Equal(("tcp", Client, 40000, Vip, 80, to, "SYN_RECV"), (c.Protocol, c.Client, c.ClientPort, c.Vip, c.VipPort, c.Real, c.State));
         var t = list.Single(x => x.Template);
         Assert.Equal(("tcp", 80, to), (t.Protocol, t.VipPort, t.Real));
-        Assert.Single(s.ListConnections(limit: 1));
+        Assert.Single(ApiOf(s).ListConnections(limit: 1));
     }
 
     [Fact]
@@ -218,19 +220,19 @@ public sealed class DirectorStateTests
             Assert.Equal(workerThread, ranOn);
             Assert.NotEqual(Environment.CurrentManagedThreadId, ranOn);
 
-            Assert.Equal(10, s.GetService("tcp", Vip, "80").Stats.Conns);
-            s.Zero(new ZeroSpec("udp", Vip, 53)); // another service: this one keeps its counters
-            Assert.Equal(10, s.GetService("tcp", Vip, "80").Stats.Conns);
-            s.Zero(null);
-            var svc = s.GetService("tcp", Vip, "80");
+            Assert.Equal(10, ApiOf(s).GetService("tcp", Vip, "80").Stats.Conns);
+            ApiOf(s).Zero(new ZeroSpec("udp", Vip, 53)); // another service: this one keeps its counters
+            Assert.Equal(10, ApiOf(s).GetService("tcp", Vip, "80").Stats.Conns);
+            ApiOf(s).Zero(null);
+            var svc = ApiOf(s).GetService("tcp", Vip, "80");
             Assert.Equal(0, svc.Stats.Conns);
             Assert.Equal(0, svc.Stats.InPkts);
             Assert.All(svc.Reals, r => Assert.Equal(0, r.Stats.InBytes));
             Assert.Equal(10, svc.Reals.Sum(r => r.InactiveConns)); // connection gauges are not counters
 
-            s.SetTimeouts(new TimeoutsDto(100, 0, 7));
-            Assert.Equal(new TimeoutsDto(100, 120, 7), s.GetTimeouts());
-            Assert.Equal(10, s.ListConnections().Count);
+            ApiOf(s).SetTimeouts(new TimeoutsDto(100, 0, 7));
+            Assert.Equal(new TimeoutsDto(100, 120, 7), ApiOf(s).GetTimeouts());
+            Assert.Equal(10, ApiOf(s).ListConnections().Count);
         }
         finally
         {
@@ -245,7 +247,7 @@ public sealed class DirectorStateTests
     {
         var s = new DirectorState(Parse(Basic), new DirectorStateOptions { WorkerTimeout = TimeSpan.FromMilliseconds(100) });
         s.Commands.SetAllAttached(true); // but nobody drains the queue
-        Assert.Equal(503, Assert.Throws<ApiException>(() => s.ListConnections()).Status);
+        Assert.Equal(503, Assert.Throws<ApiException>(() => ApiOf(s).ListConnections()).Status);
     }
 
     [Fact]
@@ -255,16 +257,16 @@ public sealed class DirectorStateTests
         s.SampleRates(2); // first sample: history, not rate
         for (ushort p = 40000; p < 40020; p++) Send(s, Syn(p)); // 20 conns in "2 s" = 10 cps
         s.SampleRates(2);
-        var r = s.GetService("tcp", Vip, "80").Rates;
+        var r = ApiOf(s).GetService("tcp", Vip, "80").Rates;
         Assert.Equal(10 / 4.0, r.Cps, 6);            // avg += (rate - avg) / 4
         Assert.Equal(10 / 4.0, r.InPps, 6);
         Assert.Equal(10 * 40 / 4.0, r.InBps, 6);     // 40-byte SYNs
         s.SampleRates(2);
-        Assert.Equal(2.5 - 2.5 / 4, s.GetService("tcp", Vip, "80").Rates.Cps, 6);
-        Assert.Equal(0, s.GetService("udp", Vip, "53").Rates.Cps);
-        Assert.True(s.Stats().Rates.Cps > 0);
-        Assert.Equal(20, s.Stats().Total.Conns);
-        Assert.Equal(0, s.Stats().Total.OutPkts);
+        Assert.Equal(2.5 - 2.5 / 4, ApiOf(s).GetService("tcp", Vip, "80").Rates.Cps, 6);
+        Assert.Equal(0, ApiOf(s).GetService("udp", Vip, "53").Rates.Cps);
+        Assert.True(ApiOf(s).Stats().Rates.Cps > 0);
+        Assert.Equal(20, ApiOf(s).Stats().Total.Conns);
+        Assert.Equal(0, ApiOf(s).Stats().Total.OutPkts);
     }
 
     [Fact]
@@ -272,7 +274,7 @@ public sealed class DirectorStateTests
     {
         var s = NewState();
         Send(s, Ack(40000));
-        var st = s.Stats();
+        var st = ApiOf(s).Stats();
         Assert.Equal(DropReasons.Count - 1, st.Drops.Count);
         Assert.Equal(1, st.Drops["tcp_no_connection"]);
     }

@@ -1,5 +1,6 @@
 using TunLB.Control.Api;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
@@ -47,7 +48,7 @@ public class DirectorStateWorkersTests
         Assert.Equal([0, 1], s.Engines.Select(e => e.WorkerIndex));
         Assert.All(s.Engines, e => Assert.Equal(501, e.Connections.Capacity));
         Assert.All(s.Engines, e => Assert.Equal(2, e.Services.Count)); // every engine got the publish
-        var info = s.Info();
+        var info = ApiOf(s).Info();
         Assert.Equal(1002, info.ConnectionTableSize);
         Assert.Equal(2, info.Workers!.Count);
     }
@@ -66,16 +67,16 @@ public class DirectorStateWorkersTests
             var ran = s.OnWorkers(_ => Environment.CurrentManagedThreadId);
             Assert.Equal(ids, ran); // each on its own worker thread
 
-            var conns = s.ListConnections();
+            var conns = ApiOf(s).ListConnections();
             Assert.Equal(10, conns.Count);
             Assert.Equal(6, conns.Count(c => c.ClientPort < 41000));
-            Assert.Equal(4, s.ListConnections(limit: 4).Count);
+            Assert.Equal(4, ApiOf(s).ListConnections(limit: 4).Count);
 
-            var info = s.Info();
+            var info = ApiOf(s).Info();
             Assert.Equal(10, info.Connections);
             Assert.Equal([6, 4], info.Workers!.Select(w => w.Connections));
 
-            var stats = s.Stats();
+            var stats = ApiOf(s).Stats();
             Assert.Equal(10, stats.Total.Conns);
             Assert.Equal(10, stats.Total.InPkts);
             Assert.Equal(5, stats.Drops["no_service"]);
@@ -85,11 +86,11 @@ public class DirectorStateWorkersTests
             Assert.Contains("tunlb_dropped_packets_total{reason=\"no_service\"} 5\n", metrics);
             Assert.Contains("tunlb_worker_connection_table_entries{worker=\"1\"} 4\n", metrics);
 
-            s.SetTimeouts(new TimeoutsDto(100, 0, 7));
+            ApiOf(s).SetTimeouts(new TimeoutsDto(100, 0, 7));
             Assert.All(s.Engines, e => Assert.Equal(100_000, e.Timeouts.TcpMs));
 
-            s.Zero(null);
-            var svc = s.GetService("tcp", Vip, "80");
+            ApiOf(s).Zero(null);
+            var svc = ApiOf(s).GetService("tcp", Vip, "80");
             Assert.Equal((0L, 0L, 0L), (svc.Stats.Conns, svc.Stats.InPkts, svc.Stats.InBytes));
             Assert.Equal(10, svc.Reals.Sum(r => r.InactiveConns)); // gauges stay
         });
@@ -109,7 +110,7 @@ public class DirectorStateWorkersTests
     {
         var s = new DirectorState(Parse(Two), new DirectorStateOptions { WorkerTimeout = TimeSpan.FromMilliseconds(100) });
         s.Commands.SetAttached(1, true); // worker 0 is not attached (runs inline); worker 1 never drains
-        var e = Assert.Throws<ApiException>(() => s.ListConnections());
+        var e = Assert.Throws<ApiException>(() => ApiOf(s).ListConnections());
         Assert.Equal(503, e.Status);
         Assert.Contains("worker 1", e.Message);
     }

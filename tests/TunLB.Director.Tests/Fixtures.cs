@@ -1,6 +1,7 @@
 using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 
 namespace TunLB.Director.Tests;
@@ -40,6 +41,9 @@ internal static class Fixtures
         address = "192.0.2.21"
         weight = 2
         """;
+
+    /// <summary>The management API's operations over <paramref name="s"/> (validation, DTOs, HTTP errors).</summary>
+    public static DirectorApi ApiOf(DirectorState s) => new(s);
 
     public static DirectorConfig Parse(string toml, string path = "director.toml") => ConfigLoader.ParseDirector(toml, path);
 

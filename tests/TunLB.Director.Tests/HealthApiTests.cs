@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using TunLB.Control.Api;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 

@@ -3,6 +3,7 @@ using TunLB.Health;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
@@ -96,7 +97,7 @@ public sealed class HealthStateTests
         Assert.Equal("192.0.2.12", Send(s, Syn(flows["192.0.2.11"])).Real);
         Assert.Equal(DropReason.None, Send(s, Ack(flows["192.0.2.12"])).Verdict); // the other real's flow goes on
 
-        var dto = s.GetService("tcp", Vip, "80").Reals.First(r => r.Address == "192.0.2.11");
+        var dto = ApiOf(s).GetService("tcp", Vip, "80").Reals.First(r => r.Address == "192.0.2.11");
         Assert.Equal("down", dto.Health!.Status);
         Assert.Equal(false, dto.Health.LastOk);
         Assert.Equal("connect timeout after 0.5 s", dto.Health.LastResult);
@@ -107,7 +108,7 @@ public sealed class HealthStateTests
         Report(s, t, "192.0.2.11", ok: true);
         Assert.Equal(["192.0.2.11", "192.0.2.12"], Targets(s, 45000).Order());
         Assert.Contains(log, l => l.StartsWith("tunlb director: health: real 192.0.2.11:80 of tcp 203.0.113.10:80 UP (2/2 successes"));
-        Assert.Equal(2, s.GetService("tcp", Vip, "80").Reals[0].Health!.UpDownTransitions);
+        Assert.Equal(2, ApiOf(s).GetService("tcp", Vip, "80").Reals[0].Health!.UpDownTransitions);
     }
 
     [Fact]
@@ -119,12 +120,12 @@ public sealed class HealthStateTests
         Report(s, t, "192.0.2.11", ok: false, times: 2);
         Assert.Equal(["192.0.2.12"], Targets(s, 43000));
         Assert.Equal(DropReason.None, Send(s, Ack(flows["192.0.2.11"])).Verdict); // goes on
-        var dto = s.GetService("tcp", Vip, "80").Reals[0];
+        var dto = ApiOf(s).GetService("tcp", Vip, "80").Reals[0];
         Assert.Equal(0, dto.Weight);
         Assert.Equal(1, dto.Health!.ConfiguredWeight);
         Assert.Contains(log, l => l.Contains("DOWN") && l.EndsWith("inhibited (weight 0)"));
         Report(s, t, "192.0.2.11", ok: true, times: 2);
-        Assert.Equal(1, s.GetService("tcp", Vip, "80").Reals[0].Weight);
+        Assert.Equal(1, ApiOf(s).GetService("tcp", Vip, "80").Reals[0].Weight);
     }
 
     [Fact]
@@ -176,7 +177,7 @@ public sealed class HealthStateTests
         Assert.Equal(["echo down"], hooks);
         Assert.Equal(["192.0.2.200"], Targets(s, 40200));
         Assert.Contains(log, l => l.Contains("lost quorum (live weight 0, quorum 2, hysteresis 1); sorry server 192.0.2.200:80 in"));
-        var h = s.HealthReport().Services[0];
+        var h = ApiOf(s).HealthReport().Services[0];
         Assert.False(h.QuorumUp);
         Assert.True(h.SorryActive);
 
@@ -188,7 +189,7 @@ public sealed class HealthStateTests
         // The sorry server is quiesced, then leaves the data path once idle.
         s.HealthTick();
         Assert.DoesNotContain(s.Services[0].Destinations, d => d.Address.ToString() == "192.0.2.200");
-        Assert.Equal("standby", s.HealthReport().Services[0].Reals.Single(r => r.Address == "192.0.2.200").Health.Status);
+        Assert.Equal("standby", ApiOf(s).HealthReport().Services[0].Reals.Single(r => r.Address == "192.0.2.200").Health.Status);
     }
 
     [Fact]
@@ -199,7 +200,7 @@ public sealed class HealthStateTests
         Assert.Equal(["192.0.2.12"], Targets(s, 40000));
         Report(s, t, "192.0.2.12", ok: false);
         Assert.Equal(["192.0.2.200"], Targets(s, 40100));
-        Assert.DoesNotContain("sorry", s.GetService("tcp", Vip, "80").Reals.Where(r => r.Address != "192.0.2.200").Select(r => r.Health!.Status));
+        Assert.DoesNotContain("sorry", ApiOf(s).GetService("tcp", Vip, "80").Reals.Where(r => r.Address != "192.0.2.200").Select(r => r.Health!.Status));
     }
 
     [Fact]
@@ -214,7 +215,7 @@ public sealed class HealthStateTests
         Assert.DoesNotContain(s.Services[0].Destinations, d => d.Address.ToString() == "192.0.2.200");
         Assert.True(s.Apply(Parse(WithSorry.Replace("quorum = 2\nhysteresis = 1\n", "").Replace("[service.sorry]\naddress = \"192.0.2.200\"\n", ""))).Ok);
         Assert.Equal(DropReason.NoDestination, Send(s, Syn(40200)).Verdict); // no sorry server any more, every real down
-        Assert.Equal("down", s.GetService("tcp", Vip, "80").Reals[0].Health!.Status); // health kept across both reloads
+        Assert.Equal("down", ApiOf(s).GetService("tcp", Vip, "80").Reals[0].Health!.Status); // health kept across both reloads
     }
 
     [Fact]
@@ -224,7 +225,7 @@ public sealed class HealthStateTests
         ushort p = 41000;
         while (Send(s, Syn(p)).Real != "192.0.2.11") p++;
         Send(s, Ack(p)); // established: active
-        var dto = s.Drain("tcp", Vip, "80", "192.0.2.11", "80", new DrainSpec(RemoveWhenIdle: true));
+        var dto = ApiOf(s).Drain("tcp", Vip, "80", "192.0.2.11", "80", new DrainSpec(RemoveWhenIdle: true));
         Assert.Equal(0, dto.Weight);
         Assert.True(dto.Health!.Draining);
         Assert.Equal(["192.0.2.12"], Targets(s, 43000));
@@ -241,10 +242,10 @@ public sealed class HealthStateTests
     public void UndrainRestoresTheWeight()
     {
         var (s, _, _, _) = New();
-        s.Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
+        ApiOf(s).Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
         s.HealthTick();
         Assert.Equal(["192.0.2.12"], Targets(s, 43000));
-        var dto = s.Undrain("tcp", Vip, "80", "192.0.2.11", "80");
+        var dto = ApiOf(s).Undrain("tcp", Vip, "80", "192.0.2.11", "80");
         Assert.Equal(1, dto.Weight);
         Assert.False(dto.Health!.Draining);
         Assert.Equal(2, Targets(s, 44000).Count);
@@ -255,12 +256,12 @@ public sealed class HealthStateTests
     {
         var (s, t, _, _) = New(Checked.Replace("timeout = 0.5", "timeout = 0.5\non_failure = \"inhibit\""));
         Report(s, t, "192.0.2.11", ok: false, times: 2);
-        var dto = s.EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 5));
+        var dto = ApiOf(s).EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 5));
         Assert.Equal(0, dto.Weight);
         Assert.Equal(5, dto.Health!.ConfiguredWeight);
         Assert.Contains("weight = 5", ConfigRenderer.Render(s));
         Report(s, t, "192.0.2.11", ok: true, times: 2);
-        Assert.Equal(5, s.GetService("tcp", Vip, "80").Reals[0].Weight);
+        Assert.Equal(5, ApiOf(s).GetService("tcp", Vip, "80").Reals[0].Weight);
     }
 
     [Fact]
@@ -272,7 +273,7 @@ public sealed class HealthStateTests
         Assert.Equal(2, s.Services[0].Destinations.First(d => d.Id == id).Weight);
         s.ReportCheck(id, AgentReply.Parse("drain", TimeSpan.Zero), t.Now);
         Assert.Equal(0, s.Services[0].Destinations.First(d => d.Id == id).Weight);
-        Assert.Equal("drain", s.GetService("tcp", Vip, "80").Reals[1].Health!.Admin);
+        Assert.Equal("drain", ApiOf(s).GetService("tcp", Vip, "80").Reals[1].Health!.Admin);
         Assert.Contains(log, l => l.Contains("agent says DRAIN"));
         s.ReportCheck(id, AgentReply.Parse("ready,weight:3", TimeSpan.Zero), t.Now);
         Assert.Equal(3, s.Services[0].Destinations.First(d => d.Id == id).Weight);
@@ -293,7 +294,7 @@ public sealed class HealthStateTests
         Assert.Equal(["192.0.2.12"], Targets(s, 43000));
         var r = s.Apply(Parse(Checked.Replace("fall = 2", "fall = 3") + "\n[[service.real]]\naddress = \"192.0.2.13\"\n"));
         Assert.True(r.Ok);
-        var reals = s.GetService("tcp", Vip, "80").Reals;
+        var reals = ApiOf(s).GetService("tcp", Vip, "80").Reals;
         Assert.Equal("down", reals.Single(x => x.Address == "192.0.2.11").Health!.Status);
         Assert.Equal("up", reals.Single(x => x.Address == "192.0.2.13").Health!.Status);
         Assert.Equal(["192.0.2.12", "192.0.2.13"], Targets(s, 44000).Order());
@@ -355,7 +356,7 @@ public sealed class HealthStateTests
         t.Advance(7);
         Assert.Contains("tunlb_backend_last_change_seconds{vip=\"203.0.113.10\",port=\"80\",proto=\"tcp\",real=\"192.0.2.11:80\"} 7", Metrics.Render(s));
         Assert.Contains("# TYPE tunlb_service_quorum_up gauge", m);
-        var report = s.HealthReport();
+        var report = ApiOf(s).HealthReport();
         Assert.Equal(1, report.Services[0].LiveWeight);
         Assert.Equal("61000-61999 (not in use)", report.CheckPortRange);
     }
@@ -435,12 +436,12 @@ public sealed class PortReuseTests
         while (Send(s, Syn(p)).Real != "192.0.2.11") p++;
         Send(s, Ack(p));
         Send(s, TestPackets.Tcp(Client, p, Vip, 80, TcpFlags.Fin | TcpFlags.Ack)); // the client closed: FIN_WAIT
-        s.Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
+        ApiOf(s).Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
         int entries = s.Engine.Connections.Count;
         Assert.Equal("192.0.2.12", Send(s, Syn(p)).Real);
         Assert.Equal(entries, s.Engine.Connections.Count); // the old entry was replaced, not duplicated
         Assert.Equal(DropReason.None, Send(s, Ack(p)).Verdict);
-        var reals = s.GetService("tcp", Vip, "80").Reals;
+        var reals = ApiOf(s).GetService("tcp", Vip, "80").Reals;
         Assert.Equal(0, reals.Single(r => r.Address == "192.0.2.11").InactiveConns + reals.Single(r => r.Address == "192.0.2.11").ActiveConns);
     }
 
@@ -462,11 +463,11 @@ public sealed class DrainReloadTests
     {
         const string toml = "[[service]]\nvip = \"203.0.113.10\"\nport = 80\nscheduler = \"rr\"\n[[service.real]]\naddress = \"192.0.2.11\"\n[[service.real]]\naddress = \"192.0.2.12\"\n";
         var s = NewState(toml);
-        s.Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
-        s.Drain("tcp", Vip, "80", "192.0.2.12", "80", new Control.Api.DrainSpec(RemoveWhenIdle: true)); // idle: deleted at once
+        ApiOf(s).Drain("tcp", Vip, "80", "192.0.2.11", "80", null);
+        ApiOf(s).Drain("tcp", Vip, "80", "192.0.2.12", "80", new Control.Api.DrainSpec(RemoveWhenIdle: true)); // idle: deleted at once
         Assert.Single(s.Services[0].Destinations);
         Assert.True(s.Apply(Parse(toml)).Ok);
-        var reals = s.GetService("tcp", Vip, "80").Reals;
+        var reals = ApiOf(s).GetService("tcp", Vip, "80").Reals;
         Assert.True(reals.Single(r => r.Address == "192.0.2.11").Health!.Draining);
         Assert.Equal(0, reals.Single(r => r.Address == "192.0.2.11").Weight);
         Assert.False(reals.Single(r => r.Address == "192.0.2.12").Health!.Draining);

@@ -1,5 +1,7 @@
+using TunLB.Control.Configuration;
 using TunLB.Control.Api;
 using TunLB.Core.Packets;
+using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
@@ -86,27 +88,32 @@ public sealed class ReloadTests : IDisposable
         var r = s.Reload();
         Assert.True(r.Ok, string.Join("\n", r.Errors));
 
-        // Same object, counters and flows kept; weight and threshold updated in place.
+        // A new version of the service (services are immutable), with its counters carried over; the real that stays is
+        // the same object, its counters and flows kept; weight and threshold updated in place.
         var web2 = s.Engine.Services.Values.Single(v => v.Key.Port == 80);
-        Assert.Same(web, web2);
+        Assert.Same(web.Stats, web2.Stats);
         Assert.Same(kept, web2.Destinations.Single(d => d.Address.ToString() == "192.0.2.11"));
         Assert.Equal(keptConns, kept.Connections);
         Assert.Equal(4, kept.Weight);
         Assert.Equal(100, kept.UpperThreshold);
         Assert.True(kept.Alive);
         Assert.False(removed.Alive);
-        Assert.Same(webScheduler, web.Scheduler); // same scheduler settings: updated, not replaced
+        // Same scheduler settings, but its real set changed: a new scheduler instance, built aside and published with it.
+        Assert.NotSame(webScheduler, web2.Scheduler);
+        Assert.Equal(webScheduler.Name, web2.Scheduler.Name);
         Assert.Equal((DropReason.None, "192.0.2.11"), Send(s, Ack(keptPort)));
         Assert.Equal(DropReason.DestinationGone, Send(s, Ack(goPort)).Verdict);
 
-        // Unchanged service: untouched (same scheduler, same destination array).
-        Assert.Same(dnsScheduler, dns.Scheduler);
-        Assert.Same(dnsDests, dns.Destinations);
+        // Unchanged service: untouched (the same published version: same scheduler, same destination array).
+        var dns2 = s.Engine.Services.Values.Single(v => v.Key.Port == 53);
+        Assert.Same(dns, dns2);
+        Assert.Same(dnsScheduler, dns2.Scheduler);
+        Assert.Same(dnsDests, dns2.Destinations);
 
         // New service live, with a route-worthy VIP.
         Assert.Contains(s.Vips, v => v.ToString() == "203.0.113.20");
         Assert.Equal(DropReason.None, Send(s, TestPackets.Tcp(Client, 40000, "203.0.113.20", 443, TcpFlags.Syn)).Verdict);
-        Assert.Equal(new TimeoutsDto(900, 120, 60), s.GetTimeouts());
+        Assert.Equal(new TimeoutsDto(900, 120, 60), ApiOf(s).GetTimeouts());
 
         Assert.Contains(r.Changes, c => c.Contains("192.0.2.11:80 weight 1 -> 4"));
         Assert.Contains(r.Changes, c => c.Contains("192.0.2.12:80 deleted"));
@@ -126,10 +133,11 @@ public sealed class ReloadTests : IDisposable
         var (webSched, dnsSched, webDests) = (web.Scheduler, dns.Scheduler, web.Destinations);
         File.WriteAllText(PathOf, Basic.Replace("scheduler = \"rr\"", "scheduler = \"wrr\""));
         Assert.True(s.Reload().Ok);
-        Assert.NotSame(webSched, web.Scheduler);
-        Assert.Equal("wrr", web.Scheduler.Name);
-        Assert.Same(webDests, web.Destinations);
-        Assert.Same(dnsSched, dns.Scheduler);
+        var (web2, dns2) = (s.Engine.Services.Values.Single(v => v.Key.Port == 80), s.Engine.Services.Values.Single(v => v.Key.Port == 53));
+        Assert.NotSame(webSched, web2.Scheduler);
+        Assert.Equal("wrr", web2.Scheduler.Name);
+        Assert.Same(webDests, web2.Destinations);
+        Assert.Same(dnsSched, dns2.Scheduler);
     }
 
     [Fact]
@@ -138,7 +146,7 @@ public sealed class ReloadTests : IDisposable
         File.WriteAllText(PathOf, Basic);
         var errors = new List<string>();
         var s = NewState(Basic, PathOf, errors: errors);
-        s.EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 7)); // a runtime change
+        ApiOf(s).EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 7)); // a runtime change
         var before = ConfigRenderer.Render(s).Split('\n').Skip(2).ToArray();
         File.WriteAllText(PathOf, Next.Replace("weight = 4", "wieght = 4").Replace("scheduler = \"wlc\"", "scheduler = \"fifo\""));
 
@@ -159,12 +167,12 @@ public sealed class ReloadTests : IDisposable
     {
         File.WriteAllText(PathOf, Basic);
         var s = NewState(Basic, PathOf);
-        s.AddService(new ServiceSpec("tcp", Vip, 8080));
-        s.EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 9));
+        ApiOf(s).AddService(new ServiceSpec("tcp", Vip, 8080));
+        ApiOf(s).EditReal("tcp", Vip, "80", "192.0.2.11", "80", new RealSpec(Weight: 9));
         var r = s.Reload();
         Assert.True(r.Ok);
-        Assert.Equal(2, s.ListServices().Count);
-        Assert.Equal(1, s.GetService("tcp", Vip, "80").Reals.Single(x => x.Address == "192.0.2.11").Weight);
+        Assert.Equal(2, ApiOf(s).ListServices().Count);
+        Assert.Equal(1, ApiOf(s).GetService("tcp", Vip, "80").Reals.Single(x => x.Address == "192.0.2.11").Weight);
         Assert.Contains(r.Changes, c => c.Contains("tcp 203.0.113.10:8080 deleted"));
     }
 
@@ -191,7 +199,7 @@ public sealed class ReloadTests : IDisposable
         Assert.True(r.Ok);
         Assert.Contains(r.Changes, c => c.Contains("io changed (tun -> afpacket) but needs a restart"));
         Assert.Contains(r.Changes, c => c.Contains("capture_interfaces changed ( -> eth0) but needs a restart"));
-        Assert.Equal("tun", s.Settings.Io);
+        Assert.Equal(IoBackend.Tun, s.Settings.Io);
         Assert.Contains("io = \"tun\"", ConfigRenderer.Render(s));
     }
 
@@ -207,7 +215,7 @@ public sealed class ReloadTests : IDisposable
         var r = s.Reload();
         Assert.False(r.Ok);
         Assert.Contains("192.0.2.13", Assert.Single(r.Errors));
-        Assert.Equal(2, s.ListServices().Count);
-        Assert.Equal(1, s.GetService("tcp", Vip, "80").Reals[0].Weight);
+        Assert.Equal(2, ApiOf(s).ListServices().Count);
+        Assert.Equal(1, ApiOf(s).GetService("tcp", Vip, "80").Reals[0].Weight);
     }
 }

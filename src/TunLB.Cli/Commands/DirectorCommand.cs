@@ -1,3 +1,4 @@
+using TunLB.Director.Api;
 using System.CommandLine;
 using TunLB.Control.Configuration;
 using TunLB.Director;

@@ -1,5 +1,6 @@
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
+using TunLB.Core.Packets;
 
 namespace TunLB.Control.Configuration;
 
@@ -9,6 +10,9 @@ public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<Ser
 /// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
 public sealed partial record DirectorSettings
 {
+    /// <summary>Every key at its default (the property initializers below).</summary>
+    public static DirectorSettings Defaults { get; } = new();
+
     /// <summary>The <c>api</c> value as written, <c>host:port</c> or <c>[v6]:port</c>.</summary>
     public string Api { get; init; } = "127.0.0.1:9400";
     /// <summary>Host part of <see cref="Api"/>, without brackets (an IP literal or a host name).</summary>
@@ -17,11 +21,8 @@ public sealed partial record DirectorSettings
     /// <summary>Bearer token for the management API; empty = no token.</summary>
     public string ApiToken { get; init; } = "";
     public string TunName { get; init; } = "tunlb0";
-    /// <summary>
-    /// Capture backend: "tun" (VIP routes into the TUN device, the kernel forwards VIP traffic into it) or "afpacket"
-    /// (a TPACKET_V2 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it).
-    /// </summary>
-    public string Io { get; init; } = "tun";
+    /// <summary>Capture backend (<c>io</c>).</summary>
+    public IoBackend Io { get; init; } = IoBackend.Tun;
     /// <summary>Interfaces the afpacket backend takes VIP traffic from; empty = all. Only with io = "afpacket".</summary>
     public IReadOnlyList<string> CaptureInterfaces { get; init; } = [];
     public int TunMtu { get; init; } = 1480;
@@ -33,12 +34,8 @@ public sealed partial record DirectorSettings
     /// entry) or "refuse" (drop the new connection's packet). Always one of those two.
     /// </summary>
     public string ConnFullPolicy { get; init; } = "evict_oldest";
-    /// <summary>
-    /// How tunnel packets leave: "auto" hands those whose next hop is resolved (Ethernet route, known neighbour) to the
-    /// device with an AF_PACKET socket and the rest to the raw IP socket; "raw" sends everything through the raw socket
-    /// (through netfilter OUTPUT/POSTROUTING). Always one of those two.
-    /// </summary>
-    public string Tx { get; init; } = "auto";
+    /// <summary>How tunnel packets leave (<c>tx</c>).</summary>
+    public TxMode Tx { get; init; } = TxMode.Auto;
     /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
     public int TimeoutTcp { get; init; } = 900;
     /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>
@@ -116,12 +113,16 @@ public sealed record RealConfig
     /// at start. Otherwise 576..65535 (1280..65535 for an IPv6 real server).
     /// </summary>
     public int Mtu { get; init; }
-    /// <summary>"ipip" (IP-in-IP: protocol 4 / 41) or "gue" (GUE over UDP).</summary>
-    public string Encap { get; init; } = "ipip";
-    /// <summary>GUE: UDP port on the real server (IANA "gue" 6080).</summary>
-    public int GuePort { get; init; } = 6080;
+    /// <summary>IP-in-IP (protocol 4 / 41) or GUE over UDP; <c>encap</c> "ipip" or "gue".</summary>
+    public EncapKind Encap { get; init; } = EncapKind.Ipip;
+    /// <summary>GUE: UDP port on the real server.</summary>
+    public int GuePort { get; init; } = Tunnel.DefaultGuePort;
     /// <summary>GUE over IPv4: fill the UDP checksum (always filled over IPv6).</summary>
     public bool GueChecksum { get; init; }
     /// <summary>1-based line of the <c>[[service.real]]</c> header.</summary>
     public int Line { get; init; }
+
+    /// <summary>The settings of this real server, as the API and adm carry them too.</summary>
+    public RealServerSettings Settings() =>
+        new(Address, Port, Weight, UpperThreshold, LowerThreshold, Encap, (ushort)GuePort, GueChecksum, Mtu);
 }

@@ -12,7 +12,6 @@ namespace TunLB.Control.Configuration;
 /// </summary>
 internal static class HealthConfigReader
 {
-    public static readonly string[] DirectorKeys = ["check_port_range"];
     public static readonly string[] ServiceKeys = ["check", "sorry", "quorum", "hysteresis", "quorum_up", "quorum_down"];
     public static readonly string[] RealKeys = ["check"];
     public static readonly string[] RealServerKeys = ["agent_port", "agent_state_file", "agent_listen"];

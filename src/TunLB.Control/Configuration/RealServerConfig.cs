@@ -1,4 +1,5 @@
 using TunLB.Core.Flows;
+using TunLB.Core.Packets;
 
 namespace TunLB.Control.Configuration;
 
@@ -10,7 +11,7 @@ public sealed partial record RealServerConfig(
     string SourcePath)
 {
     public const string DefaultTunName = "tunlb-rs0";
-    public const int DefaultGuePort = 6080;
+    public const int DefaultGuePort = Tunnel.DefaultGuePort;
     /// <summary><see cref="MssClamp"/> value meaning "clamp to the route MTU" (<c>mss_clamp = "auto"</c>).</summary>
     public const int MssClampAuto = -1;
 

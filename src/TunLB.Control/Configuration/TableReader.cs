@@ -85,17 +85,37 @@ internal sealed class TableReader
         return true;
     }
 
+    /// <summary>An integer left for a rule set to range-check; null when absent or not an integer (reported).</summary>
+    public long? Integer(string key)
+    {
+        var e = Get(key);
+        if (e is null) return null;
+        if (e.Value is TScalar { Value: long v }) return v;
+        TypeError(e, "an integer");
+        return null;
+    }
+
+    /// <summary>A boolean; null when absent or not a boolean (reported).</summary>
+    public bool? OptionalBool(string key)
+    {
+        var e = Get(key);
+        if (e is null) return null;
+        if (e.Value is TScalar { Value: bool b }) return b;
+        TypeError(e, "a boolean (true or false, without quotes)");
+        return null;
+    }
+
+    /// <summary>Reports a rule's error at <paramref name="key"/>'s entry, or at this table's header when it is absent.</summary>
+    public void ErrorAt(string key, string message)
+    {
+        if (Get(key) is { } e) Error(e, message);
+        else _sink.Add(Table.Line, Table.Column, KeyPath(key), message);
+    }
+
     public int Int(string key, long min, long max, int fallback) =>
         Get(key) is { } e && TryInteger(e, min, max, out var v) ? (int)v : fallback;
 
-    public bool Bool(string key, bool fallback)
-    {
-        var e = Get(key);
-        if (e is null) return fallback;
-        if (e.Value is TScalar { Value: bool b }) return b;
-        TypeError(e, "a boolean (true or false, without quotes)");
-        return fallback;
-    }
+    public bool Bool(string key, bool fallback) => OptionalBool(key) ?? fallback;
 
     public bool TryString(TEntry e, out string value)
     {
@@ -122,6 +142,10 @@ internal sealed class TableReader
                  + (suggestion is not null ? $" (did you mean \"{suggestion}\"?)" : ""));
         return null;
     }
+
+    /// <summary>A string naming one of <paramref name="names"/>' values.</summary>
+    public T? OneOf<T>(string key, NameTable<T> names, string what) where T : struct, Enum =>
+        OneOf(key, names.Names, what) is { } s && names.TryParse(s, out var v) ? v : null;
 
     public bool TryHostAddress(TEntry e, out IpAddress address)
     {

@@ -12,7 +12,7 @@ public class ConfigLoaderIoTests
     public void Io_defaults_to_tun_without_capture_interfaces()
     {
         var c = ConfigLoader.ParseDirector("[director]\n" + Service, "director.toml");
-        Assert.Equal("tun", c.Director.Io);
+        Assert.Equal(IoBackend.Tun, c.Director.Io);
         Assert.Empty(c.Director.CaptureInterfaces);
     }
 
@@ -20,7 +20,7 @@ public class ConfigLoaderIoTests
     public void Afpacket_with_capture_interfaces_is_read()
     {
         var c = ConfigLoader.ParseDirector("[director]\nio = \"afpacket\"\ncapture_interfaces = [\"eth0\", \"veth-up.1\"]\n" + Service, "director.toml");
-        Assert.Equal("afpacket", c.Director.Io);
+        Assert.Equal(IoBackend.AfPacket, c.Director.Io);
         Assert.Equal(["eth0", "veth-up.1"], c.Director.CaptureInterfaces);
     }
 

@@ -1,5 +1,6 @@
 using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
+using TunLB.Core.Packets;
 
 namespace TunLB.Control.Tests.Configuration;
 
@@ -26,7 +27,7 @@ public class ConfigLoaderWireTests
         Assert.Equal(50, c.Director.IcmpBurst);
         Assert.Equal(16384, c.Director.FragMax);
         var r = c.Services[0].Reals[0];
-        Assert.Equal((0, "ipip", 6080, false), (r.Mtu, r.Encap, r.GuePort, r.GueChecksum));
+        Assert.Equal((0, EncapKind.Ipip, 6080, false), (r.Mtu, r.Encap, r.GuePort, r.GueChecksum));
     }
 
     [Fact]
@@ -37,7 +38,7 @@ public class ConfigLoaderWireTests
         Assert.False(c.Director.AnswerPing);
         Assert.Equal((10, 5, 1000), (c.Director.IcmpRate, c.Director.IcmpBurst, c.Director.FragMax));
         var r = c.Services[0].Reals[0];
-        Assert.Equal((1400, "gue", 7000, true), (r.Mtu, r.Encap, r.GuePort, r.GueChecksum));
+        Assert.Equal((1400, EncapKind.Gue, 7000, true), (r.Mtu, r.Encap, r.GuePort, r.GueChecksum));
     }
 
     [Theory]

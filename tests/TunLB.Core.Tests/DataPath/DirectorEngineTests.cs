@@ -14,7 +14,7 @@ public class DirectorEngineTests
     private static readonly IpAddress Outer = IpAddress.Parse("192.168.1.1");
 
     private readonly Destination[] _dests;
-    private readonly VirtualService _svc;
+    private VirtualService _svc;
     private readonly TestRoundRobinScheduler _sched = new();
     private readonly byte[] _out = new byte[2048];
 
@@ -27,6 +27,20 @@ public class DirectorEngineTests
             NewDest(3, "192.168.1.13"),
         ];
         _svc = new VirtualService(new ServiceKey(IpAddress.Parse(Vip), 80, IpProtocol.Tcp), _sched, _dests);
+    }
+
+    /// <summary>The service with other persistence settings (services are immutable: a change is a new version).</summary>
+    private void Persist(int seconds, int prefix = 32) =>
+        _svc = new VirtualService(_svc.Key, _sched, _svc.Destinations, _svc.Stats) { PersistenceSeconds = seconds, PersistencePrefix = prefix };
+
+    /// <summary>Publishes a new version of the service (other destinations, or weights changed) to <paramref name="e"/>.</summary>
+    private void Republish(DirectorEngine e, Destination[]? dests = null)
+    {
+        _svc = new VirtualService(_svc.Key, _sched, dests ?? _svc.Destinations, _svc.Stats)
+        {
+            PersistenceSeconds = _svc.PersistenceSeconds, PersistencePrefix = _svc.PersistencePrefix,
+        };
+        e.SetServices([_svc]);
     }
 
     private static Destination NewDest(int id, string addr) =>
@@ -124,7 +138,7 @@ public class DirectorEngineTests
         var e = NewEngine();
         var first = SendOk(e, Syn(40000), 0);
         foreach (var d in _dests) d.Weight = d.Address == first ? 1 : 100;
-        _svc.WeightsChanged();
+        Republish(e);
         for (int i = 1; i <= 5; i++)
             Assert.Equal(first, SendOk(e, Ack(40000), i));
         Assert.Equal(1, _sched.Calls);
@@ -199,7 +213,7 @@ public class DirectorEngineTests
         for (int i = 0; i < 3; i++) hops[i] = SendOk(e, Syn((ushort)(40000 + i)), 0);
         var quiesced = DestAt(hops[0]);
         quiesced.Weight = 0;
-        _svc.WeightsChanged();
+        Republish(e);
 
         for (int i = 0; i < 10; i++)
             Assert.NotEqual(quiesced.Address, SendOk(e, Syn((ushort)(41000 + i)), 1));
@@ -290,8 +304,7 @@ public class DirectorEngineTests
     {
         var e = NewEngine();
         var d = DestAt(SendOk(e, Syn(40000), 0));
-        _svc.SetDestinations(_dests.Where(x => x != d).ToArray());
-        e.SetServices([_svc]);
+        Republish(e, _dests.Where(x => x != d).ToArray());
         Assert.Null(e.FindDestination(d.Id));
         Assert.Equal(DropReason.DestinationGone, Send(e, Ack(40000), 1, out _));
         Assert.NotEqual(d.Address, SendOk(e, Syn(40000), 2));
@@ -300,7 +313,7 @@ public class DirectorEngineTests
     [Fact]
     public void Persistence_maps_a_client_to_one_destination_and_expires()
     {
-        _svc.PersistenceSeconds = 300;
+        Persist(300);
         var e = NewEngine();
         var first = SendOk(e, Syn(40000), 0);
         for (int i = 1; i < 5; i++)
@@ -341,8 +354,7 @@ public class DirectorEngineTests
     [Fact]
     public void Persistence_prefix_24_groups_a_client_network()
     {
-        _svc.PersistenceSeconds = 60;
-        _svc.PersistencePrefix = 24;
+        Persist(60, 24);
         var e = NewEngine();
         var a = SendOk(e, Syn(1000, "198.51.100.5"), 0);
         Assert.Equal(a, SendOk(e, Syn(1001, "198.51.100.77"), 1));
@@ -355,7 +367,7 @@ public class DirectorEngineTests
     [Fact]
     public void Template_outlives_its_timeout_while_it_controls_connections()
     {
-        _svc.PersistenceSeconds = 300;
+        Persist(300);
         var e = NewEngine();
         var first = SendOk(e, Syn(40000), 0);
         SendOk(e, Ack(40000), 1);                                               // ESTABLISHED: 900 s
@@ -369,7 +381,7 @@ public class DirectorEngineTests
     [Fact]
     public void Persistent_client_is_rescheduled_when_its_destination_dies()
     {
-        _svc.PersistenceSeconds = 300;
+        Persist(300);
         var e = NewEngine();
         var d = DestAt(SendOk(e, Syn(40000), 0));
         d.Alive = false;
@@ -385,7 +397,7 @@ public class DirectorEngineTests
     [InlineData(true)]
     public void Quiescent_template_follows_ExpireQuiescentTemplate(bool expireQuiescent)
     {
-        _svc.PersistenceSeconds = 300;
+        Persist(300);
         var e = NewEngine(new DirectorEngineOptions { ConnectionCapacity = 64, HashSeed = 1, ExpireQuiescentTemplate = expireQuiescent });
         var d = DestAt(SendOk(e, Syn(40000), 0));
         d.Weight = 0;

@@ -15,7 +15,8 @@ public class MultiWorkerEngineTests
     private static readonly IpAddress Outer = IpAddress.Parse("192.0.2.1");
 
     private readonly Destination[] _dests = [Dest(1, "192.0.2.11"), Dest(2, "192.0.2.12"), Dest(3, "192.0.2.13")];
-    private readonly VirtualService _web, _dns;
+    private VirtualService _web;
+    private readonly VirtualService _dns;
     private readonly EngineOutput _batch = new();
 
     public MultiWorkerEngineTests()
@@ -205,7 +206,8 @@ public class MultiWorkerEngineTests
     public void Persistence_template_of_another_worker_is_followed()
     {
         var e = Engines(2);
-        _web.PersistenceSeconds = 300;
+        _web = new VirtualService(_web.Key, _web.Scheduler, _web.Destinations, _web.Stats) { PersistenceSeconds = 300 };
+        foreach (var engine in e) engine.SetServices([_web, _dns]);
         var owner = Hop(e[0], Syn(5000));
         // The same client's next connections (other source ports) are queued on the other worker: they follow the
         // template worker 0 created instead of the scheduler's next pick.

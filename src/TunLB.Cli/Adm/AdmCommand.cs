@@ -1,0 +1,334 @@
+using System.Net;
+using System.Net.Sockets;
+using Tomlyn;
+using Tomlyn.Model;
+using TunLB.Control.Api;
+
+namespace TunLB.Cli.Adm;
+
+/// <summary>Where <c>tunlb adm</c> finds its defaults; tests substitute their own.</summary>
+public sealed record AdmEnvironment(
+    Func<string, string?> GetEnv,
+    string ConfigPath,
+    Func<string, IPAddress?>? ResolveHost,
+    Func<string, string, int?>? ResolvePort)
+{
+    public const string DefaultConfigPath = "/etc/tunlb/director.toml";
+    public const string DefaultApi = "127.0.0.1:9400";
+
+    public static AdmEnvironment System { get; } = new(
+        Environment.GetEnvironmentVariable, DefaultConfigPath, ResolveHostSystem, ResolvePortSystem);
+
+    /// <summary>ipvsadm resolves host names to IPv4 addresses (gethostbyname).</summary>
+    private static IPAddress? ResolveHostSystem(string name)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(name).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork);
+        }
+        catch (Exception e) when (e is SocketException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Service names from /etc/services (ipvsadm uses getservbyname).</summary>
+    private static int? ResolvePortSystem(string name, string protocol)
+    {
+        try
+        {
+            foreach (var raw in File.ReadLines("/etc/services"))
+            {
+                var line = raw.Split('#')[0];
+                var f = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (f.Length < 2) continue;
+                var pp = f[1].Split('/');
+                if (pp.Length != 2 || pp[1] != protocol || !int.TryParse(pp[0], out var port)) continue;
+                if (f[0] == name || f.Skip(2).Contains(name)) return port;
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+}
+
+/// <summary>
+/// <c>tunlb adm</c>: ipvsadm's command line and output, carried out through the director's
+/// management API. Exit codes: 0 ok, 2 usage error, 1 API error or unreachable director.
+/// </summary>
+public static class AdmCommand
+{
+    public const string Program = "tunlb adm";
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin) =>
+        Run(args, stdout, stderr, stdin, AdmEnvironment.System);
+
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, AdmEnvironment env)
+    {
+        var (request, error) = AdmParser.Parse(args, env.ResolveHost, env.ResolvePort);
+        if (error is not null)
+        {
+            if (error.Message.Length > 0) stderr.Write(error.Message + "\n");
+            if (error.TryHelp) stderr.Write(TryHelp);
+            return error.ExitCode;
+        }
+        var r = request!;
+        switch (r.Command)
+        {
+            case AdmCommandKind.Help:
+                stdout.Write(Usage);
+                return 0;
+            case AdmCommandKind.Version:
+                stdout.Write(VersionText);
+                return 0;
+        }
+
+        var (api, token) = ResolveEndpoint(r, env);
+        AdmClient client;
+        try
+        {
+            client = new AdmClient(api, token);
+        }
+        catch (UriFormatException)
+        {
+            stderr.Write($"{Program}: invalid director API address `{api}' (expected HOST:PORT or [v6]:PORT)\n");
+            return 2;
+        }
+        using var _ = client;
+
+        if (r.Command == AdmCommandKind.Restore)
+            return Restore(client, stdin, stdout, stderr, env);
+
+        try
+        {
+            stdout.Write(Execute(client, r));
+            return 0;
+        }
+        catch (AdmApiException e)
+        {
+            stderr.Write(e.Message + "\n");
+            return 1;
+        }
+        catch (AdmUnreachableException e)
+        {
+            stderr.Write($"{Program}: {Unreachable(e)}\n");
+            return 1;
+        }
+    }
+
+    private static string Unreachable(AdmUnreachableException e) =>
+        $"cannot reach the director API at {e.BaseUrl}: {e.Message}";
+
+    /// <summary>
+    /// -R: each line of stdin is an ipvsadm command line without the program name (a leading "ipvsadm"
+    /// is skipped, '#' starts a comment, blank lines are ignored). Lines are applied in order; the first
+    /// failing one stops the restore with "line N: message".
+    /// </summary>
+    private static int Restore(AdmClient client, TextReader stdin, TextWriter stdout, TextWriter stderr, AdmEnvironment env)
+    {
+        int lineNo = 0;
+        string? line;
+        while ((line = stdin.ReadLine()) is not null)
+        {
+            lineNo++;
+            var tokens = SplitLine(line);
+            if (tokens.Count == 0) continue;
+            var (request, error) = AdmParser.Parse(tokens, env.ResolveHost, env.ResolvePort);
+            if (error is not null)
+            {
+                stderr.Write($"line {lineNo}: {(error.Message.Length > 0 ? error.Message : "invalid command")}\n");
+                return error.ExitCode;
+            }
+            if (request!.Command is AdmCommandKind.Restore or AdmCommandKind.Help or AdmCommandKind.Version)
+            {
+                stderr.Write($"line {lineNo}: this command can't be used in a restore file\n");
+                return 2;
+            }
+            try
+            {
+                stdout.Write(Execute(client, request));
+            }
+            catch (AdmApiException e)
+            {
+                stderr.Write($"line {lineNo}: {e.Message}\n");
+                return 1;
+            }
+            catch (AdmUnreachableException e)
+            {
+                stderr.Write($"line {lineNo}: {Unreachable(e)}\n");
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    /// <summary>Splits a restore line into arguments like ipvsadm's config_stream_read.</summary>
+    public static List<string> SplitLine(string line)
+    {
+        int hash = line.IndexOf('#');
+        if (hash >= 0) line = line[..hash];
+        var tokens = line.Split([' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries).ToList();
+        tokens.RemoveAll(t => t == "ipvsadm");
+        return tokens;
+    }
+
+    /// <summary>Carries out one command; returns what it prints on stdout.</summary>
+    public static string Execute(AdmClient client, AdmRequest r)
+    {
+        switch (r.Command)
+        {
+            case AdmCommandKind.List:
+                if (r.Connections) return AdmFormatter.Connections(client.GetConnections(), r.Format);
+                if (r.ShowTimeouts) return AdmFormatter.Timeouts(client.GetTimeouts());
+                if (r.Daemon) return ""; // no sync daemon runs, so ipvsadm prints nothing
+                if (r.Service is { } one) return AdmFormatter.ListOne(client.GetService(one), r.Format);
+                var info = client.GetInfo();
+                return AdmFormatter.ListAll(info.ConnectionTableSize, client.GetServices(), r.Format);
+            case AdmCommandKind.Save:
+                return AdmSave.Format(client.GetServices(), r.Format);
+            case AdmCommandKind.AddService:
+                client.AddService(AdmSpecs.Service(r, create: true));
+                return "";
+            case AdmCommandKind.EditService:
+                client.EditService(r.Service!, AdmSpecs.Service(r, create: false));
+                return "";
+            case AdmCommandKind.DeleteService:
+                client.DeleteService(r.Service!);
+                return "";
+            case AdmCommandKind.Clear:
+                client.Clear();
+                return "";
+            case AdmCommandKind.AddServer:
+                client.AddReal(r.Service!, AdmSpecs.Real(r, create: true));
+                return "";
+            case AdmCommandKind.EditServer:
+                client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
+                if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: false);
+                if (r.Drain == false) client.Undrain(r.Service!, r.RealAddress!, r.RealPort!.Value);
+                return "";
+            case AdmCommandKind.DeleteServer:
+                if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: true);
+                else client.DeleteReal(r.Service!, r.RealAddress!, r.RealPort!.Value);
+                return "";
+            case AdmCommandKind.Zero:
+                client.Zero(AdmSpecs.Zero(r));
+                return "";
+            case AdmCommandKind.SetTimeouts:
+                client.SetTimeouts(AdmSpecs.Timeouts(r));
+                return "";
+            default:
+                throw new InvalidOperationException($"not an API command: {r.Command}");
+        }
+    }
+
+    /// <summary>
+    /// The API address: --api, else $TUNLB_API, else <c>api</c> in [director] of /etc/tunlb/director.toml,
+    /// else 127.0.0.1:9400. The token: --token, else $TUNLB_API_TOKEN, else that file's <c>api_token</c>.
+    /// </summary>
+    public static (string Api, string? Token) ResolveEndpoint(AdmRequest r, AdmEnvironment env)
+    {
+        string? api = r.Api ?? NonEmpty(env.GetEnv("TUNLB_API"));
+        string? token = r.Token ?? NonEmpty(env.GetEnv("TUNLB_API_TOKEN"));
+        if (api is null || token is null)
+        {
+            var (fileApi, fileToken) = ReadConfig(env.ConfigPath);
+            api ??= fileApi;
+            token ??= fileToken;
+        }
+        return (api ?? AdmEnvironment.DefaultApi, token);
+    }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>Reads just [director] api and api_token from the director's config file, if it is there.</summary>
+    internal static (string? Api, string? Token) ReadConfig(string path)
+    {
+        try
+        {
+            if (!File.Exists(path)) return (null, null);
+            var model = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path));
+            if (model is null || !model.TryGetValue("director", out var d) || d is not TomlTable director) return (null, null);
+            string? api = director.TryGetValue("api", out var a) ? NonEmpty(a as string) : null;
+            string? token = director.TryGetValue("api_token", out var t) ? NonEmpty(t as string) : null;
+            return (api, token);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TomlException)
+        {
+            return (null, null);
+        }
+    }
+
+    public static readonly string TryHelp = $"Try `{Program} -h' or '{Program} --help' for more information.\n";
+
+    public static readonly string VersionText =
+        $"{Program}: ipvsadm v1.31 command line for TunLB (management API, IPVS {AdmFormatter.IpvsVersion} output formats)\n";
+
+    public static readonly string Usage =
+        VersionText +
+        "Usage:\n" +
+        $"  {Program} -A|E virtual-service [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags]\n" +
+        $"  {Program} -D virtual-service\n" +
+        $"  {Program} -C\n" +
+        $"  {Program} -R\n" +
+        $"  {Program} -S [-n]\n" +
+        $"  {Program} -a|e virtual-service -r server-address [options]\n" +
+        $"  {Program} -d virtual-service -r server-address\n" +
+        $"  {Program} -L|l [virtual-service] [options]\n" +
+        $"  {Program} -Z [virtual-service]\n" +
+        $"  {Program} --set tcp tcpfin udp\n" +
+        $"  {Program} -h\n\n" +
+        "Commands:\n" +
+        "Either long or short options are allowed.\n" +
+        "  --add-service     -A        add virtual service with options\n" +
+        "  --edit-service    -E        edit virtual service with options\n" +
+        "  --delete-service  -D        delete virtual service\n" +
+        "  --clear           -C        clear the whole table\n" +
+        "  --restore         -R        restore rules from stdin\n" +
+        "  --save            -S        save rules to stdout\n" +
+        "  --add-server      -a        add real server with options\n" +
+        "  --edit-server     -e        edit real server with options\n" +
+        "  --delete-server   -d        delete real server\n" +
+        "  --list            -L|-l     list the table\n" +
+        "  --zero            -Z        zero counters in a service or all services\n" +
+        "  --set tcp tcpfin udp        set connection timeout values\n" +
+        "  --help            -h        display this help message\n\n" +
+        "virtual-service:\n" +
+        "  --tcp-service|-t  service-address   service-address is host[:port] or [v6]:port\n" +
+        "  --udp-service|-u  service-address   service-address is host[:port] or [v6]:port\n\n" +
+        "Options:\n" +
+        "  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|sh|dh|mh,\n" +
+        "                                      the default scheduler is wlc.\n" +
+        "  --persistent   -p [timeout]         persistent service (default timeout 300)\n" +
+        "  --netmask      -M netmask           persistent granularity mask\n" +
+        "  --real-server  -r server-address    server-address is host (and port)\n" +
+        "  --ipip         -i                   ipip encapsulation (tunneling), the only method\n" +
+        "  --tun-type      type                one of ipip|gue, the default tunnel type is ipip.\n" +
+        "  --tun-port      port                tunnel destination port\n" +
+        "  --tun-nocsum                        tunnel encapsulation without checksum\n" +
+        "  --tun-csum                          tunnel encapsulation with checksum\n" +
+        "  --tun-remcsum                       tunnel encapsulation with remote checksum\n" +
+        "  --weight       -w weight            capacity of real server\n" +
+        "  --u-threshold  -x uthreshold        upper threshold of connections\n" +
+        "  --l-threshold  -y lthreshold        lower threshold of connections\n" +
+        "  --connection   -c                   output of current IPVS connections\n" +
+        "  --timeout                           output of timeout (tcp tcpfin udp)\n" +
+        "  --stats                             output of statistics information\n" +
+        "  --rate                              output of rate information\n" +
+        "  --exact                             expand numbers (display exact values)\n" +
+        "  --thresholds                        output of thresholds information\n" +
+        "  --persistent-conn                   output of persistent connection info\n" +
+        "  --tun-info                          output of tunnel information\n" +
+        "  --nosort                            disable sorting output of service/server entries\n" +
+        "  --sort                              does nothing, for backwards compatibility\n" +
+        "  --numeric      -n                   numeric output of addresses and ports\n" +
+        "  --sched-flags  -b flags             scheduler flags (comma-separated)\n\n" +
+        "TunLB options:\n" +
+        "  --api HOST:PORT                     director API (default: $TUNLB_API, else api in\n" +
+        "                                      /etc/tunlb/director.toml, else 127.0.0.1:9400)\n" +
+        "  --token TOKEN                       API bearer token (default: $TUNLB_API_TOKEN, else\n" +
+        "                                      api_token in /etc/tunlb/director.toml)\n" +
+        "  --drain                             with -e: weight 0 until the real has no connections;\n" +
+        "                                      with -d: drain, then delete it when idle\n" +
+        "  --undrain                           with -e: end a drain (the configured weight comes back)\n";
+}

@@ -1,0 +1,111 @@
+using TunLB.Core.Flows;
+
+namespace TunLB.Control.Configuration;
+
+// realserver.toml.
+public static partial class ConfigLoader
+{
+    private static readonly string[] RealServerFileTables = ["realserver"];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", .. HealthConfigReader.RealServerKeys];
+
+    private static RealServerConfig BuildRealServer(TTable root, ErrorSink sink)
+    {
+        var top = new TableReader(sink, root, "", RealServerFileTables, name =>
+            RealServerKeys.Contains(name) ? $"did you mean \"realserver.{name}\"? (put it after the [realserver] header)"
+            : name is "director" or "service" ? $"[{name}] belongs in a director config, not a real-server config"
+            : null);
+
+        var e = top.Get("realserver");
+        if (e is null)
+        {
+            sink.Add(1, 1, "realserver", "required table [realserver] is missing");
+            return null!;
+        }
+        if (e.Value is not TTable t)
+        {
+            top.Error(e, $"expected a table ([realserver] header), got {e.Value.Describe()}");
+            return null!;
+        }
+        var r = top.Child(t, "realserver", RealServerKeys);
+        var vips = ReadAddressList(r, "vips");
+        var directors = ReadAddressList(r, "directors");
+
+        // VIPs and directors may be of either family, mixed: the agent receives IPv4 and IPv6 outer headers
+        // (protocols 4 and 41) and GUE over either family.
+
+        string tunName = RealServerConfig.DefaultTunName;
+        if (r.Get("tun_name") is { } tn && r.TryString(tn, out var tunText))
+        {
+            if (ConfigText.TryCheckInterfaceName(tunText, out var err)) tunName = tunText;
+            else r.Error(tn, err);
+        }
+        bool gue = r.Bool("gue", false);
+        int guePort = r.Int("gue_port", 1, 65535, RealServerConfig.DefaultGuePort);
+        int mss = 0;
+        if (r.Get("mss_clamp") is { } mc)
+        {
+            switch (mc.Value)
+            {
+                case TScalar { Value: string ms } when ms == "auto":
+                    mss = RealServerConfig.MssClampAuto;
+                    break;
+                case TScalar { Value: long n }:
+                    if (n == 0 || (n >= MinMss && n <= MaxMss)) mss = (int)n;
+                    else r.Error(mc, $"mss_clamp {n} is out of range; must be 0 (off), {MinMss}..{MaxMss} or \"auto\"");
+                    break;
+                default:
+                    r.TypeError(mc, "an MSS in bytes like 1360, 0 (off) or \"auto\"");
+                    break;
+            }
+        }
+        return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
+            tunName, sink.File)
+        {
+            Gue = gue,
+            GuePort = guePort,
+            MssClamp = mss,
+        });
+    }
+
+    /// <summary>A required, non-empty array of host addresses without duplicates.</summary>
+    private static List<(IpAddress Address, string Key, TNode Node)> ReadAddressList(TableReader r, string key)
+    {
+        var result = new List<(IpAddress, string, TNode)>();
+        var e = r.Required(key);
+        if (e is null) return result;
+        if (e.Value is not TArray arr)
+        {
+            r.TypeError(e, $"an array of addresses, like [\"192.0.2.1\"]");
+            return result;
+        }
+        if (arr.Items.Count == 0)
+        {
+            r.Error(e, "must list at least one address");
+            return result;
+        }
+        var seen = new Dictionary<IpAddress, string>();
+        for (int i = 0; i < arr.Items.Count; i++)
+        {
+            var item = arr.Items[i];
+            var itemKey = $"{r.KeyPath(key)}[{i}]";
+            if (item is not TScalar { Value: string s })
+            {
+                r.Error(item, itemKey, $"expected an address string, got {item.Describe()}");
+                continue;
+            }
+            if (!ConfigText.TryParseHostAddress(s, out var a, out var err))
+            {
+                r.Error(item, itemKey, err);
+                continue;
+            }
+            if (seen.TryGetValue(a, out var firstKey))
+            {
+                r.Error(item, itemKey, $"duplicate address {a} (already {firstKey})");
+                continue;
+            }
+            seen.Add(a, itemKey);
+            result.Add((a, itemKey, item));
+        }
+        return result;
+    }
+}

@@ -1,0 +1,78 @@
+using static TunLB.Control.Configuration.ConfigLoader;
+using static TunLB.Control.Configuration.KeyReload;
+
+namespace TunLB.Control.Configuration;
+
+/// <summary>
+/// Every <c>[director]</c> key, once: the loader's known keys and reading, the renderer's output (in this order) and the
+/// reload's restart-only list all come from <see cref="All"/>.
+/// </summary>
+public static class DirectorKeys
+{
+    public static readonly IReadOnlyList<DirectorKey> All =
+    [
+        DirectorKey.Custom("api", NeedsRestart, s => TomlValue.String(s.Api), s => s.Api, DirectorKeyReaders.Api),
+        DirectorKey.SecretString("api_token", NeedsRestart, s => s.ApiToken, (r, d) => d with { ApiToken = r.String("api_token") ?? d.ApiToken }),
+        DirectorKey.String("tun_name", NeedsRestart, s => s.TunName, DirectorKeyReaders.TunName),
+        DirectorKey.Int("tun_mtu", NeedsRestart, s => s.TunMtu, (r, d) => d with { TunMtu = r.Int("tun_mtu", MinTunMtu, MaxTunMtu, d.TunMtu) }),
+        DirectorKey.Named("io", NeedsRestart, ConfigNames.Io, s => s.Io, (r, d) => d with { Io = r.OneOf("io", ConfigNames.Io, "io") ?? d.Io }),
+        DirectorKey.Custom("capture_interfaces", NeedsRestart,
+            s => s.CaptureInterfaces.Count > 0 ? TomlValue.StringArray(s.CaptureInterfaces) : null, // [] with io = "tun" is an error
+            s => string.Join(",", s.CaptureInterfaces), DirectorKeyReaders.CaptureInterfaces),
+        DirectorKey.Int("ttl", NeedsRestart, s => s.Ttl, (r, d) => d with { Ttl = r.Int("ttl", 1, 255, d.Ttl) }),
+        DirectorKey.Int("conn_max", NeedsRestart, s => s.ConnMax, (r, d) => d with { ConnMax = r.Int("conn_max", 1, MaxConnMax, d.ConnMax) }),
+        DirectorKey.String("conn_full_policy", NeedsRestart, s => s.ConnFullPolicy,
+            (r, d) => d with { ConnFullPolicy = r.OneOf("conn_full_policy", ConnFullPolicies, "conn_full_policy") ?? d.ConnFullPolicy }),
+        DirectorKey.Int("timeout_tcp", Applied, s => s.TimeoutTcp,
+            (r, d) => d with { TimeoutTcp = r.Int("timeout_tcp", 1, MaxTimeoutSeconds, d.TimeoutTcp) }),
+        DirectorKey.Int("timeout_tcp_fin", Applied, s => s.TimeoutTcpFin,
+            (r, d) => d with { TimeoutTcpFin = r.Int("timeout_tcp_fin", 1, MaxTimeoutSeconds, d.TimeoutTcpFin) }),
+        DirectorKey.Int("timeout_udp", Applied, s => s.TimeoutUdp,
+            (r, d) => d with { TimeoutUdp = r.Int("timeout_udp", 1, MaxTimeoutSeconds, d.TimeoutUdp) }),
+        DirectorKey.Bool("sloppy_tcp", NeedsRestart, s => s.SloppyTcp, (r, d) => d with { SloppyTcp = r.Bool("sloppy_tcp", d.SloppyTcp) }),
+        DirectorKey.Bool("expire_quiescent_template", NeedsRestart, s => s.ExpireQuiescentTemplate,
+            (r, d) => d with { ExpireQuiescentTemplate = r.Bool("expire_quiescent_template", d.ExpireQuiescentTemplate) }),
+        DirectorKey.Bool("restore_inner_ttl", NeedsRestart, s => s.RestoreInnerTtl,
+            (r, d) => d with { RestoreInnerTtl = r.Bool("restore_inner_ttl", d.RestoreInnerTtl) }),
+        DirectorKey.Bool("answer_ping", NeedsRestart, s => s.AnswerPing, (r, d) => d with { AnswerPing = r.Bool("answer_ping", d.AnswerPing) }),
+        DirectorKey.Int("icmp_rate", NeedsRestart, s => s.IcmpRate, (r, d) => d with { IcmpRate = r.Int("icmp_rate", 1, MaxIcmpRate, d.IcmpRate) }),
+        DirectorKey.Int("icmp_burst", NeedsRestart, s => s.IcmpBurst, (r, d) => d with { IcmpBurst = r.Int("icmp_burst", 1, MaxIcmpRate, d.IcmpBurst) }),
+        DirectorKey.Int("frag_max", NeedsRestart, s => s.FragMax,
+            (r, d) => d with { FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax) }),
+        DirectorKey.Named("tx", NeedsRestart, ConfigNames.Tx, s => s.Tx, (r, d) => d with { Tx = r.OneOf("tx", ConfigNames.Tx, "tx") ?? d.Tx }),
+        DirectorKey.Int("pmtu_expires", NeedsRestart, s => s.PmtuExpires,
+            (r, d) => d with { PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires) }),
+        DirectorKey.Custom("workers", NeedsRestart, s => s.Workers == 0 ? TomlValue.String("auto") : TomlValue.Int(s.Workers),
+            s => s.Workers == 0 ? "auto" : TomlValue.Int(s.Workers), DirectorKeyReaders.Workers),
+        DirectorKey.String("check_port_range", NeedsRestart, s => s.CheckPortRange, HealthConfigReader.ReadDirector),
+    ];
+
+    /// <summary>The key names, in table order.</summary>
+    public static readonly IReadOnlyList<string> Names = All.Select(k => k.Name).ToArray();
+
+    /// <summary>
+    /// The restart-only keys whose value differs between <paramref name="before"/> and <paramref name="after"/>, with
+    /// both values as messages show them: a reload reports "KEY changed (BEFORE -> AFTER) but needs a restart".
+    /// </summary>
+    public static IEnumerable<(string Key, string Before, string After)> RestartOnly(DirectorSettings before, DirectorSettings after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        foreach (var k in All)
+        {
+            if (!k.NeedsRestart || k.Toml(before) == k.Toml(after)) continue;
+            string shownBefore = k.Show(before), shownAfter = k.Show(after);
+            // A secret changed from one value to another still reads as a change: "(set) -> (another)".
+            if (k.Secret && shownAfter == shownBefore) shownAfter = "(another)";
+            yield return (k.Name, shownBefore, shownAfter);
+        }
+    }
+
+    /// <summary>Reads every key of a <c>[director]</c> table, in table order.</summary>
+    internal static DirectorSettings Read(TableReader r)
+    {
+        var d = DirectorSettings.Defaults;
+        foreach (var k in All) d = k.Read(r, d);
+        return d;
+    }
+}
