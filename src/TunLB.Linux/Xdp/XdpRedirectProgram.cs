@@ -16,11 +16,11 @@ namespace TunLB.Linux.Xdp;
 internal static class XdpRedirectProgram
 {
     public const int EthernetHeaderLength = 14, VlanTagLength = 4;
-    private static readonly short EtherTypeIPv4 = Wire(0x0800), EtherTypeIPv6 = Wire(0x86DD),
+    // As int of the 16-bit value: a jump's imm is sign-extended, a 16-bit load is zero-extended (0xDD86 must stay positive).
+    private static readonly int EtherTypeIPv4 = Wire(0x0800), EtherTypeIPv6 = Wire(0x86DD),
         EtherTypeVlan = Wire(0x8100), EtherTypeQinQ = Wire(0x88A8);
 
-    private static short Wire(ushort etherType) =>
-        (short)(BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(etherType) : etherType);
+    private static int Wire(ushort etherType) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(etherType) : etherType;
 
     private enum Label { Vlan, L3, V4, V6, Redirect, Pass }
 

@@ -124,8 +124,7 @@ public sealed unsafe partial class XskSocket : IDisposable
                 sxdp_ifindex = (uint)ifindex,
                 sxdp_queue_id = (uint)queueId,
             };
-            if (Interop.bind(fd, &sxdp, (uint)sizeof(Interop.sockaddr_xdp)) < 0)
-                throw NativeErrorException.FromLastError($"bind AF_XDP ifindex {ifindex} queue {queueId} ({mode} mode)");
+            Bind(fd, &sxdp, mode);
             Interop.xdp_options opts = default;
             len = (uint)sizeof(Interop.xdp_options);
             bool zeroCopy = Interop.getsockopt(fd, Interop.SOL_XDP, Interop.XDP_OPTIONS, &opts, &len) == 0
@@ -151,6 +150,22 @@ public sealed unsafe partial class XskSocket : IDisposable
             if (umem != null) Interop.munmap(umem, umemSize);
             if (fd >= 0) Interop.close(fd);
             throw;
+        }
+    }
+
+    /// <summary>How long bind retries EBUSY: a closed socket's pool leaves its queue in a kernel work item (xp_release_deferred), so a queue can be busy for a moment after its previous socket was closed.</summary>
+    private const int BusyRetryMs = 1000;
+
+    private static void Bind(int fd, Interop.sockaddr_xdp* sxdp, XskBindMode mode)
+    {
+        long deadline = Environment.TickCount64 + BusyRetryMs;
+        while (Interop.bind(fd, sxdp, (uint)sizeof(Interop.sockaddr_xdp)) < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Interop.EBUSY || Environment.TickCount64 > deadline)
+                throw new NativeErrorException($"bind AF_XDP ifindex {sxdp->sxdp_ifindex} queue {sxdp->sxdp_queue_id} ({mode} mode)" +
+                    (errno == Interop.EBUSY ? " (another AF_XDP socket has that queue)" : ""), errno);
+            Thread.Sleep(10);
         }
     }
 
