@@ -38,10 +38,12 @@ public sealed unsafe class XdpVipRedirector : IDisposable
     public bool IsAttached => Volatile.Read(ref _linkFd) >= 0;
 
     /// <summary>
-    /// Creates the maps, loads the program and attaches it to <paramref name="ifindex"/>: natively when the driver can,
-    /// else (with <paramref name="allowGeneric"/>) in generic mode. Fails with EBUSY when the device already has an XDP program.
+    /// Creates the maps, loads the program and attaches it to <paramref name="ifindex"/> in <paramref name="mode"/>;
+    /// null: natively when the driver can, else in generic mode (<see cref="Mode"/> tells which). Fails with EBUSY when
+    /// the device already has an XDP program. <paramref name="queueCount"/> is the number of receive queues that will
+    /// get a socket (queue ids 0 .. queueCount-1).
     /// </summary>
-    public static XdpVipRedirector Attach(int ifindex, int queueCount, bool allowGeneric = true, int maxVips = DefaultMaxVips)
+    public static XdpVipRedirector Attach(int ifindex, int queueCount, XdpAttachMode? mode = null, int maxVips = DefaultMaxVips)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ifindex, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCount, 1);
@@ -55,18 +57,12 @@ public sealed unsafe class XdpVipRedirector : IDisposable
             vips6 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_vips6", 16, sizeof(uint), maxVips);
             var code = XdpRedirectProgram.Build(xsks.Fd, vips4.Fd, vips6.Fd);
             prog = BpfProgram.LoadXdp(code, "tunlb_xdp");
-            int link = Link(prog, ifindex, Interop.XDP_FLAGS_DRV_MODE);
-            var mode = XdpAttachMode.Native;
-            if (link < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (!allowGeneric || errno is not (Interop.EOPNOTSUPP or Interop.EINVAL))
-                    throw new NativeErrorException($"bpf(BPF_LINK_CREATE) XDP native mode on ifindex {ifindex}", errno);
-                link = Link(prog, ifindex, Interop.XDP_FLAGS_SKB_MODE);
-                if (link < 0) throw NativeErrorException.FromLastError($"bpf(BPF_LINK_CREATE) XDP generic mode on ifindex {ifindex}");
-                mode = XdpAttachMode.Generic;
-            }
-            return new XdpVipRedirector(ifindex, queueCount, xsks, vips4, vips6, prog, link, mode, code.Length);
+            var taken = mode ?? XdpAttachMode.Native;
+            int link = Link(prog, ifindex, taken);
+            if (link < 0 && mode is null && Marshal.GetLastPInvokeError() is Interop.EOPNOTSUPP or Interop.EINVAL)
+                link = Link(prog, ifindex, taken = XdpAttachMode.Generic); // the driver has no native XDP
+            if (link < 0) throw NativeErrorException.FromLastError($"bpf(BPF_LINK_CREATE) XDP {taken} mode on ifindex {ifindex}");
+            return new XdpVipRedirector(ifindex, queueCount, xsks, vips4, vips6, prog, link, taken, code.Length);
         }
         catch
         {
@@ -76,11 +72,20 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         }
     }
 
-    private static int Link(int prog, int ifindex, uint flags)
+    /// <summary>As <see cref="Attach(int, int, XdpAttachMode?, int)"/>, by device name (looked up in the calling thread's namespace).</summary>
+    public static XdpVipRedirector Attach(string device, int queueCount, XdpAttachMode? mode = null, int maxVips = DefaultMaxVips)
+    {
+        int ifindex = (int)Interop.if_nametoindex(device);
+        if (ifindex == 0) throw NativeErrorException.FromLastError($"if_nametoindex {device}");
+        return Attach(ifindex, queueCount, mode, maxVips);
+    }
+
+    private static int Link(int prog, int ifindex, XdpAttachMode mode)
     {
         Interop.bpf_attr_link_create attr = new()
         {
-            prog_fd = (uint)prog, target_ifindex = (uint)ifindex, attach_type = Interop.BPF_XDP, flags = flags,
+            prog_fd = (uint)prog, target_ifindex = (uint)ifindex, attach_type = Interop.BPF_XDP,
+            flags = mode == XdpAttachMode.Native ? Interop.XDP_FLAGS_DRV_MODE : Interop.XDP_FLAGS_SKB_MODE,
         };
         return Interop.bpf(Interop.BPF_LINK_CREATE, &attr, (uint)sizeof(Interop.bpf_attr_link_create));
     }
@@ -103,8 +108,9 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         Span<byte> key = stackalloc byte[16];
         lock (_lock)
         {
+            bool removed = MapFor(vip, key, out int len).Delete(key[..len]);
             _vips.Remove(vip);
-            return MapFor(vip, key, out int len).Delete(key[..len]);
+            return removed;
         }
     }
 
@@ -144,7 +150,11 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         _xsks.Update(new ReadOnlySpan<byte>(&key, 4), new ReadOnlySpan<byte>(&value, 4));
     }
 
-    /// <summary>Detaches the program (closing the link) and frees the maps. Sockets stay open; they just stop receiving.</summary>
+    /// <summary>
+    /// Detaches the program (closing the link) and frees the maps. Sockets stay open; they just stop receiving. The
+    /// kernel detaches when the link's last reference goes, so a child process forked by another thread just then
+    /// delays it until that child's exec closes its copy (the descriptor is close-on-exec).
+    /// </summary>
     public void Dispose()
     {
         int link = Interlocked.Exchange(ref _linkFd, -1);

@@ -42,6 +42,14 @@ public sealed unsafe partial class XskSocket
     {
         int length = linkHeader.Length + packet.Length;
         if (length > MaxFrameLength || length == 0) { TxTooBig++; return false; }
+        if (!_fd.TryAcquire(out _)) { _lastError = Interop.EBADF; return false; } // the UMEM stays mapped while we hold it
+        try { return Queue(linkHeader, packet, length); }
+        finally { _fd.Release(); }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Queue(ReadOnlySpan<byte> linkHeader, ReadOnlySpan<byte> packet, int length)
+    {
         if (_txFreeCount == 0 && Reclaim() == 0) { TxNoFrame++; return false; }
         ulong addr = _txFree[--_txFreeCount];
         // TX frames never outnumber TX ring slots, so holding a free frame means there is a free slot.

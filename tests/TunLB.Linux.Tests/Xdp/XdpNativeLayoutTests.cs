@@ -1,7 +1,7 @@
 using TunLB.Linux.Xdp;
 using TunLB.Tests.Shared;
 
-namespace TunLB.Linux.Tests;
+namespace TunLB.Linux.Tests.Xdp;
 
 /// <summary>The AF_XDP and bpf(2) declarations (Interop.Xdp, Interop.Bpf*, union bpf_attr members) against a gcc-compiled C program.</summary>
 public sealed class XdpNativeLayoutTests
