@@ -6,7 +6,5 @@ internal static partial class Interop
     internal const int E2BIG = 7;
     internal const int EACCES = 13;
     internal const int ERANGE = 34;
-    internal const int ENOSPC = 28;
     internal const int EPROTONOSUPPORT = 93;
-    internal const int ENOTSUP = EOPNOTSUPP;
 }

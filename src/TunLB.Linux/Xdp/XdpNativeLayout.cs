@@ -113,7 +113,6 @@ public static class XdpNativeLayout
         v["E2BIG"] = Interop.E2BIG;
         v["EACCES"] = Interop.EACCES;
         v["ERANGE"] = Interop.ERANGE;
-        v["ENOSPC"] = Interop.ENOSPC;
         v["EPROTONOSUPPORT"] = Interop.EPROTONOSUPPORT;
         v["EOPNOTSUPP"] = Interop.EOPNOTSUPP;
         v["EBUSY"] = Interop.EBUSY;

@@ -168,7 +168,6 @@ public sealed class XdpNativeLayoutTests
             P("E2BIG", E2BIG);
             P("EACCES", EACCES);
             P("ERANGE", ERANGE);
-            P("ENOSPC", ENOSPC);
             P("EPROTONOSUPPORT", EPROTONOSUPPORT);
             P("EOPNOTSUPP", EOPNOTSUPP);
             P("EBUSY", EBUSY);

@@ -14,6 +14,13 @@ public sealed class XskMultiQueueTests
     private static readonly IpAddress Vip = IpAddress.Parse("203.0.113.20");
 
     [Fact]
+    public void Queue_count_comes_from_sysfs()
+    {
+        Assert.Equal(1, DeviceQueues.RxQueueCount("lo"));
+        Assert.Throws<IOException>(() => DeviceQueues.RxQueueCount("tlb-no-such-dev"));
+    }
+
+    [Fact]
     public void Each_queue_socket_gets_whole_flows_and_together_they_get_every_packet()
     {
         using var pair = new XdpVethPair(queues: 2);
