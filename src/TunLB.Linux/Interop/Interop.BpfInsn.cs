@@ -25,11 +25,14 @@ internal static partial class Interop
     internal const byte BPF_X = 0x08;
     // ALU operations
     internal const byte BPF_ADD = 0x00;
+    internal const byte BPF_AND = 0x50;
+    internal const byte BPF_LSH = 0x60;
     internal const byte BPF_MOV = 0xb0;
     // Jump operations
     internal const byte BPF_JA = 0x00;
     internal const byte BPF_JEQ = 0x10;
     internal const byte BPF_JGT = 0x20;
+    internal const byte BPF_JSET = 0x40;
     internal const byte BPF_JNE = 0x50;
     internal const byte BPF_CALL = 0x80;
     internal const byte BPF_EXIT = 0x90;
@@ -37,7 +40,7 @@ internal static partial class Interop
     internal const byte BPF_PSEUDO_MAP_FD = 1;
     // Registers
     internal const byte BPF_REG_0 = 0, BPF_REG_1 = 1, BPF_REG_2 = 2, BPF_REG_3 = 3, BPF_REG_4 = 4, BPF_REG_5 = 5,
-        BPF_REG_6 = 6, BPF_REG_7 = 7, BPF_REG_10 = 10;
+        BPF_REG_6 = 6, BPF_REG_7 = 7, BPF_REG_8 = 8, BPF_REG_9 = 9, BPF_REG_10 = 10;
     // enum bpf_func_id
     internal const int BPF_FUNC_map_lookup_elem = 1;
     internal const int BPF_FUNC_redirect_map = 51;

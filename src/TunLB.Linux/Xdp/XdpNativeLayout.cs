@@ -92,10 +92,13 @@ public static class XdpNativeLayout
         v["BPF_K"] = Interop.BPF_K;
         v["BPF_X"] = Interop.BPF_X;
         v["BPF_ADD"] = Interop.BPF_ADD;
+        v["BPF_AND"] = Interop.BPF_AND;
+        v["BPF_LSH"] = Interop.BPF_LSH;
         v["BPF_MOV"] = Interop.BPF_MOV;
         v["BPF_JA"] = Interop.BPF_JA;
         v["BPF_JEQ"] = Interop.BPF_JEQ;
         v["BPF_JGT"] = Interop.BPF_JGT;
+        v["BPF_JSET"] = Interop.BPF_JSET;
         v["BPF_JNE"] = Interop.BPF_JNE;
         v["BPF_CALL"] = Interop.BPF_CALL;
         v["BPF_EXIT"] = Interop.BPF_EXIT;

@@ -16,16 +16,18 @@ public sealed unsafe class XdpVipRedirector : IDisposable
     /// <summary>Default capacity of each VIP map (IPv4 and IPv6); a hash map preallocates its entries (a few MB here).</summary>
     public const int DefaultMaxVips = 16384;
 
-    private readonly BpfMap _xsks, _vips4, _vips6;
+    private readonly BpfMap _xsks, _vips4, _vips6, _services4, _services6;
     private readonly int _progFd;
     private int _linkFd;
-    private readonly HashSet<IpAddress> _vips = new();
+    private readonly HashSet<IpAddress> _vips = new();              // steered whole
+    private readonly HashSet<XdpService> _services = new();         // steered by service
     private readonly Lock _lock = new();
 
-    private XdpVipRedirector(int ifindex, int queueCount, BpfMap xsks, BpfMap vips4, BpfMap vips6, int progFd, int linkFd,
-        XdpAttachMode mode, int instructions)
+    private XdpVipRedirector(int ifindex, int queueCount, BpfMap xsks, BpfMap vips4, BpfMap vips6, BpfMap services4, BpfMap services6,
+        int progFd, int linkFd, XdpAttachMode mode, int instructions)
     {
         IfIndex = ifindex; QueueCount = queueCount; _xsks = xsks; _vips4 = vips4; _vips6 = vips6; _progFd = progFd;
+        _services4 = services4; _services6 = services6;
         _linkFd = linkFd; Mode = mode; Instructions = instructions;
     }
 
@@ -48,26 +50,28 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(ifindex, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(queueCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxVips, 1);
-        BpfMap? xsks = null, vips4 = null, vips6 = null;
+        BpfMap? xsks = null, vips4 = null, vips6 = null, services4 = null, services6 = null;
         int prog = -1;
         try
         {
             xsks = BpfMap.Create(Interop.BPF_MAP_TYPE_XSKMAP, "tunlb_xsks", sizeof(uint), sizeof(uint), queueCount);
             vips4 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_vips4", 4, sizeof(uint), maxVips);
             vips6 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_vips6", 16, sizeof(uint), maxVips);
-            var code = XdpRedirectProgram.Build(xsks.Fd, vips4.Fd, vips6.Fd);
+            services4 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_svcs4", XdpRedirectProgram.ServiceKeyLength4, sizeof(uint), maxVips);
+            services6 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_svcs6", XdpRedirectProgram.ServiceKeyLength6, sizeof(uint), maxVips);
+            var code = XdpRedirectProgram.Build(xsks.Fd, vips4.Fd, vips6.Fd, services4.Fd, services6.Fd);
             prog = BpfProgram.LoadXdp(code, "tunlb_xdp");
             var taken = mode ?? XdpAttachMode.Native;
             int link = Link(prog, ifindex, taken);
             if (link < 0 && mode is null && Marshal.GetLastPInvokeError() is Interop.EOPNOTSUPP or Interop.EINVAL)
                 link = Link(prog, ifindex, taken = XdpAttachMode.Generic); // the driver has no native XDP
             if (link < 0) throw NativeErrorException.FromLastError($"bpf(BPF_LINK_CREATE) XDP {taken} mode on ifindex {ifindex}");
-            return new XdpVipRedirector(ifindex, queueCount, xsks, vips4, vips6, prog, link, taken, code.Length);
+            return new XdpVipRedirector(ifindex, queueCount, xsks, vips4, vips6, services4, services6, prog, link, taken, code.Length);
         }
         catch
         {
             if (prog >= 0) Interop.close(prog);
-            xsks?.Dispose(); vips4?.Dispose(); vips6?.Dispose();
+            xsks?.Dispose(); vips4?.Dispose(); vips6?.Dispose(); services4?.Dispose(); services6?.Dispose();
             throw;
         }
     }
@@ -90,28 +94,101 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         return Interop.bpf(Interop.BPF_LINK_CREATE, &attr, (uint)sizeof(Interop.bpf_attr_link_create));
     }
 
-    /// <summary>Steers <paramref name="vip"/> (an IPv4 /32 or IPv6 /128) to the sockets from the next packet on.</summary>
+    /// <summary>Steers every packet to <paramref name="vip"/> (an IPv4 /32 or IPv6 /128) to the sockets from the next packet on.</summary>
     public void AddVip(in IpAddress vip)
     {
-        Span<byte> key = stackalloc byte[16];
-        Span<byte> one = stackalloc byte[4] { 1, 0, 0, 0 };
         lock (_lock)
         {
-            MapFor(vip, key, out int len).Update(key[..len], one);
             _vips.Add(vip);
+            WriteVip(vip);
         }
     }
 
-    /// <summary>Stops steering <paramref name="vip"/>; false when it was not steered.</summary>
+    /// <summary>Stops steering <paramref name="vip"/> whole (its services, if any, stay); false when it was not steered whole.</summary>
     public bool RemoveVip(in IpAddress vip)
     {
-        Span<byte> key = stackalloc byte[16];
         lock (_lock)
         {
-            bool removed = MapFor(vip, key, out int len).Delete(key[..len]);
-            _vips.Remove(vip);
-            return removed;
+            bool removed = _vips.Remove(vip);
+            return WriteVip(vip) && removed;
         }
+    }
+
+    /// <summary>
+    /// Makes the steered services exactly <paramref name="services"/>: a packet to one of their VIPs goes to the sockets
+    /// only when it is TCP/UDP to a listed (VIP, protocol, port), to a listed (VIP, protocol, 0), or a non-first fragment.
+    /// New entries are added before stale ones are removed, so a service that stays never misses a packet.
+    /// </summary>
+    public void SetServices(IEnumerable<XdpService> services)
+    {
+        lock (_lock)
+        {
+            var wanted = new HashSet<XdpService>(services);
+            var oldVips = _services.Select(s => s.Vip).ToHashSet();
+            foreach (var s in wanted)
+            {
+                if (!_services.Add(s)) continue;
+                WriteService(s, add: true);
+            }
+            foreach (var v in wanted.Select(s => s.Vip).Distinct()) WriteVip(v);
+            foreach (var s in _services.ToArray())
+            {
+                if (wanted.Contains(s)) continue;
+                _services.Remove(s);
+                WriteService(s, add: false);
+            }
+            foreach (var v in oldVips) WriteVip(v);
+        }
+    }
+
+    /// <summary>The services this instance steers.</summary>
+    public IReadOnlyCollection<XdpService> Services { get { lock (_lock) return _services.ToArray(); } }
+
+    /// <summary>Whether the kernel's service map holds <paramref name="service"/>.</summary>
+    public bool ContainsService(in XdpService service)
+    {
+        Span<byte> key = stackalloc byte[XdpRedirectProgram.ServiceKeyLength6];
+        return ServiceKey(service, key, out int len).Contains(key[..len]);
+    }
+
+    /// <summary>Writes the VIP map's entry for <paramref name="vip"/> from the local sets (deleted when nothing steers it); true when there was one.</summary>
+    private bool WriteVip(in IpAddress vip)
+    {
+        Span<byte> key = stackalloc byte[16];
+        var map = MapFor(vip, key, out int len);
+        uint flags = (_vips.Contains(vip) ? (uint)XdpRedirectProgram.SteerWholeVip : 0) |
+                     (HasServices(vip) ? (uint)XdpRedirectProgram.SteerServices : 0);
+        bool had = map.Contains(key[..len]);
+        if (flags == 0) return map.Delete(key[..len]);
+        map.Update(key[..len], new ReadOnlySpan<byte>(&flags, 4));
+        return had;
+    }
+
+    private bool HasServices(in IpAddress vip)
+    {
+        foreach (var s in _services) if (s.Vip == vip) return true;
+        return false;
+    }
+
+    private void WriteService(in XdpService service, bool add)
+    {
+        Span<byte> key = stackalloc byte[XdpRedirectProgram.ServiceKeyLength6];
+        var map = ServiceKey(service, key, out int len);
+        uint one = 1;
+        if (add) map.Update(key[..len], new ReadOnlySpan<byte>(&one, 4));
+        else map.Delete(key[..len]);
+    }
+
+    /// <summary>The key as the program builds it: address, destination port (network order), protocol, a zero byte.</summary>
+    private BpfMap ServiceKey(in XdpService s, Span<byte> key, out int length)
+    {
+        key.Clear();
+        int at = s.Vip.IsV4 ? 4 : 16;
+        if (s.Vip.IsV4) s.Vip.WriteV4(key); else s.Vip.WriteV6(key);
+        key[at] = (byte)(s.Port >> 8); key[at + 1] = (byte)s.Port;
+        key[at + 2] = s.Protocol;
+        length = at + 4;
+        return s.Vip.IsV4 ? _services4 : _services6;
     }
 
     /// <summary>Whether the kernel's map holds <paramref name="vip"/> (reads the map, not a local copy).</summary>
@@ -161,7 +238,7 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         if (link < 0) return;
         Interop.close(link);
         Interop.close(_progFd);
-        _xsks.Dispose(); _vips4.Dispose(); _vips6.Dispose();
+        _xsks.Dispose(); _vips4.Dispose(); _vips6.Dispose(); _services4.Dispose(); _services6.Dispose();
     }
 
     public override string ToString() =>

@@ -151,4 +151,60 @@ public class OffloadTests
         Assert.Equal(1, Offload.TcpSegmentCount(empty, 1000));
         Assert.Equal(40, Offload.WriteTcpSegment(empty, 1000, 0, new byte[100]));
     }
+
+    /// <summary>The folded (not complemented) pseudo-header sum, by the naive reference: what a CHECKSUM_PARTIAL skb carries.</summary>
+    internal static ushort ReferencePseudoHeaderSum(byte[] p, bool v6, bool tcp)
+    {
+        int ip = v6 ? 40 : 20;
+        int l4len = p.Length - ip;
+        byte[] pseudo = v6
+            ? [.. p.AsSpan(8, 32).ToArray(), (byte)(l4len >> 24), (byte)(l4len >> 16), (byte)(l4len >> 8), (byte)l4len, 0, 0, 0, (byte)(tcp ? 6 : 17)]
+            : [.. p.AsSpan(12, 8).ToArray(), 0, (byte)(tcp ? 6 : 17), (byte)(l4len >> 8), (byte)l4len];
+        return (ushort)~ChecksumTests.Naive(pseudo);
+    }
+
+    [Fact]
+    public void CompletePartialChecksum_completes_a_field_holding_only_the_pseudo_header_sum() =>
+        Gen.Select(Gen.Bool, Gen.Bool, Gen.Byte.Array[0, 1600]).Sample((v6, tcp, payload) =>
+        {
+            var good = Build(v6, tcp, payload);
+            var partial = (byte[])good.Clone();
+            int field = (v6 ? 40 : 20) + (tcp ? 16 : 6);
+            BinaryPrimitives.WriteUInt16BigEndian(partial.AsSpan(field), ReferencePseudoHeaderSum(good, v6, tcp));
+            bool wasPartial = !partial.AsSpan().SequenceEqual(good); // 1 in 65,536: the full checksum is the pseudo-header sum
+            Assert.Equal(wasPartial, Offload.CompletePartialChecksum(partial));
+            Assert.Equal(good, partial);
+            Assert.True(Offload.TransportChecksumValid(partial));
+        }, iter: 5000);
+
+    [Fact]
+    public void CompletePartialChecksum_leaves_valid_packets_and_other_bad_checksums_alone() =>
+        Gen.Select(Gen.Bool, Gen.Bool, Gen.Byte.Array[0, 1600], Gen.UShort).Sample((v6, tcp, payload, junk) =>
+        {
+            var good = Build(v6, tcp, payload);
+            var copy = (byte[])good.Clone();
+            Assert.False(Offload.CompletePartialChecksum(copy)); // a verifying checksum is never touched
+            Assert.Equal(good, copy);
+
+            int field = (v6 ? 40 : 20) + (tcp ? 16 : 6);
+            if (junk == ReferencePseudoHeaderSum(good, v6, tcp)) return;
+            var bad = (byte[])good.Clone();
+            BinaryPrimitives.WriteUInt16BigEndian(bad.AsSpan(field), junk);
+            var before = (byte[])bad.Clone();
+            bool valid = Offload.TransportChecksumValid(bad);
+            Assert.False(Offload.CompletePartialChecksum(bad)); // wrong, but not a pseudo-header sum: the engine sees it as it came
+            Assert.Equal(before, bad);
+            Assert.Equal(valid, Offload.TransportChecksumValid(bad));
+        }, iter: 5000);
+
+    [Fact]
+    public void CompletePartialChecksum_refuses_what_it_cannot_parse()
+    {
+        var good = Build(false, true, new byte[10]);
+        var truncated = good.AsSpan(0, 30).ToArray();
+        Assert.False(Offload.CompletePartialChecksum(truncated));
+        var icmp = (byte[])good.Clone();
+        icmp[9] = 1;
+        Assert.False(Offload.CompletePartialChecksum(icmp));
+    }
 }

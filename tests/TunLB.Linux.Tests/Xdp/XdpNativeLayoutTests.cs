@@ -147,10 +147,13 @@ public sealed class XdpNativeLayoutTests
             P("BPF_K", BPF_K);
             P("BPF_X", BPF_X);
             P("BPF_ADD", BPF_ADD);
+            P("BPF_AND", BPF_AND);
+            P("BPF_LSH", BPF_LSH);
             P("BPF_MOV", BPF_MOV);
             P("BPF_JA", BPF_JA);
             P("BPF_JEQ", BPF_JEQ);
             P("BPF_JGT", BPF_JGT);
+            P("BPF_JSET", BPF_JSET);
             P("BPF_JNE", BPF_JNE);
             P("BPF_CALL", BPF_CALL);
             P("BPF_EXIT", BPF_EXIT);
