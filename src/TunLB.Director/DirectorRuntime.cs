@@ -12,8 +12,8 @@ using TunLB.Linux;
 namespace TunLB.Director;
 
 /// <summary>
-/// The director process, wired: a TUN device with one route per VIP (<see cref="VipRoutes"/>) or an AF_PACKET capture
-/// (<see cref="AfPacketCapture"/>) feeds the workers (<see cref="DirectorWorker"/>), which run the core engine and send
+/// The director process, wired: a TUN device with one route per VIP (<see cref="VipRoutes"/>), an AF_PACKET capture
+/// (<see cref="AfPacketCapture"/>) or AF_XDP sockets (<see cref="XdpCapture"/>), chosen by <see cref="DirectorCapture"/>, feed the workers (<see cref="DirectorWorker"/>), which run the core engine and send
 /// through <see cref="OutputSender"/>; beside them the path-MTU learners, health checks, the rate estimator and the
 /// management API. Everything it sets up on the host is undone on Dispose.
 /// </summary>
@@ -31,11 +31,11 @@ public sealed class DirectorRuntime : IDisposable
     private readonly TextWriter _err;
     private readonly HostNetwork _net = new();
     private string? _dev;
-    private TunDevice[] _tuns = [];
+    private List<TunDevice> _tuns = [];
     private VipRoutes? _routes;
     private OutputSender[] _txs = [];
     private NextHopTable? _hops;
-    private AfPacketCapture? _capture;   // io = "afpacket"
+    private DirectorCapture? _capture;   // what feeds the workers (io)
     private IPacketReceiver[] _ports = [];  // what each worker reads: its TUN queue or its capture ring
     private PathMtuLearner? _pmtu, _pmtu6;
     private DirectorWorker[] _workers = [];
@@ -100,11 +100,9 @@ public sealed class DirectorRuntime : IDisposable
             int workers = State.Engines.Length;
             // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
             // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.
-            int queues = d.Io == IoBackend.AfPacket ? 1 : workers;
-            _tuns = new TunDevice[queues];
-            _tuns[0] = TunDevice.Open(d.TunName, out var dev, multiQueue: queues > 1);
+            // With xdp (and auto, until it knows) the workers read their queue beside their sockets: opened by the capture.
+            _tuns = [TunDevice.Open(d.TunName, out var dev, multiQueue: workers > 1 && d.Io != IoBackend.AfPacket)];
             _dev = dev;
-            for (int w = 1; w < queues; w++) _tuns[w] = TunDevice.Open(dev, multiQueue: true);
             _routes = new VipRoutes(_net, dev, Log, LogError);
             bool anyV6 = _cfg.Services.Any(s => !s.Vip.IsV4 || s.Reals.Any(r => !r.Address.IsV4));
             // Without IPv6 keep the kernel from sending router solicitations and MLD into the device. Set before link up.
@@ -113,7 +111,7 @@ public sealed class DirectorRuntime : IDisposable
             _net.SetLinkUp(dev, d.TunMtu);
             // The device's queue is the director's only buffer with io = "tun": 500 packets (the default) are cut by a burst
             // of a few hundred microseconds at line rate while the worker is not scheduled. The device is ours (deleted on exit).
-            if (d.Io == IoBackend.Tun) _net.RunIp("link", "set", "dev", dev, "txqueuelen", TunQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            if (d.Io != IoBackend.AfPacket) _net.RunIp("link", "set", "dev", dev, "txqueuelen", TunQueueLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             _routes.Sync(State.Vips, throwOnError: true);
             string io = StartCapture(workers);
@@ -121,8 +119,9 @@ public sealed class DirectorRuntime : IDisposable
             {
                 if (_stop) return;
                 _routes.Sync(vips, throwOnError: false);
-                UpdateCapture(vips);
+                UpdateCapture(c => c.UpdateVips(vips));
             };
+            State.ServiceKeysChanged = keys => UpdateCapture(c => c.UpdateServices(keys));
             string tx = OpenSenders(workers, anyV6);
             _pmtu = new PathMtuLearner(RawIpSocket.OpenReceiver(IpProtocol.Icmp), ipv6: false, () => State.Services, d.PmtuExpires, Log);
             _pmtu.Start();
@@ -138,7 +137,7 @@ public sealed class DirectorRuntime : IDisposable
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
             string routes = string.Join(", ", _routes.Routed.Select(v => v + (v.IsV4 ? "/32" : "/128")));
-            return $"{io}; capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
+            return $"{io}; capture device {dev} (mtu {d.TunMtu}{(_tuns.Count > 1 ? $", {_tuns.Count} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
@@ -151,27 +150,33 @@ public sealed class DirectorRuntime : IDisposable
     }
 
     /// <summary>
-    /// Chooses what the worker reads: the TUN device (io = "tun"), or an AF_PACKET ring with its nftables drop
-    /// (io = "afpacket", see <see cref="AfPacketCapture"/>). Returns the startup message's io part.
+    /// Starts what the workers read (<see cref="DirectorCapture"/>: TUN queues, AF_PACKET rings or AF_XDP sockets) and
+    /// tells the engines whether the kernel decremented the TTL on the way. Returns the startup message's io part.
     /// </summary>
     private string StartCapture(int workers)
     {
         var d = _cfg.Director;
-        if (d.Io != IoBackend.AfPacket)
-        {
-            _ports = [.. _tuns];
-            return "io tun: the kernel forwards VIP traffic into the TUN device";
-        }
-        _capture = AfPacketCapture.Start(_dev!, _tuns[0], d.CaptureInterfaces, State.Vips, LogError, workers);
-        _ports = [.. _capture.Ports];
-        return _capture.Describe();
+        _capture = DirectorCapture.Start(d, _dev!, _tuns[0], () => TunQueues(workers), State.Vips,
+            State.Services.Select(s => s.Key).ToArray(), workers, _net, LogError);
+        _ports = _capture.Ports;
+        State.Io = _capture.Choice;
+        byte ttl = (byte)(d.RestoreInnerTtl && _capture.Choice.Backend == IoBackend.Tun ? 1 : 0);
+        foreach (var e in State.Engines) e.InnerTtlIncrement = ttl;
+        return _capture.Describe;
     }
 
-    private void UpdateCapture(IReadOnlyCollection<IpAddress> vips)
+    /// <summary>The TUN device's queues, one per worker, opening those still missing.</summary>
+    private TunDevice[] TunQueues(int workers)
+    {
+        while (_tuns.Count < workers) _tuns.Add(TunDevice.Open(_dev!, multiQueue: true));
+        return [.. _tuns];
+    }
+
+    private void UpdateCapture(Action<DirectorCapture> update)
     {
         if (_capture is null || _stop) return;
-        try { _capture.UpdateVips(vips); }
-        catch (Exception e) { LogError($"tunlb director: cannot update the capture filter for the new VIP set: {e.Message}"); }
+        try { update(_capture); }
+        catch (Exception e) { LogError($"tunlb director: cannot update the capture for the new service set: {e.Message}"); }
     }
 
     /// <summary>
@@ -244,7 +249,7 @@ public sealed class DirectorRuntime : IDisposable
         long replies = _txs.Sum(t => t.Sent[(int)OutputKind.Reply]);
         var perWorker = State.Engines.Length == 1 ? "" :
             " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
-        string capture = _capture is null ? "" : "; " + _capture.Summary();
+        string capture = _capture?.Summary() is { Length: > 0 } c ? "; " + c : "";
         long direct = _txs.Sum(t => t.SentLinkLayer);
         return $"forwarded {State.Sent.Packets} packets ({State.Sent.Bytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
                $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
@@ -268,6 +273,7 @@ public sealed class DirectorRuntime : IDisposable
         _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         foreach (var tx in _txs) tx?.Dispose();
         State.VipsChanged = null;
+        State.ServiceKeysChanged = null;
         _routes?.Dispose(); // while the device still exists
         _net.Dispose();     // sysctls and link state
         foreach (var tun in _tuns) tun?.Dispose();

@@ -14,6 +14,9 @@ public sealed unsafe class TunDevice : IPacketReceiver
     private const string ClonePath = "/dev/net/tun";
 
     private readonly FileDescriptor _fd;
+
+    /// <summary>The descriptor, for a port that polls several (<see cref="XdpPort"/>).</summary>
+    internal FileDescriptor Handle => _fd;
     private int _lastError;
 
     private TunDevice(FileDescriptor fd, string name)

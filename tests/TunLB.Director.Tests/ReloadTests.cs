@@ -192,8 +192,9 @@ public sealed class ReloadTests : IDisposable
     [Fact]
     public void CaptureBackendIsRestartOnlyAndRendered()
     {
-        File.WriteAllText(PathOf, Basic);
-        var s = NewState(Basic, PathOf);
+        var tun = Basic.Replace("conn_max = 1000", "conn_max = 1000\nio = \"tun\""); // io's default is "auto"
+        File.WriteAllText(PathOf, tun);
+        var s = NewState(tun, PathOf);
         File.WriteAllText(PathOf, Basic.Replace("conn_max = 1000", "conn_max = 1000\nio = \"afpacket\"\ncapture_interfaces = [\"eth0\"]"));
         var r = s.Reload();
         Assert.True(r.Ok);

@@ -41,7 +41,11 @@ public static class ApiJson
 public sealed record ErrorDto(string Error, string? Field = null, IReadOnlyList<string>? Details = null);
 
 /// <summary>GET /api/v1/info. Table size and connections are sums over the workers; <see cref="Workers"/> lists each.</summary>
-public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api, IReadOnlyList<WorkerDto>? Workers = null);
+/// <param name="Io">The capture backend running: "tun", "afpacket" or "xdp" (absent from older directors).</param>
+/// <param name="IoRequested">What the config asked for: one of those or "auto".</param>
+/// <param name="IoSkipped">Why better backends were skipped ("xdp: ..."), empty when none was.</param>
+public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api, IReadOnlyList<WorkerDto>? Workers = null,
+    string? Io = null, string? IoRequested = null, string? IoSkipped = null);
 
 /// <summary>One data-path worker: its TUN queue's connection table and what it forwarded.</summary>
 /// <param name="PeerAdopted">Flows it found in another worker's table (fragments, ICMP errors, mixed datagrams) and followed.</param>

@@ -22,8 +22,11 @@ public sealed partial record DirectorSettings
     public string ApiToken { get; init; } = "";
     public string TunName { get; init; } = "tunlb0";
     /// <summary>Capture backend (<c>io</c>).</summary>
-    public IoBackend Io { get; init; } = IoBackend.Tun;
-    /// <summary>Interfaces the afpacket backend takes VIP traffic from; empty = all. Only with io = "afpacket".</summary>
+    public IoBackend Io { get; init; } = IoBackend.Auto;
+    /// <summary>
+    /// Interfaces the afpacket or xdp backend takes VIP traffic from; empty = all (afpacket) or every Ethernet device with
+    /// a route (xdp). Not with io = "tun".
+    /// </summary>
     public IReadOnlyList<string> CaptureInterfaces { get; init; } = [];
     public int TunMtu { get; init; } = 1480;
     /// <summary>TTL of the outer (IPIP) header.</summary>

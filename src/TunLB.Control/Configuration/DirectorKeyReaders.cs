@@ -39,7 +39,7 @@ internal static class DirectorKeyReaders
         return r.TryInteger(e, 1, ConfigLoader.MaxWorkers, out var v) ? d with { Workers = (int)v } : d;
     }
 
-    /// <summary>Read after <c>io</c>: only allowed with io = "afpacket".</summary>
+    /// <summary>Read after <c>io</c>: not allowed with io = "tun".</summary>
     public static DirectorSettings CaptureInterfaces(TableReader r, DirectorSettings d)
     {
         var e = r.Get("capture_interfaces");
@@ -51,9 +51,9 @@ internal static class DirectorKeyReaders
         }
         // A bad io value is reported once; capture_interfaces is then checked as if it were "afpacket".
         bool ioBad = r.Get("io") is { } ioEntry && !(ioEntry.Value is TScalar { Value: string s } && ConfigNames.Io.TryParse(s, out _));
-        if (d.Io != IoBackend.AfPacket && !ioBad)
+        if (d.Io == IoBackend.Tun && !ioBad)
         {
-            r.Error(e, "capture_interfaces is only used with io = \"afpacket\" (with io = \"tun\" the VIP routes decide)");
+            r.Error(e, "capture_interfaces is only used with io = \"afpacket\", \"xdp\" or \"auto\" (with io = \"tun\" the VIP routes decide)");
             return d;
         }
         if (arr.Items.Count > ConfigLoader.MaxCaptureInterfaces)

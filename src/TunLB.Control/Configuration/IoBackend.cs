@@ -1,8 +1,7 @@
 namespace TunLB.Control.Configuration;
 
 /// <summary>
-/// <c>[director] io</c>: how VIP traffic reaches the workers. Spelled as in <see cref="ConfigNames.Io"/>; "xdp" and
-/// "auto" (pick the best the host supports) will join here.
+/// <c>[director] io</c>: how VIP traffic reaches the workers. Spelled as in <see cref="ConfigNames.Io"/>.
 /// </summary>
 public enum IoBackend
 {
@@ -10,4 +9,8 @@ public enum IoBackend
     Tun,
     /// <summary>"afpacket": a TPACKET_V2 ring takes VIP traffic off the interfaces; an nftables rule stops the kernel forwarding it.</summary>
     AfPacket,
+    /// <summary>"xdp": an XDP program steers the services' packets to AF_XDP sockets, one per receive queue.</summary>
+    Xdp,
+    /// <summary>"auto" (default): the first of xdp, afpacket, tun that starts on this host.</summary>
+    Auto,
 }

@@ -33,7 +33,7 @@ public sealed partial class DirectorEngine
     private readonly ConnectionTable _table;
     private readonly ulong _seed;
     private readonly byte _outerTtl;
-    private readonly byte _innerTtlIncrement;
+    private byte _innerTtlIncrement;
     private readonly bool _sloppyTcp;
     private readonly bool _expireQuiescentTemplate;
     private readonly int _worker;
@@ -88,6 +88,16 @@ public sealed partial class DirectorEngine
 
     /// <summary>Dropped packets per reason, indexed by <c>(int)DropReason</c>. Written by the worker only.</summary>
     public long[] Drops { get; } = new long[DropReasons.Count];
+
+    /// <summary>
+    /// 1 when the inner TTL is raised back by the kernel's forwarding decrement (io = "tun"), else 0. Set by the runtime
+    /// once it knows the capture backend, before the workers start.
+    /// </summary>
+    public byte InnerTtlIncrement
+    {
+        get => _innerTtlIncrement;
+        set { ArgumentOutOfRangeException.ThrowIfGreaterThan(value, (byte)1); _innerTtlIncrement = value; }
+    }
 
     /// <summary>Packets encapsulated and handed back for sending.</summary>
     public long ForwardedPackets => _forwardedPackets;

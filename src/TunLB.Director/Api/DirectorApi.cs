@@ -21,7 +21,9 @@ public sealed class DirectorApi(DirectorState state)
         var v = typeof(DirectorState).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         var workers = State.Engines.Select(e => new WorkerDto(e.WorkerIndex, e.Connections.Capacity, e.Connections.Count,
             e.ForwardedPackets, e.PeerAdopted)).ToArray();
-        return new InfoDto(v, State.ConnectionCapacity, State.ConnectionCount, State.Settings.Api, workers);
+        var io = State.Io;
+        return new InfoDto(v, State.ConnectionCapacity, State.ConnectionCount, State.Settings.Api, workers,
+            io?.Backend.ConfigName(), io?.Requested.ConfigName(), io?.Skipped);
     }
 
     public IReadOnlyList<ServiceDto> ListServices() => State.View.Services.Select(Dtos.Service).ToArray();

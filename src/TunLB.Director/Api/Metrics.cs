@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TunLB.Control.Configuration;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
 using TunLB.Director.Management;
@@ -93,6 +94,11 @@ public static class Metrics
             w.Family("tunlb_worker_forwarded_packets_total", "counter", "Packets one data-path worker encapsulated.");
             foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.ForwardedPackets);
 
+            if (state.Io is { } io)
+            {
+                w.Family("tunlb_io_backend", "gauge", "1 for the capture backend running (backend) and what the config asked for (requested).");
+                w.Sample($"{{backend=\"{io.Backend.ConfigName()}\",requested=\"{io.Requested.ConfigName()}\"}}", 1);
+            }
             w.Family("tunlb_services", "gauge", "Virtual services configured.");
             w.Sample("", entries.Count);
             w.Family("tunlb_config_reloads_total", "counter", "Configuration reloads (SIGHUP or API), by result.");

@@ -66,6 +66,7 @@ public sealed partial class DirectorState
             _view = Publish();
         }
         _notifiedVips = _view.Vips; // the runtime routes the first set itself at start
+        _notifiedKeys = _view.Services.Select(x => x.Key).ToHashSet(); // and starts the capture with the first services
     }
 
     private static ServiceEntry NewEntry(ServiceConfig s) => new(s.Key)
@@ -107,6 +108,12 @@ public sealed partial class DirectorState
 
     /// <summary>Called (under the state lock) with the new VIP set whenever it changes, so routes can follow.</summary>
     public Action<IReadOnlyCollection<IpAddress>>? VipsChanged { get; set; }
+
+    /// <summary>The capture backend the runtime chose (null until it started one, and in tests without a data path).</summary>
+    public IoChoice? Io { get; set; }
+
+    /// <summary>Called, after the VIP set's call, with the new service keys whenever they change (the XDP program steers by them).</summary>
+    public Action<IReadOnlyCollection<ServiceKey>>? ServiceKeysChanged { get; set; }
 
     /// <summary>The health clock (UTC); injected for tests.</summary>
     public TimeProvider Time => _o.Time;
@@ -196,6 +203,7 @@ public sealed partial class DirectorState
 
     private readonly object _vipGate = new();
     private IReadOnlyList<IpAddress> _notifiedVips = [];
+    private HashSet<ServiceKey> _notifiedKeys = [];
 
     /// <summary>
     /// Lets routes follow the VIP set of the latest view. Called after the state lock is released, so route changes
@@ -206,10 +214,17 @@ public sealed partial class DirectorState
         lock (_vipGate)
         {
             var vips = _view.Vips;
-            if (vips.ToHashSet().SetEquals(_notifiedVips)) return;
-            _notifiedVips = vips;
-            try { VipsChanged?.Invoke(vips.ToArray()); }
-            catch (Exception ex) { _o.LogError($"tunlb director: routes: {ex.Message}"); }
+            if (!vips.ToHashSet().SetEquals(_notifiedVips))
+            {
+                _notifiedVips = vips;
+                try { VipsChanged?.Invoke(vips.ToArray()); }
+                catch (Exception ex) { _o.LogError($"tunlb director: routes: {ex.Message}"); }
+            }
+            var keys = _view.Services.Select(x => x.Key).ToHashSet();
+            if (keys.SetEquals(_notifiedKeys)) return;
+            _notifiedKeys = keys;
+            try { ServiceKeysChanged?.Invoke(keys); }
+            catch (Exception ex) { _o.LogError($"tunlb director: capture: {ex.Message}"); }
         }
     }
 

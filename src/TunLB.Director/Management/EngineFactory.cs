@@ -29,8 +29,9 @@ internal static class EngineFactory
             FullTablePolicy = d.ConnFullPolicy == "refuse" ? FullTablePolicy.Refuse : FullTablePolicy.EvictOldest,
             Timeouts = ConnTimeouts.Default.WithIpvsadmSet(d.TimeoutTcp, d.TimeoutTcpFin, d.TimeoutUdp),
             OuterTtl = (byte)d.Ttl,
-            // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
-            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != IoBackend.AfPacket ? 1 : 0),
+            // With io = "afpacket" or "xdp" the kernel forwards nothing, so there is no TTL decrement to undo; "auto" starts
+            // as "tun" and the runtime sets the engines once it knows (DirectorEngine.InnerTtlIncrement).
+            InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io is IoBackend.Tun or IoBackend.Auto ? 1 : 0),
             SloppyTcp = d.SloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,

@@ -27,6 +27,9 @@ public sealed unsafe partial class XskSocket : IDisposable
     public const int DefaultRingSize = 2048;
 
     private readonly FileDescriptor _fd;
+
+    /// <summary>The descriptor, for a port that polls several (<see cref="XdpPort"/>).</summary>
+    internal FileDescriptor Handle => _fd;
     private readonly byte* _umem;
     private XskRing _rx, _fill, _tx, _comp;
     private readonly ulong _frameMask;

@@ -9,11 +9,30 @@ public class ConfigLoaderIoTests
     private const string Service = "\n[[service]]\nvip = \"203.0.113.10\"\nport = 80\n";
 
     [Fact]
-    public void Io_defaults_to_tun_without_capture_interfaces()
+    public void Io_defaults_to_auto_without_capture_interfaces()
     {
         var c = ConfigLoader.ParseDirector("[director]\n" + Service, "director.toml");
+        Assert.Equal(IoBackend.Auto, c.Director.Io);
+        Assert.Empty(c.Director.CaptureInterfaces);
+    }
+
+    [Fact]
+    public void Tun_is_read()
+    {
+        var c = ConfigLoader.ParseDirector("[director]\nio = \"tun\"\n" + Service, "director.toml");
         Assert.Equal(IoBackend.Tun, c.Director.Io);
         Assert.Empty(c.Director.CaptureInterfaces);
+    }
+
+    [Fact]
+    public void Xdp_and_auto_take_capture_interfaces()
+    {
+        var c = ConfigLoader.ParseDirector("[director]\nio = \"xdp\"\ncapture_interfaces = [\"eth0\"]\n" + Service, "director.toml");
+        Assert.Equal(IoBackend.Xdp, c.Director.Io);
+        Assert.Equal(["eth0"], c.Director.CaptureInterfaces);
+        c = ConfigLoader.ParseDirector("[director]\ncapture_interfaces = [\"eth1\"]\n" + Service, "director.toml");
+        Assert.Equal(IoBackend.Auto, c.Director.Io);
+        Assert.Equal(["eth1"], c.Director.CaptureInterfaces);
     }
 
     [Fact]
@@ -36,7 +55,7 @@ public class ConfigLoaderIoTests
     [Fact]
     public void Capture_interfaces_need_afpacket()
     {
-        var e = Single("[director]\ncapture_interfaces = [\"eth0\"]\n" + Service);
+        var e = Single("[director]\ncapture_interfaces = [\"eth0\"]\nio = \"tun\"\n" + Service);
         Assert.Equal(("director.capture_interfaces", 2), (e.Key, e.Line));
         Assert.Contains("io = \"afpacket\"", e.Message);
     }

@@ -78,7 +78,8 @@ public class DirectorKeysTests
     public void Restart_only_shows_values_as_messages_do()
     {
         var a = DirectorSettings.Defaults;
-        Assert.Contains(("io", "tun", "afpacket"), DirectorKeys.RestartOnly(a, a with { Io = IoBackend.AfPacket }));
+        Assert.Contains(("io", "tun", "afpacket"), DirectorKeys.RestartOnly(a with { Io = IoBackend.Tun }, a with { Io = IoBackend.AfPacket }));
+        Assert.Contains(("io", "auto", "xdp"), DirectorKeys.RestartOnly(a, a with { Io = IoBackend.Xdp }));
         Assert.Contains(("workers", "1", "auto"), DirectorKeys.RestartOnly(a, a with { Workers = 0 }));
         Assert.Contains(("capture_interfaces", "", "eth0,eth1"), DirectorKeys.RestartOnly(a, a with { CaptureInterfaces = ["eth0", "eth1"] }));
         Assert.Contains(("sloppy_tcp", "false", "true"), DirectorKeys.RestartOnly(a, a with { SloppyTcp = true }));
@@ -92,10 +93,11 @@ public class DirectorKeysTests
     {
         foreach (var io in Enum.GetValues<IoBackend>()) Assert.True(ConfigNames.Io.TryParse(io.ConfigName(), out var back) && back == io);
         foreach (var tx in Enum.GetValues<TxMode>()) Assert.True(ConfigNames.Tx.TryParse(tx.ConfigName(), out var back) && back == tx);
-        Assert.Equal(["tun", "afpacket"], ConfigLoader.IoBackends);
+        Assert.Equal(["tun", "afpacket", "xdp", "auto"], ConfigLoader.IoBackends);
         Assert.Equal(["auto", "raw"], ConfigLoader.TxModes);
         Assert.Equal(["ipip", "gue"], ConfigLoader.EncapNames);
-        Assert.False(ConfigNames.Io.TryParse("xdp", out _));
+        Assert.True(ConfigNames.Io.TryParse("xdp", out var xdp) && xdp == IoBackend.Xdp);
+        Assert.False(ConfigNames.Io.TryParse("dpdk", out _));
     }
 
     private static bool Same(object? a, object? b) =>
