@@ -19,7 +19,9 @@ public sealed class LabFixture : IDisposable
         {
             Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
             Services.StartRealServers();
-            Services.StartDirector(StandardLab.DirectorConfig("rr"));
+            // io = "tun" explicitly (the default is "auto"): these tests watch VIP traffic on the director's uplink and the
+            // kernel's forwarding into the TUN device, which an XDP redirect would take away before tcpdump sees it.
+            Services.StartDirector(StandardLab.DirectorConfig("rr").Replace("[director]", "[director]\nio = \"tun\""));
         }
         catch
         {

@@ -20,7 +20,9 @@ public sealed class WireE2EFixture : IDisposable
         try
         {
             Services = new WireLabServices(Lab, Tunlb.Command(), WorkDir);
-            Services.StartAll();
+            // io = "tun" explicitly (the default is "auto"): the tests watch VIP traffic arrive on the director's uplink, which
+            // an XDP redirect would take before tcpdump sees it (AfPacketWireTests runs the same lab on afpacket).
+            Services.StartAll(WireLab.DirectorConfig().Replace("[director]\n", "[director]\nio = \"tun\"\n"));
         }
         catch
         {

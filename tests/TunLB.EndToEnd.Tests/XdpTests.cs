@@ -180,6 +180,18 @@ public sealed class XdpTests(XdpLabFixture f) : IClassFixture<XdpLabFixture>
         Assert.Equal(3, inner.Count(f => f[0].EndsWith(StandardLab.Vip, StringComparison.Ordinal) && f[1] == "7001" && f[2] == "1"));
     }
 
+    [Fact]
+    public void StoppingTheDirectorDetachesTheProgramAndReportsSocketCounters()
+    {
+        for (int i = 0; i < 3; i++) Assert.Equal(0, _f.Curl($"http://{StandardLab.Vip}/").ExitCode);
+        var director = _f.Services.Director!;
+        Assert.Equal(0, director.Stop(15, 10_000));
+        // The requests came through the sockets (not the kernel's path into the TUN device), their checksums completed.
+        Assert.Matches(@"xdp: [1-9]\d* packets from AF_XDP sockets, \d+ from the TUN device, [1-9]\d* checksums completed", director.Output);
+        Assert.DoesNotContain("prog/xdp", _f.T.Exec("director", "ip", "-d", "link", "show", "dev", "eth0"));
+        _f.Services.StartDirector(XdpLabFixture.Config("xdp"));
+    }
+
     private List<(string Role, string Line)> WaitDatagrams(int[] before, int count)
     {
         var got = new List<(string Role, string Line)>();
