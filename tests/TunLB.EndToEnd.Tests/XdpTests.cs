@@ -230,4 +230,29 @@ public sealed class XdpAutoTests(XdpAutoLabFixture f) : IClassFixture<XdpAutoLab
         // The renderer keeps what the file said.
         Assert.Contains("io = \"auto\"", f.Api("/api/v1/config.toml").Stdout);
     }
+
+    [Fact]
+    public void AutoFallsBackAndSaysWhyWhenXdpAndAfpacketCannotStart()
+    {
+        var director = f.Services.Director!;
+        Assert.Equal(0, director.Stop(15, 10_000));
+        try
+        {
+            // An interface that does not exist stops xdp and afpacket alike; tun does not use it.
+            f.Services.StartDirector(XdpLabFixture.Config("").Replace("[director]", "[director]\ncapture_interfaces = [\"nosuch0\"]"));
+            Assert.Matches(@"io auto: tun \(xdp: .*nosuch0.*; afpacket: .*nosuch0.*\)", f.Services.Director!.Output);
+            using var info = JsonDocument.Parse(f.Api("/api/v1/info").Stdout);
+            Assert.Equal("tun", info.RootElement.GetProperty("io").GetString());
+            Assert.Equal("auto", info.RootElement.GetProperty("io_requested").GetString());
+            Assert.StartsWith("xdp: ", info.RootElement.GetProperty("io_skipped").GetString());
+            Assert.Contains("tunlb_io_backend{backend=\"tun\",requested=\"auto\"} 1", f.Api("/metrics").Stdout);
+            var r = f.Curl($"http://{StandardLab.Vip}/");
+            Assert.True(r.ExitCode == 0, r.Stderr + f.Services.Director!.Output);
+        }
+        finally
+        {
+            Assert.Equal(0, f.Services.Director!.Stop(15, 10_000));
+            f.Services.StartDirector(XdpLabFixture.Config(""));
+        }
+    }
 }
