@@ -14,8 +14,10 @@ internal static class DirectorCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "Director config file (TOML)", Required = true };
         var cmd = new Command("director", "Run the director in the foreground: capture VIP traffic and forward it in IPIP to real servers. " +
                                           "SIGHUP (or POST /api/v1/reload) reloads the config file; SIGINT/SIGTERM stop and remove the host setup.");
+        var check = new Option<bool>("--check", "-t") { Description = "Check the config file (every error with file:line:key) and exit: 0 = it would start, 1 = it would not. Touches nothing on the host." };
         cmd.Options.Add(config);
-        cmd.SetAction(pr => Run(pr.GetValue(config)!));
+        cmd.Options.Add(check);
+        cmd.SetAction(pr => pr.GetValue(check) ? ConfigCheck.Director(pr.GetValue(config)!) : Run(pr.GetValue(config)!));
         return cmd;
     }
 
