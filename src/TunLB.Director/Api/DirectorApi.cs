@@ -101,7 +101,8 @@ public sealed class DirectorApi(DirectorState state)
         if (spec.Port is not null && Validate.Port(spec.Port, "port") != r.Dest.Port)
             throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
         var d = r.Dest;
-        var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, d.Mtu);
+        // Mtu 0: the API cannot change it, and the effective one (the route's, or learned) need not be a valid setting.
+        var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, 0);
         var next = Valid(RealSpecRules.CheckEdit(spec, current));
         bool tunnel = spec.TunType is not null;
         var change = new RealChange(spec.Weight is null ? null : next.Weight, spec.UpperThreshold is null ? null : next.UpperThreshold,
