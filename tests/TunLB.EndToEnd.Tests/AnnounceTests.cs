@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TunLB.Lab;
+using Xunit.Abstractions;
 
 namespace TunLB.EndToEnd.Tests;
 
@@ -8,7 +9,7 @@ namespace TunLB.EndToEnd.Tests;
 /// and goes with the health of its real server, the API drain and the process itself (SIGKILL, SIGTERM). The real
 /// server is a plain TCP listener in a second namespace, checked directly (via = "direct").
 /// </summary>
-public sealed class AnnounceTests : IDisposable
+public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
 {
     private const string Vip = "203.0.113.10";
     private const string RealAddress = "192.0.2.11";
@@ -131,6 +132,7 @@ public sealed class AnnounceTests : IDisposable
         Sh.Run("kill", ["-9", d.Pid.ToString()]);
         long gone = Until(() => !Announced(), 5_000);
         Assert.True(gone >= 0, Table100());
+        output.WriteLine($"route left table 100 {sw.ElapsedMilliseconds} ms after SIGKILL");
         Assert.True(sw.ElapsedMilliseconds < 1000, $"route left table 100 after {sw.ElapsedMilliseconds} ms");
         Assert.DoesNotContain("tunlb0", _t.Exec("d", "ip", "-o", "link", "show"));
     }
@@ -149,6 +151,7 @@ public sealed class AnnounceTests : IDisposable
         Assert.Contains($"{Vip} dev tunlb0", _t.Exec("d", "ip", "route", "show"));
         Assert.True(Until(() => d.HasExited, 20_000) >= 0, d.Output);
         long exitedAt = sw.ElapsedMilliseconds;
+        output.WriteLine($"SIGTERM: withdrawn after {withdrawnAt} ms, exited after {exitedAt} ms (withdraw_grace = {Grace} s)");
         Assert.Equal(0, d.ExitCode);
         Assert.True(withdrawnAt < 1000, $"withdrawn after {withdrawnAt} ms");
         Assert.True(exitedAt >= Grace * 1000, $"exited after {exitedAt} ms, before withdraw_grace = {Grace} s");
