@@ -35,7 +35,8 @@ public sealed class AnnouncePolicy
         }
         string? all = stopping ? "stopping"
             : drained ? "director drained"
-            : nowMs - _lastBeatAtMs > StallAfterMs ? $"data plane stalled (no worker progress for {nowMs - _lastBeatAtMs} ms)"
+            // A fixed text: the announcer logs each change of a reason, so no counting milliseconds in it.
+            : nowMs - _lastBeatAtMs > StallAfterMs ? $"data plane stalled (no worker progress for more than {StallAfterMs} ms)"
             : null;
 
         var announce = new List<IpAddress>();
