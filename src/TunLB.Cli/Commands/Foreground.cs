@@ -20,6 +20,17 @@ internal static class Foreground
 
     public static string WaitForStopSignal() => Run(null);
 
+    /// <summary>Waits up to <paramref name="timeout"/> for SIGINT or SIGTERM; returns its name, or null when none came.</summary>
+    public static string? WaitForStopSignal(TimeSpan timeout)
+    {
+        using var stop = new ManualResetEvent(false);
+        string? which = null;
+        void Stop(PosixSignalContext ctx) { ctx.Cancel = true; which = ctx.Signal.ToString(); stop.Set(); }
+        using var a = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var b = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return stop.WaitOne(timeout) ? which : null;
+    }
+
     /// <summary>
     /// Waits for SIGINT or SIGTERM and returns its name. Each SIGHUP runs <paramref name="onHangup"/> on this
     /// thread (one at a time; signals arriving meanwhile coalesce into one more run). Without a callback SIGHUP

@@ -24,6 +24,26 @@ public sealed class DirectorApi(DirectorState state)
         return new InfoDto(v, State.ConnectionCapacity, State.ConnectionCount, State.Settings.Api, workers);
     }
 
+    public DirectorStatusDto DirectorStatus()
+    {
+        var a = State.Announcement;
+        var last = a.Last;
+        bool on = State.Settings.Announce;
+        return new DirectorStatusDto(on, on ? State.Settings.AnnounceTable : null, a.Drained,
+            last.Announced.Select(v => v.ToString()).ToArray(), last.Withheld);
+    }
+
+    /// <summary>Drain (true) or undrain the director: withdraw every VIP while the data plane keeps forwarding.</summary>
+    public DirectorStatusDto DrainDirector(bool drain)
+    {
+        if (!State.Settings.Announce)
+            throw ApiException.Conflict("announce", "this director does not announce its VIPs (announce = false in [director]); nothing to drain");
+        if (drain) State.Announcement.Drain();
+        else State.Announcement.Undrain();
+        // The announcer applies the flag within its period (100 ms); `announced` may still show the VIPs until then.
+        return DirectorStatus();
+    }
+
     public IReadOnlyList<ServiceDto> ListServices() => State.View.Services.Select(Dtos.Service).ToArray();
 
     public ServiceDto GetService(string? proto, string? vip, string? port) => Dtos.Service(FindService(Key(proto, vip, port)));
