@@ -118,7 +118,8 @@ public sealed class DirectorRuntime : IDisposable
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             _routes.Sync(State.Vips, throwOnError: true);
             string io = StartCapture(workers);
-            _local = new LocalVips(_net, dev, _routes, _capture, Endpoints, Log, LogError);
+            _local = new LocalVips(_net, dev, _routes, _capture, Endpoints,
+                () => State.CheckedReals().Where(x => x.Tunnel).Select(x => x.Address), Log, LogError);
             _local.Start();
             State.VipsChanged = vips =>
             {

@@ -18,16 +18,19 @@ public sealed class LocalVips : IDisposable
     private readonly VipRoutes _routes;
     private readonly LocalVipSteering _steering;
     private readonly AfPacketCapture? _capture;
-    private readonly Action<string> _logError;
+    private readonly Func<IEnumerable<IpAddress>> _tunnelChecked;
+    private readonly Action<string> _log, _logError;
+    private readonly HashSet<string> _acceptLocal = new();
     private readonly object _gate = new();
     private IReadOnlyCollection<IpAddress> _local = [];
     private IDisposable? _watch;
     private bool _disposed;
 
+    /// <param name="tunnelChecked">The real servers health-checked through the tunnel.</param>
     public LocalVips(HostNetwork net, string device, VipRoutes routes, AfPacketCapture? capture, Func<ServiceEndpoints> endpoints,
-                     Action<string> log, Action<string> logError)
+                     Func<IEnumerable<IpAddress>> tunnelChecked, Action<string> log, Action<string> logError)
     {
-        _net = net; _routes = routes; _capture = capture; _endpoints = endpoints; _logError = logError;
+        _net = net; _routes = routes; _capture = capture; _endpoints = endpoints; _tunnelChecked = tunnelChecked; _log = log; _logError = logError;
         _steering = new LocalVipSteering(net, device, log, logError);
     }
 
@@ -51,9 +54,30 @@ public sealed class LocalVips : IDisposable
             try
             {
                 _local = _routes.LocalVips();
-                _steering.Update(all.Where(_local));
+                var steered = all.Where(_local);
+                _steering.Update(steered);
+                if (steered.Keys.Any(k => k.Vip.IsV4)) AcceptCheckReplies();
             }
             catch (Exception e) { _logError($"tunlb director: cannot steer the service ports of local VIPs: {e.Message}"); }
+        }
+    }
+
+    /// <summary>
+    /// A health check's reply comes from the VIP, now a local address of this host: IPv4 drops such a packet as a martian
+    /// source unless accept_local is set on the interface it arrives on (the one toward the real server). Undone with the host network.
+    /// </summary>
+    private void AcceptCheckReplies()
+    {
+        foreach (var real in _tunnelChecked())
+        {
+            try
+            {
+                if (!real.IsV4 || RoutePath.Device(_net, real) is not { } dev || !_acceptLocal.Add(dev)) continue;
+                if (_net.ReadSysctl($"net.ipv4.conf.{dev}.accept_local") == "1") continue;
+                _net.WriteSysctl($"net.ipv4.conf.{dev}.accept_local", "1");
+                _log($"tunlb director: accept_local {dev}=1 (health-check replies come from a local VIP)");
+            }
+            catch (Exception e) { _logError($"tunlb director: accept_local toward {real}: {e.Message}"); }
         }
     }
 
