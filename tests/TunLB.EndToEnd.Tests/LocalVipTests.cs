@@ -99,6 +99,23 @@ public sealed class LocalVipTests
         }
     }
 
+    /// <summary>
+    /// The tunnel case of the kernel's ipvs.sh in its own shape (client behind a bridge, director, real server; the VIP
+    /// put on the director's lo after `tunlb adm -A` / `-a -i`), run by scripts/ipvs-tun-selftest.
+    /// </summary>
+    [Theory]
+    [InlineData("tun", "4")]
+    [InlineData("afpacket", "4")]
+    [InlineData("tun", "6")]
+    [InlineData("afpacket", "6")]
+    public void The_ipvs_selftest_tunnel_case_passes(string io, string family)
+    {
+        var script = Path.Combine(Tunlb.RepoRoot(), "scripts", "ipvs-tun-selftest");
+        var r = Sh.Run("env", [$"TUNLB={Tunlb.Command()[0]}", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "timeout", "120", script, io, family], 150_000);
+        Assert.True(r.ExitCode == 0, $"{r.Stdout}\n{r.Stderr}");
+        Assert.Contains($"ipvs-tun-selftest ({io}, IPv{family}): PASS", r.Stdout);
+    }
+
     private static void WaitAllUp(Topology t, BackgroundProcess director, double seconds)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
