@@ -21,6 +21,7 @@ public sealed class LocalVips : IDisposable
     private readonly Func<IEnumerable<IpAddress>> _tunnelChecked;
     private readonly Action<string> _log, _logError;
     private readonly HashSet<string> _acceptLocal = new();
+    private readonly HashSet<IpAddress> _acceptLocalReals = new(); // reals whose interface was looked up (one `ip route get` each)
     private readonly object _gate = new();
     private IReadOnlyCollection<IpAddress> _local = [];
     private IDisposable? _watch;
@@ -72,7 +73,7 @@ public sealed class LocalVips : IDisposable
         {
             try
             {
-                if (!real.IsV4 || RoutePath.Device(_net, real) is not { } dev || !_acceptLocal.Add(dev)) continue;
+                if (!real.IsV4 || !_acceptLocalReals.Add(real) || RoutePath.Device(_net, real) is not { } dev || !_acceptLocal.Add(dev)) continue;
                 if (_net.ReadSysctl($"net.ipv4.conf.{dev}.accept_local") == "1") continue;
                 _net.WriteSysctl($"net.ipv4.conf.{dev}.accept_local", "1");
                 _log($"tunlb director: accept_local {dev}=1 (health-check replies come from a local VIP)");
