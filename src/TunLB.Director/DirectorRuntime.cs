@@ -37,6 +37,7 @@ public sealed class DirectorRuntime : IDisposable
     private OutputSender[] _txs = [];
     private NextHopTable? _hops;
     private AfPacketCapture? _capture;   // io = "afpacket"
+    private LocalVips? _local;
     private IPacketReceiver[] _ports = [];  // what each worker reads: its TUN queue or its capture ring
     private PathMtuLearner? _pmtu, _pmtu6;
     private DirectorWorker[] _workers = [];
@@ -119,11 +120,14 @@ public sealed class DirectorRuntime : IDisposable
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             _routes.Sync(State.Vips, throwOnError: true);
             string io = StartCapture(workers);
+            _local = new LocalVips(_net, dev, _routes, _capture, Endpoints,
+                () => State.CheckedReals().Where(x => x.Tunnel).Select(x => x.Address), Log, LogError);
+            _local.Start();
             State.VipsChanged = vips =>
             {
                 if (_stop) return;
                 _routes.Sync(vips, throwOnError: false);
-                UpdateCapture(vips);
+                _local.Update();
             };
             string tx = OpenSenders(workers, anyV6);
             _pmtu = new PathMtuLearner(RawIpSocket.OpenReceiver(IpProtocol.Icmp), ipv6: false, () => State.Services, d.PmtuExpires, Log);
@@ -144,7 +148,7 @@ public sealed class DirectorRuntime : IDisposable
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
-                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health + announce;
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + announce;
         }
         catch
         {
@@ -165,17 +169,13 @@ public sealed class DirectorRuntime : IDisposable
             _ports = [.. _tuns];
             return "io tun: the kernel forwards VIP traffic into the TUN device";
         }
-        _capture = AfPacketCapture.Start(_dev!, _tuns[0], d.CaptureInterfaces, State.Vips, LogError, workers);
+        _capture = AfPacketCapture.Start(_dev!, _tuns[0], d.CaptureInterfaces, Endpoints(), LogError, workers);
         _ports = [.. _capture.Ports];
         return _capture.Describe();
     }
 
-    private void UpdateCapture(IReadOnlyCollection<IpAddress> vips)
-    {
-        if (_capture is null || _stop) return;
-        try { _capture.UpdateVips(vips); }
-        catch (Exception e) { LogError($"tunlb director: cannot update the capture filter for the new VIP set: {e.Message}"); }
-    }
+    /// <summary>VIP + protocol + port of every published service: what the capture and the local-VIP steering take.</summary>
+    private ServiceEndpoints Endpoints() => ServiceEndpoints.Of(State.View.Services.Select(s => s.Key));
 
     /// <summary>
     /// One raw socket per family and worker: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
@@ -286,6 +286,7 @@ public sealed class DirectorRuntime : IDisposable
         _pmtu6?.Dispose();
         State.Commands.SetAllAttached(false);
         _hops?.Dispose();
+        _local?.Dispose();   // steering table (its rules go with _net)
         _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         foreach (var tx in _txs) tx?.Dispose();
         State.VipsChanged = null;

@@ -66,6 +66,7 @@ public sealed partial class DirectorState
             _view = Publish();
         }
         _notifiedVips = _view.Vips; // the runtime routes the first set itself at start
+        _notifiedKeys = _view.Services.Select(s => s.Key).ToHashSet();
     }
 
     private static ServiceEntry NewEntry(ServiceConfig s) => new(s.Key)
@@ -108,7 +109,7 @@ public sealed partial class DirectorState
     /// <summary>The services in order (file order, then runtime additions), as the data path has them.</summary>
     public IReadOnlyList<VirtualService> Services => _view.Services.Select(s => s.Service).ToArray();
 
-    /// <summary>Called (under the state lock) with the new VIP set whenever it changes, so routes can follow.</summary>
+    /// <summary>Called with the new VIP set whenever it or the set of services changes, so routes and capture can follow (they read <see cref="View"/>).</summary>
     public Action<IReadOnlyCollection<IpAddress>>? VipsChanged { get; set; }
 
     /// <summary>The health clock (UTC); injected for tests.</summary>
@@ -199,6 +200,7 @@ public sealed partial class DirectorState
 
     private readonly object _vipGate = new();
     private IReadOnlyList<IpAddress> _notifiedVips = [];
+    private HashSet<ServiceKey> _notifiedKeys = [];
 
     /// <summary>
     /// Lets routes follow the VIP set of the latest view. Called after the state lock is released, so route changes
@@ -209,8 +211,10 @@ public sealed partial class DirectorState
         lock (_vipGate)
         {
             var vips = _view.Vips;
-            if (vips.ToHashSet().SetEquals(_notifiedVips)) return;
+            var keys = _view.Services.Select(s => s.Key).ToHashSet();
+            if (vips.ToHashSet().SetEquals(_notifiedVips) && keys.SetEquals(_notifiedKeys)) return;
             _notifiedVips = vips;
+            _notifiedKeys = keys;
             try { VipsChanged?.Invoke(vips.ToArray()); }
             catch (Exception ex) { _o.LogError($"tunlb director: routes: {ex.Message}"); }
         }
