@@ -22,12 +22,12 @@ public sealed partial class BenchRun
         {
             foreach (var io in _o.IoList)
             {
-                runs.Add(HttpTunlb(wrkArgs, io, split: false));
-                if (_o.CpuSplit && CpuSplit.Possible) runs.Add(HttpTunlb(wrkArgs, io, split: true));
+                Each(runs, $"http {TunlbMode.Name(io)}", () => HttpTunlb(wrkArgs, io, split: false));
+                if (_o.CpuSplit && CpuSplit.Possible) Each(runs, $"http {TunlbMode.Name(io)} split", () => HttpTunlb(wrkArgs, io, split: true));
             }
-            runs.Add(HttpHaproxy(wrkArgs));
-            runs.Add(HttpNginxStream(wrkArgs));
-            runs.Add(HttpDirect(wrkArgs));
+            Each(runs, "http haproxy", () => HttpHaproxy(wrkArgs));
+            Each(runs, "http nginx-stream", () => HttpNginxStream(wrkArgs));
+            Each(runs, "http direct", () => HttpDirect(wrkArgs));
         }
         return new HttpResult(wrkArgs, ResponseBytes, runs);
     }
@@ -105,7 +105,7 @@ public sealed partial class BenchRun
         {
             WaitHttp("client", $"http://{BenchTopology.Vip}/blob");
             return Wrk(TunlbMode.Name(io), $"tunlb director (io {io}{(split ? $", pinned to CPU {CpuSplit.DirectorCpu}, RPS on the next hop" : "")})",
-                d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs) with { Split = split };
+                d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs, split);
         }
         finally { StopDirector(d); }
     }
@@ -185,7 +185,7 @@ public sealed partial class BenchRun
 
     /// <summary>Runs wrk against <paramref name="url"/> (after a 2 s unmeasured warm-up) and reads the CPU time of
     /// <paramref name="pid"/>'s process tree over the measured run (pid &lt; 0: no middle process, no CPU).</summary>
-    private HttpRun Wrk(string mode, string process, int pid, string url, string wrkArgs)
+    private HttpRun Wrk(string mode, string process, int pid, string url, string wrkArgs, bool split = false)
     {
         Note($"wrk {WarmupArgs} (warm-up, not measured), then wrk {wrkArgs} {url.Replace(BenchTopology.Vip, "VIP")}   # client namespace");
         T.Try("client", 30_000, ["wrk", .. WarmupArgs.Split(' '), url]);
@@ -202,8 +202,8 @@ public sealed partial class BenchRun
         if (non2xx.Success) errs += long.Parse(non2xx.Groups[1].Value);
         if (!rps.Success || !req.Success) throw new InvalidOperationException($"cannot parse wrk output:\n{r.Stdout}");
         var run = new HttpRun(mode, process, double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture),
-            long.Parse(req.Groups[1].Value), errs, secs, cpu, req.Groups[4].Value, agents);
-        _o.Log.WriteLine($"  {mode,-15} {run.RequestsPerSecond,9:N0} req/s, {run.Requests:N0} requests ({run.WrkTransfer}), errors {errs}, {process} CPU {cpu:F2} s = {run.CpuSecondsPer1000 * 1000:F1} ms per 1000 requests; real-server agents {agents:F2} s = {run.AgentCpuSecondsPer1000 * 1000:F1} ms per 1000");
+            long.Parse(req.Groups[1].Value), errs, secs, cpu, req.Groups[4].Value, agents, split);
+        _o.Log.WriteLine($"  {mode + (split ? " split" : ""),-21} {run.RequestsPerSecond,9:N0} req/s, {run.Requests:N0} requests ({run.WrkTransfer}), errors {errs}, {process} CPU {cpu:F2} s = {run.CpuSecondsPer1000 * 1000:F1} ms per 1000 requests; real-server agents {agents:F2} s = {run.AgentCpuSecondsPer1000 * 1000:F1} ms per 1000");
         return run;
     }
 

@@ -32,14 +32,16 @@ public sealed partial class BenchRun
         {
             for (int r = 0; r < _o.Rounds; r++)
             {
-                runs.Add(Ping(LatencyResult.Direct, r, _lab.DirectAddresses[0], Args));
-                using (KernelPath()) runs.Add(Ping(LatencyResult.Kernel, r, BenchTopology.Vip, Args));
+                int round = r;
+                Each(runs, "latency direct", () => Ping(LatencyResult.Direct, round, _lab.DirectAddresses[0], Args));
+                Each(runs, "latency kernel", () => { using (KernelPath()) return Ping(LatencyResult.Kernel, round, BenchTopology.Vip, Args); });
                 foreach (var io in _o.IoList)
-                {
-                    var d = StartDirector($"director-rr-{io}", _lab.DirectorConfig("tcp", LatencyPort, io: io, reals: [_lab.RealServers[0]]));
-                    try { runs.Add(Ping(TunlbMode.Name(io), r, BenchTopology.Vip, Args)); }
-                    finally { StopDirector(d); }
-                }
+                    Each(runs, $"latency {TunlbMode.Name(io)}", () =>
+                    {
+                        var d = StartDirector($"director-rr-{io}", _lab.DirectorConfig("tcp", LatencyPort, io: io, reals: [_lab.RealServers[0]]));
+                        try { return Ping(TunlbMode.Name(io), round, BenchTopology.Vip, Args); }
+                        finally { StopDirector(d); }
+                    });
             }
         }
         finally { server.Stop(); }

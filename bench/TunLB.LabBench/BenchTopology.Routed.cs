@@ -9,7 +9,7 @@ public sealed partial class BenchTopology
         "198.18.0.0/30, core routes 192.0.2.0/26 to `dc1` (a bridge to `rs1 192.0.2.11`, `rs2 192.0.2.12`) and 192.0.2.128/26 " +
         "to `dc2` (`rs3 192.0.2.139`), so every real server is two router hops behind the director. The real servers' default " +
         "route is their dc router, whose default route is its own uplink to `inet`: replies go rs → dc → inet → client. " +
-        "`inet` routes 192.0.2.0/26 and /26+128 to the dc uplinks, which is the direct path (no load balancer) to a real server.";
+        "`inet` routes 192.0.2.0/26 and 192.0.2.128/26 to the dc uplinks, which is the direct path (no load balancer) to a real server.";
 
     /// <summary>
     /// The routed topology: router hops after the director, two data centres, replies through the internet router.

@@ -45,10 +45,13 @@ public static class ReportLab
                     L($"| {key} | {(round[key] = round.GetValueOrDefault(key) + 1)} | {F(r.Sent)} | {F(r.Delivered)} | {F(r.Seconds, "F2")} | {F(r.DeliveredPps)} | {F(Math.Max(0, r.LossPercent), "F1")}% | {(r.Mode != ForwardingResult.Kernel ? F(r.DirectorCpuSeconds, "F2") : "—")} | {(r.Mode != ForwardingResult.Kernel ? F(r.CpuMicrosPerPacket, "F2") : "—")} | {(r.Mode.StartsWith("tunlb-tun", StringComparison.Ordinal) ? F(r.TunQueueDrops) : "—")} |");
                 }
                 L();
-                L("`-2w` rows run the director with `workers = 2` (two TUN queues or two capture rings in one fanout group, two worker threads,");
-                L("two engines). On this 2-core machine trafgen occupies one core, so a second worker competes with it and with the kernel's");
-                L("forwarding work for the other.");
-                L();
+                if (f.Rounds.Any(r => r.Mode.EndsWith("w", StringComparison.Ordinal)))
+                {
+                    L("`-Nw` rows run the director with `workers = N` (N TUN queues or N capture rings in one fanout group, N worker threads,");
+                    L("N engines). On this 2-core machine trafgen occupies one core, so a second worker competes with it and with the kernel's");
+                    L("forwarding work for the other.");
+                    L();
+                }
                 L("**Ratio TunLB / kernel: " + string.Join(", ", f.TunlbModes.Where(m => f.Mean(m) > 0).Select(m => $"{m} {F(f.RatioOf(m), "F2")}")) +
                   ".** Director stop summaries: " + string.Join("; ", f.Rounds.Where(r => r.DirectorSummary != null).Select(r => $"{r.Mode}{(r.Split ? " split" : "")}: `{r.DirectorSummary}`")));
                 L();
