@@ -81,7 +81,7 @@ public sealed partial class BenchRun
             T.Start(role, "nginx-" + role, "nginx", "-c", conf, "-e", "stderr");
             WaitHttp(role, $"http://{addr}/blob");
         }
-        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80, own LAN and inet addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
+        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80 and the server's own and direct addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
         _o.Log.WriteLine("  real-server agents and nginx are up");
     }
 
