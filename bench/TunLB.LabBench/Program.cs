@@ -8,8 +8,14 @@ namespace TunLB.LabBench;
 public static class Program
 {
     private const string Usage = """
-        usage: TunLB.LabBench lab --tunlb PATH [--quick] [--only forward,conn,http] [--modes tunlb,tunlb-afpacket,...] [--json FILE]
+        usage: TunLB.LabBench lab --tunlb PATH [--quick] [--topology flat,routed] [--only forward,conn,http,latency]
+                                  [--io tun,afpacket] [--workers 1,2] [--no-cpu-split] [--modes kernel,tunlb-tun,tunlb-afpacket-2w,...] [--json FILE]
                TunLB.LabBench report --micro DIR --memory FILE --lab FILE --out docs/performance.md [--quick] [--command TEXT]
+          --topology  the topologies to build and run everything on, one after the other (default: flat,routed)
+          --io        the director io backends to measure, the default one first (its rows are the "default" in the report)
+          --workers   worker counts for the forwarding scenario
+          --no-cpu-split  skip the second run of each one-worker mode with the director pinned and RPS on the next hop
+          --json      writes a JSON array, one result per topology
         """;
 
     public static int Main(string[] args)
@@ -31,9 +37,19 @@ public static class Program
                 using var r1 = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cleanup);
                 using var r2 = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cleanup);
                 Prerequisites.Ensure(Console.Out);
-                var result = BenchRun.Run(new BenchOptions([tunlb], quick, Console.Out, only, modes), t => topo = t);
-                if (json != null) File.WriteAllText(json, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
-                return result.Errors.Count == 0 ? 0 : 1;
+                var ios = Arg("--io")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var workers = Arg("--workers")?.Split(',').Select(int.Parse).ToArray();
+                var topologies = (Arg("--topology") ?? string.Join(',', BenchTopology.Kinds)).Split(',');
+                if (topologies.FirstOrDefault(k => !BenchTopology.Kinds.Contains(k)) is { } bad) { Console.Error.WriteLine($"lab: unknown topology {bad}\n" + Usage); return 2; }
+                var results = new List<LabBenchResult>();
+                foreach (var kind in topologies)
+                {
+                    var o = new BenchOptions([tunlb], quick, Console.Out, only, modes, ios, workers, !args.Contains("--no-cpu-split"), kind);
+                    results.Add(BenchRun.Run(o, t => topo = t));
+                    topo = null;
+                }
+                if (json != null) File.WriteAllText(json, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+                return results.All(r => r.Errors.Count == 0) ? 0 : 1;
             }
             case "report":
                 return Report.Write(Arg("--micro"), Arg("--memory"), Arg("--lab"), Arg("--out") ?? "docs/performance.md", quick, Arg("--command") ?? "scripts/bench");

@@ -12,14 +12,15 @@ public static class Report
 
     public static int Write(string? microDir, string? memoryFile, string? labFile, string output, bool quick, string command)
     {
-        var inv = CultureInfo.InvariantCulture;
         var micro = microDir != null && Directory.Exists(microDir) ? ReadMicro(microDir) : [];
         var mem = memoryFile != null && File.Exists(memoryFile) ? JsonDocument.Parse(File.ReadAllText(memoryFile)).RootElement : (JsonElement?)null;
-        var lab = labFile != null && File.Exists(labFile) ? JsonSerializer.Deserialize<LabBenchResult>(File.ReadAllText(labFile)) : null;
+        var labs = labFile != null && File.Exists(labFile) ? ReadLab(File.ReadAllText(labFile)) : [];
+        // The targets come from the flat topology (the one earlier reports used) when it ran.
+        var lab = labs.FirstOrDefault(l => l.Topology == BenchTopology.Flat) ?? labs.FirstOrDefault();
 
-        var sb = new StringBuilder();
-        void L(string s = "") => sb.Append(s).Append('\n');
-        string F(double v, string fmt = "N0") => v.ToString(fmt, inv);
+        var md = new Md();
+        void L(string s = "") => md.L(s);
+        string F(double v, string fmt = "N0") => Md.F(v, fmt);
 
         L("# Performance");
         L();
@@ -41,14 +42,15 @@ public static class Report
         L("## How to run");
         L();
         L("```sh");
-        L("scripts/bench           # as root: Release build, microbenchmarks, memory, namespace benchmarks, rewrites this file (~15 min)");
-        L("scripts/bench --quick   # short runs (~5 min); what produced the numbers below when marked quick");
+        L("scripts/bench           # as root: Release build, microbenchmarks, memory, namespace benchmarks on both topologies, rewrites this file");
+        L("scripts/bench --quick   # short runs, one round; what produced the numbers below when marked quick");
+        L("scripts/bench --io auto,tun,afpacket,xdp   # the io backends to measure, the default first");
         L("```");
         L();
         L("It needs root (network namespaces), `trafgen` (netsniff-ng), `wrk`, `nginx` with `libnginx-mod-stream`, and `haproxy`; it installs");
-        L("missing ones with apt-get. Single parts: `dotnet run -c Release --project bench/TunLB.Benchmarks -- --filter '*NewFlow*'`,");
+        L("missing ones with apt-get, and `sockperf` for the latency scenario. Single parts: `dotnet run -c Release --project bench/TunLB.Benchmarks -- --filter '*NewFlow*'`,");
         L("`dotnet run -c Release --project bench/TunLB.Benchmarks -- memory`, and");
-        L("`dotnet run -c Release --project bench/TunLB.LabBench -- lab --tunlb src/TunLB.Cli/bin/Release/net10.0/tunlb --quick --only forward,conn,http`.");
+        L("`dotnet run -c Release --project bench/TunLB.LabBench -- lab --tunlb src/TunLB.Cli/bin/Release/net10.0/tunlb --quick --topology routed --only forward,conn,http,latency --io tun,afpacket`.");
         L();
 
         // ---------- targets ----------
@@ -64,20 +66,25 @@ public static class Report
         L();
         L("| target | measured | verdict |");
         L("|---|---|---|");
-        string Io(string mode) => mode.StartsWith("tunlb") ? ForwardingResult.Describe(mode) : mode;
-        if (lab?.Forwarding is { } fw)
-            L($"| small-packet delivered rate ≥ 0.8× kernel forwarding | {Io(fw.BestMode)} (the best configuration): {F(fw.BestPps)} vs {F(fw.KernelPps)} packets/s = **{F(fw.Ratio, "F2")}×**" +
-              $" (default io = tun, workers = 1: {F(fw.RatioOf("tunlb"), "F2")}×)" +
-              $" | {(fw.Ratio >= 0.8 ? "met" : $"**missed** by {F(0.8 - fw.Ratio, "F2")} (needs {F(0.8 / Math.Max(fw.Ratio, 0.001), "F1")}× the current rate)")} |");
-        else L("| small-packet delivered rate ≥ 0.8× kernel forwarding | not measured (see errors) | — |");
-        if (lab?.Http is { } h && h.Rps("haproxy") > 0 && h.Rps(h.BestTunlbMode) > 0)
+        string Io(string mode) => TunlbMode.Describe(mode);
+        // Every topology run gets its rows; the director's CPU is as measured (see the CPU split tables for the other figure).
+        foreach (var l in labs.Count > 0 ? labs : [null!])
         {
-            string best = h.BestTunlbMode;
-            double cpuRatio = h.CpuPer1000(best) / h.CpuPer1000("haproxy"), rpsRatio = h.Rps(best) / h.Rps("haproxy");
-            L($"| director CPU per 1000 requests (100 kB) ≤ 0.2× HAProxy | {Io(best)} (the better backend): {F(h.CpuPer1000(best) * 1000, "F1")} vs {F(h.CpuPer1000("haproxy") * 1000, "F1")} ms = **{F(cpuRatio, "F2")}×** | {(cpuRatio <= 0.2 ? "met" : $"**missed** ({F(cpuRatio / 0.2, "F1")}× the allowed CPU)")} |");
-            L($"| … with requests/s at least HAProxy's | {Io(best)}: {F(h.Rps(best))} vs {F(h.Rps("haproxy"))} req/s = **{F(rpsRatio, "F2")}×** | {(rpsRatio >= 1 ? "met" : rpsRatio >= 0.95 ? "within noise (< 5% below)" : $"**missed** by {F((1 - rpsRatio) * 100, "F0")}%")} |");
+            string On = labs.Count > 1 && l != null ? $", {l.Topology} topology" : "";
+            if (l?.Forwarding is { } fw)
+                L($"| small-packet delivered rate ≥ 0.8× kernel forwarding{On} | {Io(fw.BestMode)} (the best configuration): {F(fw.BestPps)} vs {F(fw.KernelPps)} packets/s = **{F(fw.Ratio, "F2")}×**" +
+                  $" (default {Io(fw.DefaultMode)}: {F(fw.RatioOf(fw.DefaultMode), "F2")}×)" +
+                  $" | {(fw.Ratio >= 0.8 ? "met" : $"**missed** by {F(0.8 - fw.Ratio, "F2")} (needs {F(0.8 / Math.Max(fw.Ratio, 0.001), "F1")}× the current rate)")} |");
+            else L($"| small-packet delivered rate ≥ 0.8× kernel forwarding{On} | not measured (see errors) | — |");
+            if (l?.Http is { } h && h.Rps("haproxy") > 0 && h.Rps(h.BestTunlbMode) > 0)
+            {
+                string best = h.BestTunlbMode;
+                double cpuRatio = h.CpuPer1000(best) / h.CpuPer1000("haproxy"), rpsRatio = h.Rps(best) / h.Rps("haproxy");
+                L($"| director CPU per 1000 requests (100 kB) ≤ 0.2× HAProxy{On} | {Io(best)} (the better backend): {F(h.CpuPer1000(best) * 1000, "F1")} vs {F(h.CpuPer1000("haproxy") * 1000, "F1")} ms = **{F(cpuRatio, "F2")}×** | {(cpuRatio <= 0.2 ? "met" : $"**missed** ({F(cpuRatio / 0.2, "F1")}× the allowed CPU)")} |");
+                L($"| … with requests/s at least HAProxy's{On} | {Io(best)}: {F(h.Rps(best))} vs {F(h.Rps("haproxy"))} req/s = **{F(rpsRatio, "F2")}×** | {(rpsRatio >= 1 ? "met" : rpsRatio >= 0.95 ? "within noise (< 5% below)" : $"**missed** by {F((1 - rpsRatio) * 100, "F0")}%")} |");
+            }
+            else L($"| director CPU per 1000 requests ≤ 0.2× HAProxy{On} | not measured (see errors) | — |");
         }
-        else L("| director CPU per 1000 requests ≤ 0.2× HAProxy | not measured (see errors) | — |");
         if (est != null)
             L($"| ≤ 60 ns per established-flow packet | **{F(est.MeanNs, "F1")} ns** (one hot flow); {(estMany != null ? F(estMany.MeanNs, "F1") : "?")} ns over 1M flows | {(est.MeanNs <= 60 ? "met (hot flow)" : $"**missed** by {F(est.MeanNs - 60, "F1")} ns")}{(estMany != null && estMany.MeanNs > 60 ? $"; 1M flows: **missed** by {F(estMany.MeanNs - 60, "F0")} ns (cache misses, see below)" : "")} |");
         if (newSmall.Count > 0 || newFull.Count > 0)
@@ -86,6 +93,14 @@ public static class Report
             var worst = newSmall.Count > 0 ? newSmall.Max(m => m.MeanNs) : double.NaN;
             L($"| ≤ 150 ns per new flow | 65,536-entry table: **{Range(newSmall)}**; 1,000,000-entry table: **{Range(newFull)}** (7 schedulers, with eviction); empty 1M table: {Range(fill)} | " +
               $"{(newSmall.Count > 0 && newSmall.All(m => m.MeanNs <= 150) ? "met in cache" : $"**missed** in cache by up to {F(worst - 150, "F0")} ns")}; {(newFull.Count > 0 && newFull.All(m => m.MeanNs <= 150) ? "met at 1M" : "**missed** at 1M (DRAM misses, see below)")} |");
+        }
+        foreach (var l in labs)
+        {
+            if (l.Latency is not { } lt || l.Ios is not { Count: > 0 } ios) continue;
+            string def = TunlbMode.Name(ios[0]);
+            double added = lt.AddedP50(def);
+            L($"| director's added latency p50 ≤ 20 µs over the direct path (default io), {l.Topology} topology | io = {ios[0]}: p50 {F(lt.P50(def), "F1")} vs {F(lt.P50(LatencyResult.Direct), "F1")} µs direct = **+{F(added, "F1")} µs** (p99 +{F(lt.AddedP99(def), "F1")} µs) | " +
+              $"{(double.IsNaN(added) ? "not measured" : added <= 20 ? "met" : $"**missed** by {F(added - 20, "F1")} µs")} |");
         }
         if (maxAlloc.HasValue)
             L($"| 0 B allocated per packet | {maxAlloc} B (largest over all per-packet benchmarks, MemoryDiagnoser) | {(maxAlloc == 0 ? "met" : "**missed**")} |");
@@ -143,120 +158,19 @@ public static class Report
         }
 
         // ---------- lab ----------
-        if (lab != null)
-        {
-            L("## Namespace benchmarks");
-            L();
-            L("Topology (`bench/TunLB.LabBench/BenchTopology.cs`): `client 198.51.100.10 — inet — director 203.0.113.2`, the director has a bridge");
-            L("`lan 192.0.2.1/24` to `rs1 192.0.2.11` and `rs2 192.0.2.12`, and each real server has its own link to `inet` for replies, so");
-            L("replies never cross the director. VIP 203.0.113.10 is routed by inet to the director. All namespaces, processes and devices");
-            L("carry a per-run prefix and are removed at the end, also on failure or Ctrl-C.");
-            L();
-            if (lab.Forwarding is { } f)
-            {
-                L("### Small-packet forwarding");
-                L();
-                L($"trafgen sends {f.FrameBytes}-byte frames (64 on the wire with FCS: 46-byte IPv4/UDP, 18 bytes payload) to VIP:9 from {F(f.SourcePorts)} source ports as fast as");
-                L("it can (one CPU), bounded in packets and seconds. Delivered = rx packets on the real servers' `eth0` (`ip -s -j link`), which is");
-                L("what the director delivered (the real-server agent is not running: the benchmark measures the director). **Baseline**: the");
-                L("same traffic on the same topology with plain kernel forwarding: the director namespace routes the VIP to rs1, which holds");
-                L("it on `lo`; TunLB not running. In every mode the real servers are sinks: an nftables netdev ingress rule drops IPv4 on their");
-                L("`eth0` after the interface counted it, so no mode pays for their stack (ICMP unreachable answers) in the sender's context.");
-                L("Every round follows an unmeasured warm-up (100,000 packets at 100,000/s).");
-                L();
-                L("`tunlb` is TunLB with `io = \"tun\"` (the kernel forwards the VIP into the TUN device), `tunlb-afpacket` with `io = \"afpacket\"`");
-                L("(a TPACKET_V2 ring takes the frames off `eth0`; the TUN queue-drop column does not apply to it). Tunnel packets leave with");
-                L("`tx = \"auto\"` (straight to the device for resolved next hops) in every TunLB row.");
-                L();
-                L("| mode | round | sent | delivered | seconds | delivered/s | loss | director CPU s | TUN queue drops |");
-                L("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-                var round = new Dictionary<string, int>();
-                foreach (var r in f.Rounds)
-                    L($"| {r.Mode} | {(round[r.Mode] = round.GetValueOrDefault(r.Mode) + 1)} | {F(r.Sent)} | {F(r.Delivered)} | {F(r.Seconds, "F2")} | {F(r.DeliveredPps)} | {F(Math.Max(0, r.LossPercent), "F1")}% | {(r.Mode != ForwardingResult.Kernel ? F(r.DirectorCpuSeconds, "F2") : "—")} | {(r.Mode is "tunlb" or "tunlb-2w" ? F(r.TunQueueDrops) : "—")} |");
-                L();
-                L("`-2w` rows run the director with `workers = 2` (two TUN queues or two capture rings in one fanout group, two worker threads,");
-                L("two engines). On this 2-core machine trafgen occupies one core, so a second worker competes with it and with the kernel's");
-                L("forwarding work for the other.");
-                L();
-                L("**Ratio TunLB / kernel: " + string.Join(", ", ForwardingResult.TunlbModes.Where(m => f.Mean(m.Mode) > 0).Select(m => $"{m.Mode} {F(f.RatioOf(m.Mode), "F2")}")) +
-                  ".** Director stop summaries: " + string.Join("; ", f.Rounds.Where(r => r.DirectorSummary != null).Select(r => $"{r.Mode}: `{r.DirectorSummary}`")));
-                foreach (var (mode, _, _) in ForwardingResult.TunlbModes)
-                {
-                    var tl = f.Rounds.Where(r => r.Mode == mode && r.Delivered > 0).ToList();
-                    if (tl.Count > 0)
-                        L($"With {Io(mode)} the director spent {F(tl.Sum(r => r.DirectorCpuSeconds) / tl.Sum(r => r.Delivered) * 1e6, "F2")} µs of CPU per forwarded packet (utime+stime over packets delivered).");
-                }
-                L();
-            }
-            if (lab.Http is { } hh)
-            {
-                L("### HTTP, 100 kB responses");
-                L();
-                L($"`wrk {hh.WrkArgs}` from the client to `/blob` ({F(hh.ResponseBytes)} bytes) on nginx in each real server (1 worker, `sendfile`,");
-                L("listening on the VIP and on its own address; TunLB real-server agent running). **tunlb** (`io = \"tun\"`) and **tunlb-afpacket**");
-                L("(`io = \"afpacket\"`): through the VIP (the director sees only the client→server half; replies go from the real servers straight to the client). **haproxy** (`mode tcp`, roundrobin,");
-                L("default threads) and **nginx-stream** (`stream { proxy_pass }`, `worker_processes auto`) run in the director namespace, the");
-                L("client connects to 203.0.113.2:8001/8002 and the proxies connect to the real servers' own addresses. CPU = utime+stime from");
-                L("`/proc/PID/stat`, summed over the process tree, before/after the wrk run. **direct**: the client connects straight to rs1's address");
-                L("on its inet link, no load balancer (one server instead of the set, so its requests/s are a reference, not a ceiling). Every run follows");
-                L("a 2 s unmeasured `wrk` warm-up against the same URL.");
-                L();
-                L("| mode | process | requests/s | requests | transfer | errors | CPU s | CPU ms per 1000 requests |");
-                L("|---|---|---:|---:|---:|---:|---:|---:|");
-                foreach (var r in hh.Runs)
-                    L($"| {r.Mode} | {r.Process} | {F(r.RequestsPerSecond)} | {F(r.Requests)} | {r.WrkTransfer} | {F(r.Errors)} | {(r.Mode == "direct" ? "—" : F(r.CpuSeconds, "F2"))} | {(r.Mode == "direct" ? "—" : F(r.CpuSecondsPer1000 * 1000, "F1"))} |");
-                L();
-                if (hh.Rps("haproxy") > 0)
-                {
-                    L("| ratio vs HAProxy | requests/s | CPU per 1000 requests |");
-                    L("|---|---:|---:|");
-                    foreach (var mode in new[] { "tunlb", "tunlb-afpacket", "nginx-stream", "direct" })
-                        if (hh.Rps(mode) > 0)
-                            L($"| {mode} | {F(hh.Rps(mode) / hh.Rps("haproxy"), "F2")}× | {(mode == "direct" ? "—" : F(hh.CpuPer1000(mode) / hh.CpuPer1000("haproxy"), "F2") + "×")} |");
-                    L();
-                }
-            }
-            if (lab.ConnRate is { } c)
-            {
-                L("### New connections with the table filling toward 1,000,000");
-                L();
-                L($"trafgen sends {F(c.Sent)} TCP SYNs to VIP:80, each of a distinct flow (source 198.51.100.16–31 × ports 1024–65534, {F(c.DistinctFlows)} distinct),");
-                L($"at a bounded {F(c.OfferedPps)} SYNs/s (`trafgen -b`), to a director with `conn_max = 1000000` (default `io = \"tun\"`), so the table fills to its limit and then evicts;");
-                L("the real servers only count (no agent; an nftables ingress rule drops after counting). Delivered below sent is loss: in the capture queue (director too slow or late) or director drops.");
-                L();
-                L($"* delivered {F(c.Delivered)} of {F(c.Sent)} sent in {F(c.Seconds, "F1")} s; held **{F(c.PacketsPerSecond)} new connections/s** (delivered over the time until the last one arrived, 1 s samples)");
-                L($"* connections in the table at the end: {F(c.InTable)}; director drops: `{c.Drops}`; capture queue drops (TUN queue or AF_PACKET ring full: director too slow or late): {F(c.TunQueueDrops)}");
-                L($"* director RSS: {F(c.RssAtStart / 1048576.0, "F0")} MiB after start (table preallocated and touched) → {F(c.RssAtEnd / 1048576.0, "F0")} MiB at the end; director CPU {F(c.DirectorCpuSeconds, "F2")} s = {F(c.Delivered > 0 ? c.DirectorCpuSeconds / c.Delivered * 1e6 : 0, "F2")} µs per new connection");
-                L();
-                L("| t (s) | delivered so far | new connections/s | director RSS (MiB) |");
-                L("|---:|---:|---:|---:|");
-                foreach (var s in c.Samples) L($"| {F(s.Seconds, "F1")} | {F(s.Delivered)} | {F(s.PacketsPerSecond)} | {F(s.DirectorRssBytes / 1048576.0, "F0")} |");
-                L();
-                L($"Director summary: `{c.DirectorSummary}`");
-                L();
-            }
-            if (lab.Errors.Count > 0)
-            {
-                L("### Errors in this run");
-                L();
-                foreach (var e in lab.Errors) L($"* {e}");
-                L();
-            }
-            L("### Commands");
-            L();
-            L("Run by `TunLB.LabBench lab` (configs are written per run into a temporary directory):");
-            L();
-            L("```");
-            foreach (var cmd in lab.Commands) L(cmd);
-            L("```");
-            L();
-        }
+        foreach (var one in labs) ReportLab.Write(md, one);
 
         L(File.Exists(AnalysisFile) ? File.ReadAllText(AnalysisFile).TrimEnd() : "");
-        File.WriteAllText(output, sb.ToString());
+        File.WriteAllText(output, md.ToString());
         Console.WriteLine($"report: wrote {output}");
         return 0;
     }
+
+    /// <summary>The lab JSON: an array with one result per topology, or (older runs) one flat-topology result.</summary>
+    public static List<LabBenchResult> ReadLab(string json) =>
+        json.TrimStart().StartsWith('[')
+            ? JsonSerializer.Deserialize<List<LabBenchResult>>(json) ?? []
+            : JsonSerializer.Deserialize<LabBenchResult>(json) is { } one ? [one] : [];
 
     /// <summary>The hand-written analysis appended to the generated numbers.</summary>
     private static string AnalysisFile => Path.Combine(AppContext.BaseDirectory, "analysis.md");

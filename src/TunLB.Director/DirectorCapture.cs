@@ -30,36 +30,36 @@ internal sealed class DirectorCapture : IDisposable
 
     /// <param name="tunQueues">Opens the TUN queues still missing and returns one per worker (queue 0 exists already).</param>
     public static DirectorCapture Start(DirectorSettings d, string tunDevice, TunDevice tun0, Func<TunDevice[]> tunQueues,
-        IReadOnlyCollection<IpAddress> vips, IReadOnlyCollection<ServiceKey> services, int workers, HostNetwork net, Action<string> logError)
+        ServiceEndpoints services, int workers, HostNetwork net, Action<string> logError)
     {
         switch (d.Io)
         {
-            case IoBackend.Tun: return Tun(d.Io, "", tunQueues());
-            case IoBackend.AfPacket: return AfPacket(d, d.Io, "", tunDevice, tun0, vips, workers, logError);
-            case IoBackend.Xdp: return Xdp(d, d.Io, tunDevice, tunQueues, services, workers, net);
+            case IoBackend.Tun: return StartTun(d.Io, "", tunQueues());
+            case IoBackend.AfPacket: return StartAfPacket(d, d.Io, "", tunDevice, tun0, services, workers, logError);
+            case IoBackend.Xdp: return StartXdp(d, d.Io, tunDevice, tunQueues, services, workers, net);
         }
         var skipped = new List<string>();
-        try { return Xdp(d, d.Io, tunDevice, tunQueues, services, workers, net); }
+        try { return StartXdp(d, d.Io, tunDevice, tunQueues, services, workers, net); }
         catch (Exception e) { skipped.Add($"xdp: {e.Message}"); }
-        try { return AfPacket(d, d.Io, string.Join("; ", skipped), tunDevice, tun0, vips, workers, logError); }
+        try { return StartAfPacket(d, d.Io, string.Join("; ", skipped), tunDevice, tun0, services, workers, logError); }
         catch (Exception e) { skipped.Add($"afpacket: {e.Message}"); }
-        return Tun(d.Io, string.Join("; ", skipped), tunQueues());
+        return StartTun(d.Io, string.Join("; ", skipped), tunQueues());
     }
 
-    private static DirectorCapture Tun(IoBackend requested, string skipped, TunDevice[] queues) =>
+    private static DirectorCapture StartTun(IoBackend requested, string skipped, TunDevice[] queues) =>
         new(new IoChoice(IoBackend.Tun, requested, skipped), [.. queues],
             Line(requested, "tun", skipped, "the kernel forwards VIP traffic into the TUN device"));
 
-    private static DirectorCapture AfPacket(DirectorSettings d, IoBackend requested, string skipped, string tunDevice, TunDevice tun0,
-        IReadOnlyCollection<IpAddress> vips, int workers, Action<string> logError)
+    private static DirectorCapture StartAfPacket(DirectorSettings d, IoBackend requested, string skipped, string tunDevice, TunDevice tun0,
+        ServiceEndpoints services, int workers, Action<string> logError)
     {
-        var c = AfPacketCapture.Start(tunDevice, tun0, d.CaptureInterfaces, vips, logError, workers);
+        var c = AfPacketCapture.Start(tunDevice, tun0, d.CaptureInterfaces, services, logError, workers);
         return new(new IoChoice(IoBackend.AfPacket, requested, skipped), [.. c.Ports], Line(requested, "afpacket", skipped, c.Describe()))
         { _afpacket = c };
     }
 
-    private static DirectorCapture Xdp(DirectorSettings d, IoBackend requested, string tunDevice, Func<TunDevice[]> tunQueues,
-        IReadOnlyCollection<ServiceKey> services, int workers, HostNetwork net)
+    private static DirectorCapture StartXdp(DirectorSettings d, IoBackend requested, string tunDevice, Func<TunDevice[]> tunQueues,
+        ServiceEndpoints services, int workers, HostNetwork net)
     {
         var interfaces = d.CaptureInterfaces.Count > 0 ? d.CaptureInterfaces : XdpInterfaces.Routed(net, tunDevice);
         var c = XdpCapture.Start(interfaces, ToXdp(services), workers, tunQueues());
@@ -76,14 +76,14 @@ internal sealed class DirectorCapture : IDisposable
         return $"io auto: {chosen}{(why.Length > 0 ? $" ({why})" : "")}; {text}";
     }
 
-    private static XdpService[] ToXdp(IReadOnlyCollection<ServiceKey> keys) =>
-        keys.Select(k => new XdpService(k.Vip, k.Protocol, k.Port)).ToArray();
+    private static XdpService[] ToXdp(ServiceEndpoints services) =>
+        services.Keys.Select(k => new XdpService(k.Vip, k.Protocol, k.Port)).ToArray();
 
-    /// <summary>The VIP set changed (afpacket: filter and nft sets). Control plane; throws on failure.</summary>
-    public void UpdateVips(IReadOnlyCollection<IpAddress> vips) => _afpacket?.UpdateVips(vips);
+    /// <summary>The afpacket capture, if that is what runs: <see cref="LocalVips"/> keeps its filter and nft sets in step.</summary>
+    public AfPacketCapture? AfPacket => _afpacket;
 
     /// <summary>The service set changed (xdp: the program's service maps). Control plane; throws on failure.</summary>
-    public void UpdateServices(IReadOnlyCollection<ServiceKey> services) => _xdp?.UpdateServices(ToXdp(services));
+    public void UpdateServices(ServiceEndpoints services) => _xdp?.UpdateServices(ToXdp(services));
 
     /// <summary>Counters for the exit summary ("" for tun).</summary>
     public string Summary() => _afpacket?.Summary() ?? _xdp?.Summary() ?? "";

@@ -3,6 +3,7 @@ using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
+using TunLB.Director.Announce;
 using TunLB.Director.Api;
 using TunLB.Director.Health;
 using TunLB.Director.Management;
@@ -36,6 +37,7 @@ public sealed class DirectorRuntime : IDisposable
     private OutputSender[] _txs = [];
     private NextHopTable? _hops;
     private DirectorCapture? _capture;   // what feeds the workers (io)
+    private LocalVips? _local;
     private IPacketReceiver[] _ports = [];  // what each worker reads: its TUN queue or its capture ring
     private PathMtuLearner? _pmtu, _pmtu6;
     private DirectorWorker[] _workers = [];
@@ -43,6 +45,7 @@ public sealed class DirectorRuntime : IDisposable
     private Timer? _estimator;
     private ApiServer? _api;
     private HealthMonitor? _health;
+    private Announcer? _announcer;      // announce = true
     private volatile bool _stop;
 
     public DirectorRuntime(DirectorConfig cfg, TextWriter log, TextWriter? err = null)
@@ -115,13 +118,16 @@ public sealed class DirectorRuntime : IDisposable
             _net.WriteSysctl("net.ipv4.ip_forward", "1");
             _routes.Sync(State.Vips, throwOnError: true);
             string io = StartCapture(workers);
+            _local = new LocalVips(_net, dev, _routes, _capture.AfPacket, Endpoints,
+                () => State.CheckedReals().Where(x => x.Tunnel).Select(x => x.Address), Log, LogError);
+            _local.Start();
             State.VipsChanged = vips =>
             {
                 if (_stop) return;
                 _routes.Sync(vips, throwOnError: false);
-                UpdateCapture(c => c.UpdateVips(vips));
+                _local.Update();
+                UpdateCapture();
             };
-            State.ServiceKeysChanged = keys => UpdateCapture(c => c.UpdateServices(keys));
             string tx = OpenSenders(workers, anyV6);
             _pmtu = new PathMtuLearner(RawIpSocket.OpenReceiver(IpProtocol.Icmp), ipv6: false, () => State.Services, d.PmtuExpires, Log);
             _pmtu.Start();
@@ -134,13 +140,14 @@ public sealed class DirectorRuntime : IDisposable
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
             _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
+            string announce = StartAnnouncing();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
             string routes = string.Join(", ", _routes.Routed.Select(v => v + (v.IsV4 ? "/32" : "/128")));
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(_tuns.Count > 1 ? $", {_tuns.Count} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
-                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + announce;
         }
         catch
         {
@@ -156,8 +163,7 @@ public sealed class DirectorRuntime : IDisposable
     private string StartCapture(int workers)
     {
         var d = _cfg.Director;
-        _capture = DirectorCapture.Start(d, _dev!, _tuns[0], () => TunQueues(workers), State.Vips,
-            State.Services.Select(s => s.Key).ToArray(), workers, _net, LogError);
+        _capture = DirectorCapture.Start(d, _dev!, _tuns[0], () => TunQueues(workers), Endpoints(), workers, _net, LogError);
         _ports = _capture.Ports;
         State.Io = _capture.Choice;
         byte ttl = (byte)(d.RestoreInnerTtl && _capture.Choice.Backend == IoBackend.Tun ? 1 : 0);
@@ -172,12 +178,16 @@ public sealed class DirectorRuntime : IDisposable
         return [.. _tuns];
     }
 
-    private void UpdateCapture(Action<DirectorCapture> update)
+    /// <summary>The XDP program follows the service set (afpacket follows it through <see cref="LocalVips"/>).</summary>
+    private void UpdateCapture()
     {
         if (_capture is null || _stop) return;
-        try { update(_capture); }
+        try { _capture.UpdateServices(Endpoints()); }
         catch (Exception e) { LogError($"tunlb director: cannot update the capture for the new service set: {e.Message}"); }
     }
+
+    /// <summary>VIP + protocol + port of every published service: what the capture and the local-VIP steering take.</summary>
+    private ServiceEndpoints Endpoints() => ServiceEndpoints.Of(State.View.Services.Select(s => s.Key));
 
     /// <summary>
     /// One raw socket per family and worker: IPv4 always (replies and IPIP), IPv6 when a VIP or a real server is IPv6.
@@ -227,6 +237,23 @@ public sealed class DirectorRuntime : IDisposable
                (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
     }
 
+    /// <summary>announce = true: routes for the VIPs this director can serve in announce_table, through its own device.</summary>
+    private string StartAnnouncing()
+    {
+        var d = _cfg.Director;
+        if (!d.Announce) return "";
+        _announcer = new Announcer(State, new AnnounceTable(_net, _dev!, d.AnnounceTable, Log, LogError), () => Heartbeat, () => Environment.TickCount64, Log);
+        _announcer.Start();
+        var on = _announcer.Table.Announced;
+        return $"; announcing in table {d.AnnounceTable}: {(on.Count == 0 ? "nothing yet" : string.Join(", ", on))}";
+    }
+
+    /// <summary>
+    /// Graceful stop, first step: removes every announced route (routers move traffic away) while forwarding goes on.
+    /// Returns how many VIPs were withdrawn; 0 without announce.
+    /// </summary>
+    public int Withdraw() => _announcer?.Withdraw() ?? 0;
+
     /// <summary>Every tunnel destination with the outer source address used toward it, for <see cref="NextHopTable"/>.</summary>
     private IReadOnlyCollection<(IpAddress, IpAddress)> TunnelDestinations() =>
         State.Services.SelectMany(s => s.Destinations).Select(x => (x.Address, x.OuterSource)).ToHashSet();
@@ -257,6 +284,7 @@ public sealed class DirectorRuntime : IDisposable
 
     public void Dispose()
     {
+        _announcer?.Dispose(); // withdraw before anything stops
         try { _api?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         catch (Exception e) { LogError($"tunlb director: api stop: {e.Message}"); }
         _api = null;
@@ -270,10 +298,10 @@ public sealed class DirectorRuntime : IDisposable
         _pmtu6?.Dispose();
         State.Commands.SetAllAttached(false);
         _hops?.Dispose();
+        _local?.Dispose();   // steering table (its rules go with _net)
         _capture?.Dispose(); // nft table first: the kernel may forward VIP traffic into the TUN device again
         foreach (var tx in _txs) tx?.Dispose();
         State.VipsChanged = null;
-        State.ServiceKeysChanged = null;
         _routes?.Dispose(); // while the device still exists
         _net.Dispose();     // sysctls and link state
         foreach (var tun in _tuns) tun?.Dispose();

@@ -51,5 +51,35 @@ public static class ExternalTool
         return output;
     }
 
+    /// <summary>
+    /// Starts a long-running tool (e.g. `ip monitor`) and calls <paramref name="onLine"/> with each line it prints, on a
+    /// thread of its own, until the returned handle is disposed (which kills the tool).
+    /// </summary>
+    public static IDisposable Watch(string file, IEnumerable<string> args, Action<string> onLine)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        Process p;
+        try { p = Process.Start(psi) ?? throw new HostNetworkException($"{CommandLine(file, psi.ArgumentList)}: could not start"); }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new HostNetworkException($"{CommandLine(file, psi.ArgumentList)}: {e.Message} (is {file} installed?)", e);
+        }
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) onLine(e.Data); };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return new Watcher(p);
+    }
+
+    private sealed class Watcher(Process p) : IDisposable
+    {
+        public void Dispose()
+        {
+            try { if (!p.HasExited) p.Kill(); p.WaitForExit(2000); } catch (InvalidOperationException) { /* already gone */ }
+            p.Dispose();
+        }
+    }
+
     private static string CommandLine(string file, IEnumerable<string> args) => file + " " + string.Join(' ', args);
 }

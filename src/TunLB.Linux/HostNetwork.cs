@@ -98,6 +98,9 @@ public sealed class HostNetwork : IDisposable
     /// <summary>Every IPv4/IPv6 address in the namespace, from `ip -j addr show`.</summary>
     public IReadOnlyList<InterfaceAddress> Addresses() => InterfaceAddress.ParseIpJson(RunIp("-j", "addr", "show"));
 
+    /// <summary>Calls <paramref name="changed"/> after each address change in the namespace (`ip monitor address`) until disposed.</summary>
+    public IDisposable WatchAddresses(Action changed) => ExternalTool.Watch("ip", Ip("-o", "monitor", "address"), _ => changed());
+
     // ---- routes ----
 
     /// <summary>
@@ -123,6 +126,75 @@ public sealed class HostNetwork : IDisposable
             Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
     }
 
+    /// <summary>
+    /// `ip route replace D/len dev X table T` (a route for a routing daemon to learn, in a table the host does not route
+    /// with); undo deletes it.
+    /// </summary>
+    public void AddTableRoute(IpAddress destination, int prefixLength, string device, int table)
+    {
+        string cidr = Cidr(destination, prefixLength), t = table.ToString(CultureInfo.InvariantCulture);
+        RunIp("route", "replace", cidr, "dev", device, "table", t);
+        Record($"route {cidr} dev {device} table {t}", () => RunIp("route", "del", cidr, "dev", device, "table", t), RouteKey(cidr, device, t));
+    }
+
+    /// <summary>`ip route del D/len dev X table T` for a route added with <see cref="AddTableRoute"/>, which is then forgotten.</summary>
+    public void RemoveTableRoute(IpAddress destination, int prefixLength, string device, int table)
+    {
+        string cidr = Cidr(destination, prefixLength), t = table.ToString(CultureInfo.InvariantCulture);
+        RunIp("route", "del", cidr, "dev", device, "table", t);
+        Forget(RouteKey(cidr, device, t));
+    }
+
+    /// <summary>`ip route replace default dev X table T` for one family; undo deletes it.</summary>
+    public void AddDefaultRoute(bool ipv6, string device, int table)
+    {
+        string f = ipv6 ? "-6" : "-4", t = table.ToString(CultureInfo.InvariantCulture);
+        RunIp(f, "route", "replace", "default", "dev", device, "table", t);
+        Record($"route {f} default dev {device} table {t}", () => RunIp(f, "route", "del", "default", "dev", device, "table", t));
+    }
+
+    // ---- policy routing rules ----
+
+    /// <summary>
+    /// Puts `fwmark M/M lookup T` right before the family's `lookup local` rule, at the same priority, so marked packets
+    /// to a local address are routed by table T rather than delivered locally; undo deletes it. Rules of the same priority
+    /// are kept in insertion order, so the local rule is deleted and added again behind ours, with a copy one priority
+    /// later while it is away (local delivery never stops). Rules left by a director that died are deleted first.
+    /// </summary>
+    /// <returns>The priority of both rules.</returns>
+    public int AddMarkRuleBeforeLocal(bool ipv6, uint mark, int table)
+    {
+        string f = ipv6 ? "-6" : "-4";
+        string m = $"0x{mark:x}/0x{mark:x}", t = table.ToString(CultureInfo.InvariantCulture);
+        for (int i = 0; i < 16 && ExternalTool.Run("ip", Ip(f, "rule", "del", "fwmark", m, "lookup", t)).ExitCode == 0; i++) { }
+        int? local = LocalRulePriority(f);
+        string pref = (local ?? 0).ToString(CultureInfo.InvariantCulture);
+        RunIp(f, "rule", "add", "pref", pref, "fwmark", m, "lookup", t);
+        Record($"rule {f} pref {pref} fwmark {m} lookup {t}", () => RunIp(f, "rule", "del", "pref", pref, "fwmark", m, "lookup", t));
+        if (local is int l)
+        {
+            string bridge = (l + 1).ToString(CultureInfo.InvariantCulture);
+            RunIp(f, "rule", "add", "pref", bridge, "lookup", "local");
+            try
+            {
+                RunIp(f, "rule", "del", "pref", pref, "lookup", "local");
+                RunIp(f, "rule", "add", "pref", pref, "lookup", "local");
+            }
+            finally { RunIp(f, "rule", "del", "pref", bridge, "lookup", "local"); }
+        }
+        return local ?? 0;
+    }
+
+    /// <summary>The priority of the family's first `lookup local` rule, or null.</summary>
+    private int? LocalRulePriority(string family)
+    {
+        using var doc = JsonDocument.Parse(RunIp("-j", family, "rule", "show"));
+        foreach (var r in doc.RootElement.EnumerateArray())
+            if (r.TryGetProperty("table", out var table) && table.GetString() == "local")
+                return r.TryGetProperty("priority", out var p) ? p.GetInt32() : 0;
+        return null;
+    }
+
     // ---- neighbours ----
 
     /// <summary>`ip neigh replace proxy A dev D`: answer ARP/ND for <paramref name="address"/> on that device; undo deletes it.</summary>
@@ -142,6 +214,7 @@ public sealed class HostNetwork : IDisposable
     }
 
     private static string RouteKey(string cidr, string device) => $"route {cidr} dev {device}";
+    private static string RouteKey(string cidr, string device, string table) => $"route {cidr} dev {device} table {table}";
     private static string ProxyKey(string address, string device) => $"proxy {address} dev {device}";
 
     // ---- sysctls ----
@@ -269,8 +342,9 @@ public sealed class HostNetwork : IDisposable
 
     /// <summary>Runs `ip [-n netns] args...` and returns its stdout; throws <see cref="HostNetworkException"/> with
     /// stderr when it exits non-zero. Not recorded for undo.</summary>
-    public string RunIp(params string[] args) =>
-        ExternalTool.RunChecked("ip", Netns is null ? args : ["-n", Netns, .. args]);
+    public string RunIp(params string[] args) => ExternalTool.RunChecked("ip", Ip(args));
+
+    private string[] Ip(params string[] args) => Netns is null ? args : ["-n", Netns, .. args];
 
     private T InNamespace<T>(Func<T> f) => Netns is null ? f() : NetworkNamespace.Run(Netns, f);
 

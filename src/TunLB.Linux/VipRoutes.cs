@@ -4,8 +4,9 @@ namespace TunLB.Linux;
 
 /// <summary>
 /// Steers VIP traffic into the director's capture device: one host route per VIP (VIP/32 or /128 dev device), kept in
-/// step with the VIP set, and a proxy ARP/ND entry for a VIP inside a subnet connected to another interface, since the
-/// director must not hold the VIP itself. Every change goes through <see cref="HostNetwork"/>, so what
+/// step with the VIP set, and a proxy ARP/ND entry for a VIP inside a subnet connected to another interface when the
+/// director does not hold the VIP itself. A VIP the host holds (on `lo` or the uplink, as IPVS wants it) is routed too,
+/// but the kernel's `local` table wins for it: <see cref="LocalVipSteering"/> takes its service ports. Every change goes through <see cref="HostNetwork"/>, so what
 /// <see cref="Dispose"/> does not remove is still undone with it. Control plane; thread-safe (the API and reloads
 /// change the VIP set from other threads).
 /// </summary>
@@ -55,16 +56,12 @@ public sealed class VipRoutes : IDisposable
                 try
                 {
                     var addresses = _net.Addresses();
-                    var owner = LocalOwner(addresses, vip);
-                    if (owner != null)
-                        throw new InvalidOperationException(
-                            $"VIP {vip} is a local address on {owner}, so the kernel would deliver its traffic locally instead of " +
-                            $"routing it into {_device}. Unlike IPVS, TunLB must not hold the VIP: remove it (ip addr del {Cidr(vip)} dev {owner}); " +
-                            "the director answers ARP for a VIP inside a connected subnet by itself (proxy ARP).");
                     if (!vip.IsV4) EnableIpv6(); // an IPv6 VIP may arrive later through the API or a reload
                     _net.AddRoute(vip, HostBits(vip), _device, replace: true);
                     _routes.Add(vip);
-                    AnnounceOnLink(addresses, vip);
+                    var owner = LocalOwner(addresses, vip);
+                    if (owner is null) AnnounceOnLink(addresses, vip);
+                    else _log($"tunlb director: VIP {vip} is held locally on {owner}: no proxy ARP/ND; its service ports are steered into {_device}");
                     if (!throwOnError) _log($"tunlb director: route {Cidr(vip)} dev {_device} added");
                 }
                 catch (Exception e) when (!throwOnError)
@@ -80,6 +77,13 @@ public sealed class VipRoutes : IDisposable
         }
     }
 
+    /// <summary>The VIPs routed now that are local addresses of this host (on any interface but the capture device).</summary>
+    public IReadOnlyCollection<IpAddress> LocalVips()
+    {
+        var addresses = _net.Addresses();
+        lock (_gate) return _routes.Where(v => LocalOwner(addresses, v) is not null).ToArray();
+    }
+
     /// <summary>The interface that holds <paramref name="vip"/> as a local address, or null.</summary>
     private string? LocalOwner(IReadOnlyList<InterfaceAddress> addresses, IpAddress vip)
     {
@@ -89,8 +93,8 @@ public sealed class VipRoutes : IDisposable
     }
 
     /// <summary>
-    /// A VIP inside a connected subnet is reached by ARP (or ND): the upstream router asks who has it. Since the
-    /// director must not hold the VIP, answer for it with a proxy neighbour entry on each such interface.
+    /// A VIP inside a connected subnet is reached by ARP (or ND): the upstream router asks who has it. When the
+    /// director does not hold the VIP, answer for it with a proxy neighbour entry on each such interface.
     /// A routed VIP (the usual multi-director setup, e.g. ECMP or a static route to the director) needs nothing.
     /// </summary>
     private void AnnounceOnLink(IReadOnlyList<InterfaceAddress> addresses, IpAddress vip)

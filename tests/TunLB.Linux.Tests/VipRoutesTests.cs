@@ -52,22 +52,31 @@ public sealed class VipRoutesTests
     }
 
     [Fact]
-    public void A_VIP_held_by_the_host_is_refused_at_start_and_logged_later()
+    public void A_VIP_held_by_the_host_is_routed_without_proxy_ARP_and_reported_local()
     {
+        // Was: refused at start ("Unlike IPVS, TunLB must not hold the VIP"); a local VIP is now steered (LocalVipSteering).
         using var a = new TestNetns();
+        using var b = new TestNetns();
+        var (devA, _) = TestNetns.CreateVethPair(a, "198.51.100.1/24", b, "198.51.100.2/24");
         string tun = "tv" + a.Name[5..];
         a.Exec("tuntap", "add", "mode", "tun", "name", tun);
+        a.Exec("link", "set", tun, "up");
         a.Exec("addr", "add", "198.51.100.7/32", "dev", "lo");
+        var log = new List<string>();
         var errors = new List<string>();
         using var net = new HostNetwork(a.Name);
-        using var routes = new VipRoutes(net, tun, _ => { }, errors.Add);
+        using var routes = new VipRoutes(net, tun, log.Add, errors.Add);
         var held = IpAddress.Parse("198.51.100.7");
+        var other = IpAddress.Parse("198.51.100.8");
 
-        var e = Assert.Throws<InvalidOperationException>(() => routes.Sync([held], throwOnError: true));
-        Assert.StartsWith("VIP 198.51.100.7 is a local address on lo", e.Message);
-        routes.Sync([held], throwOnError: false);
-        Assert.StartsWith($"tunlb director: cannot route 198.51.100.7/32 into {tun}: VIP 198.51.100.7 is a local address on lo", Assert.Single(errors));
-        Assert.Empty(routes.Routed);
-        Assert.DoesNotContain($"dev {tun}", a.Exec("route", "show"));
+        routes.Sync([held, other], throwOnError: true);
+        Assert.Empty(errors);
+        Assert.Equal(2, routes.Routed.Count);
+        Assert.Contains($"198.51.100.7 dev {tun}", a.Exec("route", "show"));
+        Assert.Equal([held], routes.LocalVips());
+        Assert.Contains($"tunlb director: VIP 198.51.100.7 is held locally on lo: no proxy ARP/ND; its service ports are steered into {tun}", log);
+        string proxies = a.Exec("neigh", "show", "proxy");
+        Assert.DoesNotContain("198.51.100.7", proxies); // the host answers ARP for its own address
+        Assert.Contains($"198.51.100.8 dev {devA}", proxies); // on-link, not held: proxy ARP as before
     }
 }

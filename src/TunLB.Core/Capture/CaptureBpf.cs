@@ -21,7 +21,7 @@ namespace TunLB.Core.Capture;
 /// The kernel refuses programs over <see cref="MaxInstructions"/> (BPF_MAXINSNS), which bounds the VIP set to about
 /// 2,000 IPv4 or 450 IPv6 VIPs; <see cref="Build"/> throws beyond it and <see cref="Length"/> tells the size in advance.
 /// </remarks>
-public static class CaptureBpf
+public static partial class CaptureBpf
 {
     /// <summary>BPF_MAXINSNS (&lt;linux/bpf_common.h&gt;).</summary>
     public const int MaxInstructions = 4096;
@@ -57,21 +57,7 @@ public static class CaptureBpf
                 "(about 2,000 IPv4 or 450 IPv6 VIPs): use io = \"tun\" for VIP sets this large");
 
         var p = new List<BpfInstruction>(n);
-        int ifBlock = captureIfindexes.Count > 0 ? captureIfindexes.Count + 2 : 0;
-        int proto = 6 + ifBlock; // index of the protocol check
-        /* 0 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE));
-        /* 1 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, PACKET_HOST));                   // to this host → 6
-        /* 2 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, PACKET_OUTGOING));               // other types → 5 (drop)
-        /* 3 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
-        /* 4 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - 5), 0, (uint)tunIfindex)); // outgoing on the TUN → proto
-        /* 5 */ p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
-        if (ifBlock > 0)
-        {
-            p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
-            foreach (int ifx in captureIfindexes)
-                p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - p.Count - 1), 0, (uint)ifx));
-            p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
-        }
+        int proto = Prologue(p, tunIfindex, captureIfindexes);
         // proto: A = EtherType; IPv4 → v4 block, IPv6 → v6 block (BPF_JA: 32-bit offsets), else drop.
         int v4Start = proto + 6, v6Start = v4Start + 2 + 2 * v4.Length;
         p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PROTOCOL));
@@ -102,5 +88,29 @@ public static class CaptureBpf
         }
         p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
         return p.ToArray();
+    }
+
+    /// <summary>
+    /// The packet-type and interface checks every filter starts with; returns the index of the instruction after them
+    /// (where the EtherType check begins), which accepted packets jump to.
+    /// </summary>
+    private static int Prologue(List<BpfInstruction> p, int tunIfindex, IReadOnlyList<int> captureIfindexes)
+    {
+        int ifBlock = captureIfindexes.Count > 0 ? captureIfindexes.Count + 2 : 0;
+        int proto = 6 + ifBlock; // index of the protocol check
+        /* 0 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE));
+        /* 1 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, PACKET_HOST));                   // to this host → 6
+        /* 2 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, PACKET_OUTGOING));               // other types → 5 (drop)
+        /* 3 */ p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
+        /* 4 */ p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - 5), 0, (uint)tunIfindex)); // outgoing on the TUN → proto
+        /* 5 */ p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
+        if (ifBlock > 0)
+        {
+            p.Add(new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_IFINDEX));
+            foreach (int ifx in captureIfindexes)
+                p.Add(new(BPF_JMP | BPF_JEQ | BPF_K, (byte)(proto - p.Count - 1), 0, (uint)ifx));
+            p.Add(new(BPF_RET | BPF_K, 0, 0, 0));
+        }
+        return proto;
     }
 }

@@ -66,7 +66,7 @@ public sealed partial class DirectorState
             _view = Publish();
         }
         _notifiedVips = _view.Vips; // the runtime routes the first set itself at start
-        _notifiedKeys = _view.Services.Select(x => x.Key).ToHashSet(); // and starts the capture with the first services
+        _notifiedKeys = _view.Services.Select(s => s.Key).ToHashSet();
     }
 
     private static ServiceEntry NewEntry(ServiceConfig s) => new(s.Key)
@@ -90,6 +90,9 @@ public sealed partial class DirectorState
     /// <summary>ICMP answers to egress-check probes sent from real servers with the VIP as source.</summary>
     public EgressAnswerRecorder Egress { get; } = new();
 
+    /// <summary>The drain flag and what is announced (announce = true); shared by the API and the announcer.</summary>
+    public Announce.AnnounceStatus Announcement { get; } = new();
+
     /// <summary>What runs now, for readers: swapped whole at every change.</summary>
     public DirectorView View => _view;
 
@@ -106,14 +109,11 @@ public sealed partial class DirectorState
     /// <summary>The services in order (file order, then runtime additions), as the data path has them.</summary>
     public IReadOnlyList<VirtualService> Services => _view.Services.Select(s => s.Service).ToArray();
 
-    /// <summary>Called (under the state lock) with the new VIP set whenever it changes, so routes can follow.</summary>
+    /// <summary>Called with the new VIP set whenever it or the set of services changes, so routes and capture can follow (they read <see cref="View"/>).</summary>
     public Action<IReadOnlyCollection<IpAddress>>? VipsChanged { get; set; }
 
     /// <summary>The capture backend the runtime chose (null until it started one, and in tests without a data path).</summary>
     public IoChoice? Io { get; set; }
-
-    /// <summary>Called, after the VIP set's call, with the new service keys whenever they change (the XDP program steers by them).</summary>
-    public Action<IReadOnlyCollection<ServiceKey>>? ServiceKeysChanged { get; set; }
 
     /// <summary>The health clock (UTC); injected for tests.</summary>
     public TimeProvider Time => _o.Time;
@@ -214,17 +214,12 @@ public sealed partial class DirectorState
         lock (_vipGate)
         {
             var vips = _view.Vips;
-            if (!vips.ToHashSet().SetEquals(_notifiedVips))
-            {
-                _notifiedVips = vips;
-                try { VipsChanged?.Invoke(vips.ToArray()); }
-                catch (Exception ex) { _o.LogError($"tunlb director: routes: {ex.Message}"); }
-            }
-            var keys = _view.Services.Select(x => x.Key).ToHashSet();
-            if (keys.SetEquals(_notifiedKeys)) return;
+            var keys = _view.Services.Select(s => s.Key).ToHashSet();
+            if (vips.ToHashSet().SetEquals(_notifiedVips) && keys.SetEquals(_notifiedKeys)) return;
+            _notifiedVips = vips;
             _notifiedKeys = keys;
-            try { ServiceKeysChanged?.Invoke(keys); }
-            catch (Exception ex) { _o.LogError($"tunlb director: capture: {ex.Message}"); }
+            try { VipsChanged?.Invoke(vips.ToArray()); }
+            catch (Exception ex) { _o.LogError($"tunlb director: routes: {ex.Message}"); }
         }
     }
 

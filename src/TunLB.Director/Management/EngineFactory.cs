@@ -32,7 +32,7 @@ internal static class EngineFactory
             // With io = "afpacket" or "xdp" the kernel forwards nothing, so there is no TTL decrement to undo; "auto" starts
             // as "tun" and the runtime sets the engines once it knows (DirectorEngine.InnerTtlIncrement).
             InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io is IoBackend.Tun or IoBackend.Auto ? 1 : 0),
-            SloppyTcp = d.SloppyTcp,
+            SloppyTcp = d.EffectiveSloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,
             AnswerPing = d.AnswerPing,
