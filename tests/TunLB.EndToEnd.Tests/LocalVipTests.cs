@@ -43,6 +43,7 @@ public sealed class LocalVipTests
     [Theory]
     [InlineData("tun")]
     [InlineData("afpacket")]
+    [InlineData("xdp")]
     public void Service_port_reaches_the_reals_other_ports_stay_local_and_the_host_is_restored(string io)
     {
         var prefix = Topology.NewPrefix();
