@@ -3,6 +3,7 @@ using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
 using TunLB.Core.Model;
 using TunLB.Core.Packets;
+using TunLB.Director.Announce;
 using TunLB.Director.Api;
 using TunLB.Director.Health;
 using TunLB.Director.Management;
@@ -43,6 +44,7 @@ public sealed class DirectorRuntime : IDisposable
     private Timer? _estimator;
     private ApiServer? _api;
     private HealthMonitor? _health;
+    private Announcer? _announcer;      // announce = true
     private volatile bool _stop;
 
     public DirectorRuntime(DirectorConfig cfg, TextWriter log, TextWriter? err = null)
@@ -135,13 +137,14 @@ public sealed class DirectorRuntime : IDisposable
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
             _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
+            string announce = StartAnnouncing();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
             string routes = string.Join(", ", _routes.Routed.Select(v => v + (v.IsV4 ? "/32" : "/128")));
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(workers > 1 ? $", {workers} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
-                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health;
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + health + announce;
         }
         catch
         {
@@ -222,6 +225,23 @@ public sealed class DirectorRuntime : IDisposable
                (notes.Count > 0 ? "; " + string.Join("; ", notes) : "");
     }
 
+    /// <summary>announce = true: routes for the VIPs this director can serve in announce_table, through its own device.</summary>
+    private string StartAnnouncing()
+    {
+        var d = _cfg.Director;
+        if (!d.Announce) return "";
+        _announcer = new Announcer(State, new AnnounceTable(_net, _dev!, d.AnnounceTable, Log, LogError), () => Heartbeat, () => Environment.TickCount64, Log);
+        _announcer.Start();
+        var on = _announcer.Table.Announced;
+        return $"; announcing in table {d.AnnounceTable}: {(on.Count == 0 ? "nothing yet" : string.Join(", ", on))}";
+    }
+
+    /// <summary>
+    /// Graceful stop, first step: removes every announced route (routers move traffic away) while forwarding goes on.
+    /// Returns how many VIPs were withdrawn; 0 without announce.
+    /// </summary>
+    public int Withdraw() => _announcer?.Withdraw() ?? 0;
+
     /// <summary>Every tunnel destination with the outer source address used toward it, for <see cref="NextHopTable"/>.</summary>
     private IReadOnlyCollection<(IpAddress, IpAddress)> TunnelDestinations() =>
         State.Services.SelectMany(s => s.Destinations).Select(x => (x.Address, x.OuterSource)).ToHashSet();
@@ -252,6 +272,7 @@ public sealed class DirectorRuntime : IDisposable
 
     public void Dispose()
     {
+        _announcer?.Dispose(); // withdraw before anything stops
         try { _api?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         catch (Exception e) { LogError($"tunlb director: api stop: {e.Message}"); }
         _api = null;

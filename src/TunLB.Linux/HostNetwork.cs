@@ -123,6 +123,25 @@ public sealed class HostNetwork : IDisposable
             Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
     }
 
+    /// <summary>
+    /// `ip route replace D/len dev X table T` (a route for a routing daemon to learn, in a table the host does not route
+    /// with); undo deletes it.
+    /// </summary>
+    public void AddTableRoute(IpAddress destination, int prefixLength, string device, int table)
+    {
+        string cidr = Cidr(destination, prefixLength), t = table.ToString(CultureInfo.InvariantCulture);
+        RunIp("route", "replace", cidr, "dev", device, "table", t);
+        Record($"route {cidr} dev {device} table {t}", () => RunIp("route", "del", cidr, "dev", device, "table", t), RouteKey(cidr, device, t));
+    }
+
+    /// <summary>`ip route del D/len dev X table T` for a route added with <see cref="AddTableRoute"/>, which is then forgotten.</summary>
+    public void RemoveTableRoute(IpAddress destination, int prefixLength, string device, int table)
+    {
+        string cidr = Cidr(destination, prefixLength), t = table.ToString(CultureInfo.InvariantCulture);
+        RunIp("route", "del", cidr, "dev", device, "table", t);
+        Forget(RouteKey(cidr, device, t));
+    }
+
     // ---- neighbours ----
 
     /// <summary>`ip neigh replace proxy A dev D`: answer ARP/ND for <paramref name="address"/> on that device; undo deletes it.</summary>
@@ -142,6 +161,7 @@ public sealed class HostNetwork : IDisposable
     }
 
     private static string RouteKey(string cidr, string device) => $"route {cidr} dev {device}";
+    private static string RouteKey(string cidr, string device, string table) => $"route {cidr} dev {device} table {table}";
     private static string ProxyKey(string address, string device) => $"proxy {address} dev {device}";
 
     // ---- sysctls ----

@@ -57,6 +57,22 @@ public sealed class LifecycleTests : IDisposable
     }
 
     [Fact]
+    public void StopSignalsArrivingDuringShutdownAreHarmless()
+    {
+        // Issue #14: a signal handled while the stop path disposed its wait handle aborted the process with an
+        // unhandled ObjectDisposedException, leaving the host setup behind; a second SIGTERM could kill it mid-cleanup.
+        _t.Host("r");
+        var cfg = Write("rs-twice.toml", StandardLab.RealServerConfig());
+        var a = _t.Start("r", "agent-twice", Tunlb.Command()[0], "realserver", "--config", cfg);
+        Assert.True(a.WaitForOutput("ready", 20_000), a.Output);
+        for (int i = 0; i < 5; i++) Sh.Run("kill", ["-TERM", a.Pid.ToString()]);
+        Assert.Equal(0, a.Stop(15, 15_000));
+        Assert.Contains("stopped on SIGTERM", a.Output);
+        Assert.DoesNotContain("Unhandled exception", a.Output);
+        Assert.DoesNotContain("tunlb-rs0", _t.Exec("r", "ip", "-o", "link", "show"));
+    }
+
+    [Fact]
     public void RealServerAgentTellsSystemdReadyAndStopping()
     {
         _t.Host("n");

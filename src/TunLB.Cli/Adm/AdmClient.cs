@@ -59,6 +59,9 @@ public sealed class AdmClient : IDisposable
     public void Drain(AdmService s, IPAddress addr, int port, bool removeWhenIdle) =>
         Send(HttpMethod.Post, RealPath(s, addr, port) + "/drain", new DrainSpec(removeWhenIdle));
     public void Undrain(AdmService s, IPAddress addr, int port) => Send(HttpMethod.Delete, RealPath(s, addr, port) + "/drain", null);
+    /// <summary>TunLB: withdraw (true) or announce again (false) every VIP of the director (announce = true).</summary>
+    public void DrainDirector(bool drain) => Send(drain ? HttpMethod.Post : HttpMethod.Delete, "api/v1/director/drain", null);
+    public DirectorStatusDto GetDirector() => Get<DirectorStatusDto>("api/v1/director");
     public IReadOnlyList<ConnectionDto> GetConnections() => Get<List<ConnectionDto>>("api/v1/connections");
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);
     public TimeoutsDto GetTimeouts() => Get<TimeoutsDto>("api/v1/timeouts");

@@ -217,6 +217,13 @@ public static class AdmCommand
             case AdmCommandKind.SetTimeouts:
                 client.SetTimeouts(AdmSpecs.Timeouts(r));
                 return "";
+            case AdmCommandKind.DrainDirector:
+            case AdmCommandKind.UndrainDirector:
+                client.DrainDirector(r.Command == AdmCommandKind.DrainDirector);
+                var st = client.GetDirector();
+                return st.Drained
+                    ? $"director drained: every VIP leaves table {st.AnnounceTable}; forwarding goes on (undo: --undrain-director)\n"
+                    : $"director undrained: the VIPs it can serve go back into table {st.AnnounceTable}\n";
             default:
                 throw new InvalidOperationException($"not an API command: {r.Command}");
         }
@@ -330,5 +337,8 @@ public static class AdmCommand
         "                                      api_token in /etc/tunlb/director.toml)\n" +
         "  --drain                             with -e: weight 0 until the real has no connections;\n" +
         "                                      with -d: drain, then delete it when idle\n" +
-        "  --undrain                           with -e: end a drain (the configured weight comes back)\n";
+        "  --undrain                           with -e: end a drain (the configured weight comes back)\n" +
+        "  --drain-director                    withdraw every VIP of this director (announce = true);\n" +
+        "                                      it keeps forwarding while routers move traffic away\n" +
+        "  --undrain-director                  announce again the VIPs it can serve\n";
 }

@@ -72,6 +72,8 @@ internal static class AdmOptions
         new("token", "token", '\0', ArgKind.Required),
         new("drain", "drain", '\0', ArgKind.None),
         new("undrain", "undrain", '\0', ArgKind.None),
+        new("drain-director", "drain-director", '\0', ArgKind.None),
+        new("undrain-director", "undrain-director", '\0', ArgKind.None),
     ];
 
     // ipvsadm's option classes, in its order (the order decides which error is reported first).
@@ -103,6 +105,7 @@ internal static class AdmOptions
         [AdmCommandKind.DeleteServer] = "delete-server", [AdmCommandKind.EditServer] = "edit-server",
         [AdmCommandKind.SetTimeouts] = "set", [AdmCommandKind.Restore] = "restore",
         [AdmCommandKind.Save] = "save", [AdmCommandKind.Zero] = "zero",
+        [AdmCommandKind.DrainDirector] = "drain-director", [AdmCommandKind.UndrainDirector] = "undrain-director",
     };
 
     // Legal combinations (ipvsadm's commands_v_options): '+' required, '1' at most one of, ' ' optional;
@@ -126,6 +129,8 @@ internal static class AdmOptions
         [AdmCommandKind.Restore] = new(),
         [AdmCommandKind.Save] = new() { [Opt.Numeric] = ' ' },
         [AdmCommandKind.Zero] = new() { [Opt.Service] = ' ' },
+        [AdmCommandKind.DrainDirector] = new(),
+        [AdmCommandKind.UndrainDirector] = new(),
     };
 
     private static Dictionary<Opt, char> ServiceOpts() => new()

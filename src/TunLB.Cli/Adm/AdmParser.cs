@@ -91,6 +91,8 @@ public static class AdmParser
                 case "set": SetCommand(AdmCommandKind.SetTimeouts); break;
                 case "R": SetCommand(AdmCommandKind.Restore); break;
                 case "S": SetCommand(AdmCommandKind.Save); break;
+                case "drain-director": SetCommand(AdmCommandKind.DrainDirector); break;
+                case "undrain-director": SetCommand(AdmCommandKind.UndrainDirector); break;
                 case "h": help = true; break;
                 case "v": version = true; break;
                 case "start-daemon":

@@ -20,6 +20,8 @@ public enum AdmCommandKind
     Restore,        // -R
     Help,           // -h
     Version,        // -v
+    DrainDirector,  // --drain-director (TunLB)
+    UndrainDirector, // --undrain-director (TunLB)
 }
 
 /// <summary>Listing variants, as ipvsadm's FMT_* flags.</summary>

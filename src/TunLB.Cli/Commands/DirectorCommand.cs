@@ -13,9 +13,12 @@ internal static class DirectorCommand
     {
         var config = new Option<FileInfo>("--config", "-c") { Description = "Director config file (TOML)", Required = true };
         var cmd = new Command("director", "Run the director in the foreground: capture VIP traffic and forward it in IPIP to real servers. " +
-                                          "SIGHUP (or POST /api/v1/reload) reloads the config file; SIGINT/SIGTERM stop and remove the host setup.");
+                                          "SIGHUP (or POST /api/v1/reload) reloads the config file; SIGINT/SIGTERM stop and remove the host setup " +
+                                          "(with announce = true: after withdrawing the VIPs and forwarding for withdraw_grace seconds).");
+        var check = new Option<bool>("--check", "-t") { Description = "Check the config file (every error with file:line:key) and exit: 0 = it would start, 1 = it would not. Touches nothing on the host." };
         cmd.Options.Add(config);
-        cmd.SetAction(pr => Run(pr.GetValue(config)!));
+        cmd.Options.Add(check);
+        cmd.SetAction(pr => pr.GetValue(check) ? ConfigCheck.Director(pr.GetValue(config)!) : Run(pr.GetValue(config)!));
         return cmd;
     }
 
@@ -65,10 +68,24 @@ internal static class DirectorCommand
 
         var sig = Foreground.Run(() => rt.State.Reload()); // a bad file is logged and changes nothing
         sd.Stopping();
+        GracefulWithdraw(rt, cfg.Director.WithdrawGrace);
         watchdog?.Dispose();
         var summary = rt.Summary();
         rt.Dispose();
         Console.WriteLine($"tunlb director: stopped on {sig}: {summary}; host setup removed");
         return 0;
+    }
+
+    /// <summary>
+    /// announce = true: withdraw every VIP, then keep forwarding for withdraw_grace seconds while the routers move the
+    /// traffic to other directors (a second SIGINT/SIGTERM cuts the wait short).
+    /// </summary>
+    private static void GracefulWithdraw(DirectorRuntime rt, int graceSeconds)
+    {
+        if (!rt.State.Settings.Announce) return;
+        int n = rt.Withdraw();
+        Console.WriteLine($"tunlb director: withdrew {n} VIP(s); forwarding for {graceSeconds} s (withdraw_grace) while routers move traffic away");
+        if (graceSeconds > 0 && Foreground.WaitForStopSignal(TimeSpan.FromSeconds(graceSeconds)) is { } again)
+            Console.WriteLine($"tunlb director: {again} during withdraw_grace: stopping now");
     }
 }

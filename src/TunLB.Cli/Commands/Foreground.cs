@@ -3,9 +3,33 @@ using System.Runtime.InteropServices;
 namespace TunLB.Cli.Commands;
 
 /// <summary>Blocks a foreground daemon until SIGINT or SIGTERM; optionally runs a reload on each SIGHUP.</summary>
+/// <remarks>
+/// The signal registrations and the events they set live as long as the process: a handler runs on the runtime's
+/// signal thread and can still be running, or be started by a second signal, while the daemon shuts down. Disposing
+/// them at return let a late <c>Set</c> throw <see cref="ObjectDisposedException"/> on that thread (the process
+/// aborted without removing its host setup), and let a second SIGTERM take the default action and kill the process
+/// mid-cleanup. Now a signal after the first stop is cancelled and ignored.
+/// </remarks>
 internal static class Foreground
 {
+    private static readonly ManualResetEvent s_stop = new(false);
+    private static readonly AutoResetEvent s_hup = new(false);
+    private static readonly object s_gate = new();
+    private static List<PosixSignalRegistration>? s_registrations;
+    private static string s_which = "";
+
     public static string WaitForStopSignal() => Run(null);
+
+    /// <summary>Waits up to <paramref name="timeout"/> for SIGINT or SIGTERM; returns its name, or null when none came.</summary>
+    public static string? WaitForStopSignal(TimeSpan timeout)
+    {
+        using var stop = new ManualResetEvent(false);
+        string? which = null;
+        void Stop(PosixSignalContext ctx) { ctx.Cancel = true; which = ctx.Signal.ToString(); stop.Set(); }
+        using var a = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var b = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return stop.WaitOne(timeout) ? which : null;
+    }
 
     /// <summary>
     /// Waits for SIGINT or SIGTERM and returns its name. Each SIGHUP runs <paramref name="onHangup"/> on this
@@ -14,19 +38,38 @@ internal static class Foreground
     /// </summary>
     public static string Run(Action? onHangup)
     {
-        using var stop = new ManualResetEvent(false);
-        using var hup = new AutoResetEvent(false);
-        string which = "";
-        void Stop(PosixSignalContext ctx) { ctx.Cancel = true; which = ctx.Signal.ToString(); stop.Set(); }
-        using var a = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var b = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var c = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; hup.Set(); });
-        var handles = new WaitHandle[] { stop, hup };
+        Register();
+        var handles = new WaitHandle[] { s_stop, s_hup };
         while (WaitHandle.WaitAny(handles) == 1)
         {
             try { onHangup?.Invoke(); }
             catch (Exception e) { Console.Error.WriteLine($"reload failed: {e.Message}"); }
         }
-        return which;
+        lock (s_gate) return s_which;
+    }
+
+    private static void Register()
+    {
+        lock (s_gate)
+        {
+            if (s_registrations is not null) return;
+            s_registrations =
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, OnStop),
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnStop),
+                PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; s_hup.Set(); }),
+            ];
+        }
+    }
+
+    private static void OnStop(PosixSignalContext ctx)
+    {
+        ctx.Cancel = true; // the daemon stops by itself, removing what it set up
+        lock (s_gate)
+        {
+            if (s_which.Length > 0) return; // a second stop signal while stopping: nothing more to do
+            s_which = ctx.Signal.ToString();
+        }
+        s_stop.Set();
     }
 }

@@ -11,9 +11,11 @@ internal static class RealServerCommand
         var config = new Option<FileInfo>("--config", "-c") { Description = "Real-server config file (TOML)", Required = true };
         var kernel = new Option<bool>("--print-kernel-setup") { Description = "Print the equivalent kernel IPIP setup (tunl0, VIPs, arp_ignore/arp_announce, rp_filter) and exit" };
         var cmd = new Command("realserver", "Run the real-server agent in the foreground: decapsulate IPIP from the directors in userspace.");
+        var check = new Option<bool>("--check", "-t") { Description = "Check the config file (every error with file:line:key) and exit: 0 = it would start, 1 = it would not. Touches nothing on the host." };
         cmd.Options.Add(config);
         cmd.Options.Add(kernel);
-        cmd.SetAction(pr => Run(pr.GetValue(config)!, pr.GetValue(kernel)));
+        cmd.Options.Add(check);
+        cmd.SetAction(pr => pr.GetValue(check) ? ConfigCheck.RealServer(pr.GetValue(config)!) : Run(pr.GetValue(config)!, pr.GetValue(kernel)));
         return cmd;
     }
 

@@ -22,6 +22,9 @@ namespace TunLB.Control.Api;
 //   POST   /api/v1/stats/zero                 ZeroSpec?         -> 204            (all, or one service)   ipvsadm -Z
 //   GET    /api/v1/timeouts                                     -> TimeoutsDto                            ipvsadm -L --timeout
 //   PUT    /api/v1/timeouts                   TimeoutsDto       -> TimeoutsDto    (0 = unchanged)         ipvsadm --set
+//   GET    /api/v1/director                                     -> DirectorStatusDto (announced VIPs, drain)
+//   POST   /api/v1/director/drain                               -> DirectorStatusDto (withdraw every VIP)  tunlb adm --drain-director
+//   DELETE /api/v1/director/drain                               -> DirectorStatusDto (announce again)     tunlb adm --undrain-director
 //   POST   /api/v1/reload                                       -> ReloadResultDto (400 + errors on a bad file)
 //   GET    /api/v1/config.toml                                  -> the runtime state as a TunLB config file (text/plain)
 //   GET    /metrics                                             -> Prometheus text exposition format
@@ -66,7 +69,15 @@ public sealed record ServiceDto(
     int Persistence,           // seconds, 0 = off
     string PersistenceNetmask, // dotted for IPv4, prefix length for IPv6
     int MhTableSize,
-    StatsDto Stats, RatesDto Rates, IReadOnlyList<RealDto> Reals);
+    StatsDto Stats, RatesDto Rates, IReadOnlyList<RealDto> Reals,
+    long? Adopted = null);    // TCP flows first seen without SYN and scheduled (taken over from another director)
+
+/// <summary>
+/// This director's announcement (docs/multi-director.md): whether it announces its VIPs in a routing table, whether
+/// it is drained, the VIPs announced now and why the others are withheld.
+/// </summary>
+public sealed record DirectorStatusDto(bool Announce, int? AnnounceTable, bool Drained, IReadOnlyList<string> Announced,
+    IReadOnlyDictionary<string, string> Withheld);
 
 /// <summary>Create (all required except noted) or edit (null = unchanged) a service.</summary>
 public sealed record ServiceSpec(

@@ -30,6 +30,8 @@ public static partial class ConfigLoader
     public const int MinMss = 536, MaxMss = 65495;
     /// <summary>Largest <c>workers</c> value (the per-worker counter slots of a service or real server).</summary>
     public const int MaxWorkers = TunLB.Core.Model.WorkerStatsSet.MaxWorkers;
+    /// <summary>withdraw_grace: at most an hour (a stop should not wait longer for routers).</summary>
+    public const int MaxWithdrawGrace = 3600;
 
     /// <summary>Reads and validates a director config file.</summary>
     /// <exception cref="ConfigException">The file cannot be read or has errors.</exception>

@@ -63,6 +63,21 @@ public sealed partial record DirectorSettings
     /// processor). See <see cref="EffectiveWorkers"/>.
     /// </summary>
     public int Workers { get; init; } = 1;
+    /// <summary>
+    /// Keep one route per VIP this director can serve in <see cref="AnnounceTable"/>, for a routing daemon (BIRD) to
+    /// announce (docs/multi-director.md). Implies sloppy TCP (see <see cref="EffectiveSloppyTcp"/>).
+    /// </summary>
+    public bool Announce { get; init; }
+    /// <summary>The kernel routing table of the announced routes (<c>announce_table</c>).</summary>
+    public int AnnounceTable { get; init; } = 100;
+    /// <summary>Seconds between withdrawing the VIPs and stopping on SIGTERM/SIGINT, with <see cref="Announce"/>.</summary>
+    public int WithdrawGrace { get; init; } = 5;
+
+    /// <summary>
+    /// Whether TCP segments without SYN and without a connection are scheduled: <c>sloppy_tcp</c>, or always with
+    /// <c>announce</c> (several directors behind ECMP: a director must take over the flows another one started).
+    /// </summary>
+    public bool EffectiveSloppyTcp => SloppyTcp || Announce;
 
     /// <summary>The number of workers to start: <see cref="Workers"/>, or the processor count (at most 64) for "auto".</summary>
     public int EffectiveWorkers => Workers > 0 ? Workers : Math.Clamp(Environment.ProcessorCount, 1, ConfigLoader.MaxWorkers);

@@ -20,6 +20,21 @@ internal static class DirectorKeyReaders
         return d;
     }
 
+    /// <summary>
+    /// A kernel routing table id, 1..2^31-1 but not 253..255 (default, main, local): the director's routes there are
+    /// what the routing daemon announces, so they must not land in a table the host routes with.
+    /// </summary>
+    public static DirectorSettings AnnounceTable(TableReader r, DirectorSettings d)
+    {
+        if (r.Get("announce_table") is not { } e || !r.TryInteger(e, 1, int.MaxValue, out var v)) return d;
+        if (v is >= 253 and <= 255)
+        {
+            r.Error(e, $"table {v} is one of the kernel's own (253 default, 254 main, 255 local); choose another, e.g. 100");
+            return d;
+        }
+        return d with { AnnounceTable = (int)v };
+    }
+
     /// <summary><c>workers = N</c> (1..64) or <c>"auto"</c> (0: one per processor).</summary>
     public static DirectorSettings Workers(TableReader r, DirectorSettings d)
     {

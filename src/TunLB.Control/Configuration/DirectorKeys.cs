@@ -45,6 +45,10 @@ public static class DirectorKeys
         DirectorKey.Custom("workers", NeedsRestart, s => s.Workers == 0 ? TomlValue.String("auto") : TomlValue.Int(s.Workers),
             s => s.Workers == 0 ? "auto" : TomlValue.Int(s.Workers), DirectorKeyReaders.Workers),
         DirectorKey.String("check_port_range", NeedsRestart, s => s.CheckPortRange, HealthConfigReader.ReadDirector),
+        DirectorKey.Bool("announce", NeedsRestart, s => s.Announce, (r, d) => d with { Announce = r.Bool("announce", d.Announce) }),
+        DirectorKey.Int("announce_table", NeedsRestart, s => s.AnnounceTable, DirectorKeyReaders.AnnounceTable),
+        DirectorKey.Int("withdraw_grace", NeedsRestart, s => s.WithdrawGrace,
+            (r, d) => d with { WithdrawGrace = r.Int("withdraw_grace", 0, MaxWithdrawGrace, d.WithdrawGrace) }),
     ];
 
     /// <summary>The key names, in table order.</summary>

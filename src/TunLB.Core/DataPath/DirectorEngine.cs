@@ -267,9 +267,9 @@ public sealed partial class DirectorEngine
         if (ci < 0)
         {
             // A TCP flow is scheduled only from a SYN (and never from an RST), as IPVS without sloppy_tcp.
-            // Sloppy mode, or a consistent-hash scheduler (sh, dh, mh: the choice depends only on the
-            // packet and the destination set), also schedules mid-flow segments, which lets a second
-            // director pick up flows that another director started.
+            // Sloppy mode (on with announce = true), or a consistent-hash scheduler (sh, dh, mh: the choice
+            // depends only on the packet and the destination set), also schedules mid-flow segments, which lets
+            // a second director pick up flows that another director started: such a flow is adopted (Adopt).
             // Another worker may hold the flow: the kernel queues fragments by addresses only, so a first fragment
             // (and, when both kinds are mixed, a datagram) can land on a worker that does not hold its flow.
             // Follow that worker's choice instead of scheduling afresh. Never for a SYN: that is a new connection.
@@ -292,6 +292,7 @@ public sealed partial class DirectorEngine
                     ? NewPersistentConnection(svc, snap, in info.Flow, nowMs, ref observer, out ci, out dest)
                     : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest);
                 if (r != DropReason.None) return Drop(r);
+                if (isTcp && (flags & TcpFlags.Syn) == 0) Adopt(ci, svc, dest!);
             }
         }
 

@@ -43,6 +43,8 @@ public sealed class VirtualService
     public long Connections { get => Stats.Connections; set => Stats.SetTotals(value, null, null); }
     public long InPackets { get => Stats.InPackets; set => Stats.SetTotals(null, value, null); }
     public long InBytes { get => Stats.InBytes; set => Stats.SetTotals(null, null, value); }
+    /// <summary>TCP flows adopted without a SYN (sloppy_tcp), summed over workers.</summary>
+    public long Adopted => Stats.Adopted;
 
     public override string ToString() => Key.ToString();
 }

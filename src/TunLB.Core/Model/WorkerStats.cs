@@ -13,6 +13,8 @@ public struct WorkerStats
     [FieldOffset(0)] public long Connections;
     [FieldOffset(8)] public long InPackets;
     [FieldOffset(16)] public long InBytes;
+    /// <summary>TCP flows first seen mid-flow (no SYN) and scheduled anyway: taken over from another director.</summary>
+    [FieldOffset(24)] public long Adopted;
 }
 
 /// <summary>
@@ -35,6 +37,7 @@ public sealed class WorkerStatsSet
     public long Connections { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.Connections); return s; } }
     public long InPackets { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.InPackets); return s; } }
     public long InBytes { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.InBytes); return s; } }
+    public long Adopted { get { long s = 0; foreach (ref readonly var x in _slots.AsSpan()) s += Volatile.Read(in x.Adopted); return s; } }
 
     /// <summary>Zeroes one worker's slot; call on that worker's thread so no increment is lost or resurrected.</summary>
     public void Zero(int worker) => _slots[worker] = default;

@@ -168,6 +168,9 @@ public sealed class ApiServer : IAsyncDisposable
         {
             return Json(state.SetTimeouts(await Body<TimeoutsDto>(c) ?? throw new BadBodyException("required: a JSON TimeoutsDto body", null)));
         });
+        app.MapGet("/api/v1/director", () => Json(state.DirectorStatus()));
+        app.MapPost("/api/v1/director/drain", () => Json(state.DrainDirector(true)));
+        app.MapDelete("/api/v1/director/drain", () => Json(state.DrainDirector(false)));
         app.MapPost("/api/v1/reload", () =>
         {
             var r = state.Reload();

@@ -24,6 +24,26 @@ public sealed class DirectorApi(DirectorState state)
         return new InfoDto(v, State.ConnectionCapacity, State.ConnectionCount, State.Settings.Api, workers);
     }
 
+    public DirectorStatusDto DirectorStatus()
+    {
+        var a = State.Announcement;
+        var last = a.Last;
+        bool on = State.Settings.Announce;
+        return new DirectorStatusDto(on, on ? State.Settings.AnnounceTable : null, a.Drained,
+            last.Announced.Select(v => v.ToString()).ToArray(), last.Withheld);
+    }
+
+    /// <summary>Drain (true) or undrain the director: withdraw every VIP while the data plane keeps forwarding.</summary>
+    public DirectorStatusDto DrainDirector(bool drain)
+    {
+        if (!State.Settings.Announce)
+            throw ApiException.Conflict("announce", "this director does not announce its VIPs (announce = false in [director]); nothing to drain");
+        if (drain) State.Announcement.Drain();
+        else State.Announcement.Undrain();
+        // The announcer applies the flag within its period (100 ms); `announced` may still show the VIPs until then.
+        return DirectorStatus();
+    }
+
     public IReadOnlyList<ServiceDto> ListServices() => State.View.Services.Select(Dtos.Service).ToArray();
 
     public ServiceDto GetService(string? proto, string? vip, string? port) => Dtos.Service(FindService(Key(proto, vip, port)));
@@ -101,7 +121,8 @@ public sealed class DirectorApi(DirectorState state)
         if (spec.Port is not null && Validate.Port(spec.Port, "port") != r.Dest.Port)
             throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
         var d = r.Dest;
-        var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, d.Mtu);
+        // Mtu 0: the API cannot change it, and the effective one (the route's, or learned) need not be a valid setting.
+        var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, 0);
         var next = Valid(RealSpecRules.CheckEdit(spec, current));
         bool tunnel = spec.TunType is not null;
         var change = new RealChange(spec.Weight is null ? null : next.Weight, spec.UpperThreshold is null ? null : next.UpperThreshold,

@@ -14,7 +14,7 @@ internal static class Dtos
         return new ServiceDto(s.ProtocolName, s.Key.Vip.ToString(), s.Key.Port, s.Scheduler, s.Flags,
             s.PersistenceSeconds, Validate.FormatNetmask(s.PersistencePrefix, !s.Key.Vip.IsV4), s.MhTableSize,
             new StatsDto(vs.Connections, vs.InPackets, 0, vs.InBytes, 0), Rates(s.Rates),
-            s.Reals.Select(Real).ToArray());
+            s.Reals.Select(Real).ToArray(), vs.Adopted);
     }
 
     public static RealDto Real(RealView r)

@@ -34,6 +34,8 @@ public static class Metrics
             foreach (var e in entries) w.Sample(SvcLabels(e.Service), 0);
             w.Family("tunlb_service_backends", "gauge", "Real servers configured for the virtual service.");
             foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.Destinations.Length);
+            w.Family("tunlb_service_adopted_connections_total", "counter", "TCP flows first seen without SYN and scheduled anyway (taken over from another director; sloppy_tcp).");
+            foreach (var e in entries) w.Sample(SvcLabels(e.Service), e.Service.Adopted);
 
             w.Family("tunlb_backend_connections_active", "gauge", "Connections to the real server in ESTABLISHED state (ipvsadm ActiveConn).");
             Each(entries, (vs, d) => w.Sample(RealLabels(vs, d), d.ActiveConnections));
@@ -93,6 +95,14 @@ public static class Metrics
             w.Family("tunlb_worker_forwarded_packets_total", "counter", "Packets one data-path worker encapsulated.");
             foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.ForwardedPackets);
 
+            if (view.Settings.Announce)
+            {
+                var announced = state.Announcement.Last.Announced;
+                w.Family("tunlb_vip_announced", "gauge", "1 while the VIP has a route in announce_table (a routing daemon announces it), 0 while withheld.");
+                foreach (var vip in view.Vips) w.Sample("{vip=\"" + Escape(vip.ToString()) + "\"}", announced.Contains(vip) ? 1 : 0);
+                w.Family("tunlb_director_drained", "gauge", "1 while the director is drained (every VIP withdrawn through the API).");
+                w.Sample("", state.Announcement.Drained ? 1 : 0);
+            }
             w.Family("tunlb_services", "gauge", "Virtual services configured.");
             w.Sample("", entries.Count);
             w.Family("tunlb_config_reloads_total", "counter", "Configuration reloads (SIGHUP or API), by result.");

@@ -72,10 +72,18 @@ public sealed partial class DirectorState
         var mtus = cfg.Services.SelectMany(s => s.Reals).Where(r => r.Mtu == 0).Select(r => r.Address).Distinct()
             .ToDictionary(a => a, _reals.PathMtu);
 
-        var result = Change(() =>
+        var result = Change<List<string>?>(() =>
         {
-            // The services may have changed since the plan (API, health): plan again; new reals since are resolved here.
+            // The services may have changed since the plan (API, health): plan again; reals new since then are resolved
+            // here, before anything changes, so a missing route still changes nothing.
             var p = ReloadPlanner.Plan(Current(), _settings, cfg);
+            foreach (var (address, line) in p.NewReals)
+            {
+                if (sources.ContainsKey(address)) continue;
+                try { sources[address] = _reals.SourceToward(address); }
+                catch (Exception ex) { errors.Add($"{cfg.SourcePath}:{line}:1: service real {address}: no route: {ex.Message}"); }
+            }
+            if (errors.Count > 0) return null;
             var changes = new List<string>();
             foreach (var key in p.DeletedServices)
             {
@@ -106,6 +114,7 @@ public sealed partial class DirectorState
             LastReloadTime = DateTimeOffset.UtcNow;
             return changes;
         });
+        if (result is null) return Failed(errors);
         _o.Log($"tunlb director: reloaded {ConfigPath}: " + (result.Count == 0 ? "no changes" : string.Join("; ", result)));
         return new ReloadResult(true, ConfigPath, result, []);
     }
@@ -130,8 +139,7 @@ public sealed partial class DirectorState
             var def = rp.Definition with { Mtu = rp.Definition.Mtu != 0 ? rp.Definition.Mtu : mtus.GetValueOrDefault(rp.Definition.Address) };
             if (rp.IsNew)
             {
-                var source = sources.TryGetValue(def.Address, out var src) ? src : sources[def.Address] = _reals.SourceToward(def.Address);
-                dests[i] = _reals.Create(def, source);
+                dests[i] = _reals.Create(def, sources[def.Address]);
                 what.AddRange(rp.Changes);
                 continue;
             }

@@ -89,6 +89,9 @@ public sealed partial class DirectorState
     /// <summary>ICMP answers to egress-check probes sent from real servers with the VIP as source.</summary>
     public EgressAnswerRecorder Egress { get; } = new();
 
+    /// <summary>The drain flag and what is announced (announce = true); shared by the API and the announcer.</summary>
+    public Announce.AnnounceStatus Announcement { get; } = new();
+
     /// <summary>What runs now, for readers: swapped whole at every change.</summary>
     public DirectorView View => _view;
 

@@ -31,7 +31,7 @@ internal static class EngineFactory
             OuterTtl = (byte)d.Ttl,
             // With io = "afpacket" the kernel forwards nothing, so there is no TTL decrement to undo.
             InnerTtlIncrement = (byte)(d.RestoreInnerTtl && d.Io != IoBackend.AfPacket ? 1 : 0),
-            SloppyTcp = d.SloppyTcp,
+            SloppyTcp = d.EffectiveSloppyTcp,
             ExpireQuiescentTemplate = d.ExpireQuiescentTemplate,
             HashSeed = seed,
             AnswerPing = d.AnswerPing,

@@ -12,7 +12,7 @@ using TunLB.Director.Management;
 using Xunit.Abstractions;
 using static TunLB.Director.Tests.Fixtures;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Director.Tests.Api;
 
 /// <summary>The real Kestrel server on 127.0.0.1 with a random free port, over a DirectorState (no TUN needed).</summary>
 public sealed class ApiTests : IAsyncLifetime

@@ -4,7 +4,7 @@ using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Director.Tests.Management;
 
 /// <summary>DirectorState with workers = 2: one engine per worker, control work on every worker, sums everywhere.</summary>
 public class DirectorStateWorkersTests

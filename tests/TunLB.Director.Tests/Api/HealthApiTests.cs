@@ -7,7 +7,7 @@ using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Director.Tests.Api;
 
 /// <summary>The health and drain endpoints on the real Kestrel server.</summary>
 public sealed class HealthApiTests : IAsyncLifetime

@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using TunLB.Linux.Systemd;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Linux.Tests.Systemd;
 
 /// <summary>sd_notify against a real AF_UNIX datagram socket, as systemd listens.</summary>
 public sealed class SdNotifyTests : IDisposable

@@ -7,7 +7,7 @@ using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Director.Tests.Health;
 
 /// <summary>A clock the tests move by hand.</summary>
 internal sealed class FakeTime : TimeProvider

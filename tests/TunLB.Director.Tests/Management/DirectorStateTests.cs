@@ -6,7 +6,7 @@ using TunLB.Director.Api;
 using TunLB.Director.Management;
 using static TunLB.Director.Tests.Fixtures;
 
-namespace TunLB.Director.Tests;
+namespace TunLB.Director.Tests.Management;
 
 public sealed class DirectorStateTests
 {
