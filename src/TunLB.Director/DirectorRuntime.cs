@@ -242,7 +242,8 @@ public sealed class DirectorRuntime : IDisposable
     {
         var d = _cfg.Director;
         if (!d.Announce) return "";
-        _announcer = new Announcer(State, new AnnounceTable(_net, _dev!, d.AnnounceTable, Log, LogError), () => Heartbeat, () => Environment.TickCount64, Log);
+        _announcer = new Announcer(State, new AnnounceTable(_net, _dev!, d.AnnounceTable, Log, LogError), () => Heartbeat,
+            () => Environment.TickCount64, Log, () => _routes!.Routed);
         _announcer.Start();
         var on = _announcer.Table.Announced;
         return $"; announcing in table {d.AnnounceTable}: {(on.Count == 0 ? "nothing yet" : string.Join(", ", on))}";

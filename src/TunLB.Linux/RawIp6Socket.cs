@@ -15,7 +15,7 @@ namespace TunLB.Linux;
 /// </list>
 /// The socket belongs to the network namespace of the thread that opened it. Hot path: no allocation, exceptions or locks.
 /// </summary>
-public sealed unsafe class RawIp6Socket : IPacketReceiver
+public sealed unsafe class RawIp6Socket : IPacketReceiver, IDatagramBatchReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -28,11 +28,21 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver
     /// <summary>AF_INET6 / SOCK_RAW / IPPROTO_RAW: send-only, header included.</summary>
     public static RawIp6Socket OpenSender() => Create(Interop.IPPROTO_RAW, "raw6 sender");
 
-    /// <summary>AF_INET6 / SOCK_RAW / <paramref name="protocol"/>: receives the payloads of that next header.</summary>
-    public static RawIp6Socket OpenReceiver(byte protocol)
+    /// <summary>
+    /// AF_INET6 / SOCK_RAW / <paramref name="protocol"/>: receives the payloads of that next header.
+    /// <paramref name="receiveBufferBytes"/> &gt; 0 sets SO_RCVBUF (and SO_RCVBUFFORCE, which passes net.core.rmem_max when allowed).
+    /// </summary>
+    public static RawIp6Socket OpenReceiver(byte protocol, int receiveBufferBytes = 0)
     {
         if (protocol == Interop.IPPROTO_RAW) throw new ArgumentException("IPPROTO_RAW sockets cannot receive; use OpenSender.", nameof(protocol));
-        return Create(protocol, $"raw6 receiver proto {protocol}");
+        var s = Create(protocol, $"raw6 receiver proto {protocol}");
+        if (receiveBufferBytes > 0)
+        {
+            int fd = s._fd.DangerousGetFd();
+            Interop.setsockopt(fd, Interop.SOL_SOCKET, Interop.SO_RCVBUF, &receiveBufferBytes, sizeof(int));
+            Interop.setsockopt(fd, Interop.SOL_SOCKET, Interop.SO_RCVBUFFORCE, &receiveBufferBytes, sizeof(int));
+        }
+        return s;
     }
 
     private static RawIp6Socket Create(int protocol, string name)
@@ -76,6 +86,9 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver
         }
         return n == packet.Length;
     }
+
+    /// <summary>Receives up to a batch of payloads (no IPv6 header) and their senders with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
 
     public void Dispose() => _fd.Close();
     public override string ToString() => Name;

@@ -11,7 +11,7 @@ namespace TunLB.Linux;
 /// A receiver socket gets every incoming IPv4 packet of its protocol, outer header included.
 /// The socket belongs to the network namespace of the thread that opened it.
 /// </summary>
-public sealed unsafe class RawIpSocket : IPacketReceiver
+public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -202,6 +202,9 @@ public sealed unsafe class RawIpSocket : IPacketReceiver
         sa.sin_addr.s_addr = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(address.V4) : address.V4;
         return sa;
     }
+
+    /// <summary>Receives up to a batch of whole IPv4 packets (headers included) with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
 
     public void Dispose() => _fd.Close();
 

@@ -34,17 +34,19 @@ public sealed unsafe class TunDevice : IPacketReceiver
     /// Opens /dev/net/tun and attaches to (creating if needed) the TUN device <paramref name="name"/> with
     /// IFF_TUN | IFF_NO_PI. <paramref name="name"/> may contain "%d" for the kernel to pick a number, or be empty.
     /// With <paramref name="multiQueue"/> (IFF_MULTI_QUEUE) each call with the same name adds one queue, so several
-    /// workers can each own one port. Throws <see cref="NativeErrorException"/> with the errno text on failure.
+    /// workers can each own one port. With <paramref name="napi"/> (IFF_NAPI, CAP_NET_ADMIN) written packets are queued
+    /// and taken into the stack by the device's NAPI poll (with GRO) instead of synchronously inside write(2).
+    /// Throws <see cref="NativeErrorException"/> with the errno text on failure.
     /// </summary>
-    public static TunDevice Open(string name, out string actualName, bool multiQueue = false)
+    public static TunDevice Open(string name, out string actualName, bool multiQueue = false, bool napi = false)
     {
-        var dev = Open(name, multiQueue);
+        var dev = Open(name, multiQueue, napi);
         actualName = dev.Name;
         return dev;
     }
 
-    /// <inheritdoc cref="Open(string, out string, bool)"/>
-    public static TunDevice Open(string name, bool multiQueue = false)
+    /// <inheritdoc cref="Open(string, out string, bool, bool)"/>
+    public static TunDevice Open(string name, bool multiQueue = false, bool napi = false)
     {
         ArgumentNullException.ThrowIfNull(name);
         byte[] nameBytes = Encoding.ASCII.GetBytes(name);
@@ -56,7 +58,7 @@ public sealed unsafe class TunDevice : IPacketReceiver
 
         Interop.ifreq ifr = default;
         for (int i = 0; i < nameBytes.Length; i++) ifr.ifr_name[i] = nameBytes[i];
-        ifr.ifr_flags = (short)(Interop.IFF_TUN | Interop.IFF_NO_PI | (multiQueue ? Interop.IFF_MULTI_QUEUE : 0));
+        ifr.ifr_flags = (short)(Interop.IFF_TUN | Interop.IFF_NO_PI | (multiQueue ? Interop.IFF_MULTI_QUEUE : 0) | (napi ? Interop.IFF_NAPI : 0));
 
         if (Interop.ioctl(fd, Interop.TUNSETIFF, &ifr) < 0)
         {

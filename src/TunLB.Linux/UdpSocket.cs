@@ -9,7 +9,7 @@ namespace TunLB.Linux;
 /// <see cref="ReceiveFrom"/> returns the UDP payload and its sender without allocating. Needs no privilege for
 /// ports at or above net.ipv4.ip_unprivileged_port_start.
 /// </summary>
-public sealed unsafe class UdpSocket : IDisposable
+public sealed unsafe class UdpSocket : IDatagramBatchReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
@@ -59,6 +59,9 @@ public sealed unsafe class UdpSocket : IDisposable
     /// <summary>Receives one datagram's payload and its sender. Contract as <see cref="IPacketReceiver.Receive"/>.</summary>
     public int ReceiveFrom(Span<byte> buffer, int timeoutMs, out IpAddress source) =>
         DatagramIo.ReceiveFrom(_fd, buffer, timeoutMs, out source, ref _lastError);
+
+    /// <summary>Receives up to a batch of UDP payloads and their senders with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
 
     public void Dispose() => _fd.Close();
     public override string ToString() => Name;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TunLB.Control.Configuration;
 using TunLB.Core.DataPath;
 using TunLB.Core.Flows;
@@ -13,7 +12,8 @@ namespace TunLB.RealServer;
 /// services bound to a VIP then answer the client directly, with the VIP as source.
 /// </summary>
 /// <remarks>
-/// Receivers, one worker thread each, each with its own <see cref="DecapFilter"/>:
+/// Receivers, one <see cref="DecapWorker"/> thread each (recvmmsg batches, one TUN write per accepted packet), each with
+/// its own <see cref="DecapFilter"/>:
 /// <list type="bullet">
 /// <item>IPv4 raw socket, protocol 4 (IPv4 in IPv4) — always; its filter is <see cref="Filter"/>;</item>
 /// <item>IPv4 raw socket, protocol 41 (IPv6 in IPv4) — when a VIP is IPv6 and a director IPv4;</item>
@@ -25,23 +25,26 @@ namespace TunLB.RealServer;
 /// </remarks>
 public sealed class RealServerAgent : IDisposable
 {
-    // Largest datagram a socket can hand us (the kernel reassembles fragments first).
-    private const int BufferSize = 65536;
+    // Socket receive buffers: the kernel's default (~212 KB, a few hundred small packets) overflows whenever the agent
+    // is descheduled briefly at tens of thousands of packets/s; 4 MiB holds a few thousand.
+    private const int ReceiveBufferBytes = 4 << 20;
 
     private readonly RealServerConfig _cfg;
     private readonly TextWriter _log;
     private readonly HostNetwork _net = new();
     private readonly List<IDisposable> _sockets = new();
     private readonly List<Thread> _workers = new();
+    private readonly List<DecapWorker> _decap = new();
     private readonly List<(string Name, DecapFilter Filter)> _filters = new();
     private TunDevice? _tun;
     private bool _mssInstalled;
-    private volatile bool _stop;
 
     /// <summary>The filter of the IPv4 protocol-4 receiver (the classic IPIP path).</summary>
     public DecapFilter Filter { get; }
-    public long Injected;
-    public long InjectErrors;
+    /// <summary>Inner packets injected into the TUN device, all receivers.</summary>
+    public long Injected => _decap.Sum(w => Volatile.Read(ref w.Injected));
+    /// <summary>Inner packets the TUN device refused, all receivers.</summary>
+    public long InjectErrors => _decap.Sum(w => Volatile.Read(ref w.InjectErrors));
 
     public RealServerAgent(RealServerConfig cfg, TextWriter log)
     {
@@ -119,74 +122,38 @@ public sealed class RealServerAgent : IDisposable
 
     private void StartRaw4(byte protocol, DecapFilter filter)
     {
-        var rx = RawIpSocket.OpenReceiver(protocol);
+        var rx = RawIpSocket.OpenReceiver(protocol, receiveBufferBytes: ReceiveBufferBytes);
         _sockets.Add(rx);
-        _filters.Add(($"raw4/{protocol}", filter));
-        StartWorker($"tunlb-decap4-{protocol}", () =>
-        {
-            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-            var tun = _tun!;
-            while (!_stop)
-            {
-                int n = rx.Receive(buf, 200);
-                if (n <= 0) { if (n < 0) break; continue; }
-                if (filter.Check(buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
-                Inject(tun, buf.AsSpan(off, len));
-            }
-        });
+        StartWorker($"raw4/{protocol}", $"tunlb-decap4-{protocol}", new DecapWorker(rx, filter, DecapInput.Ipv4Packet, protocol, new TunInjector(_tun!)));
     }
 
     private void StartRaw6(byte protocol)
     {
-        var rx = RawIp6Socket.OpenReceiver(protocol);
-        var filter = NewFilter();
+        var rx = RawIp6Socket.OpenReceiver(protocol, ReceiveBufferBytes);
         _sockets.Add(rx);
-        _filters.Add(($"raw6/{protocol}", filter));
-        StartWorker($"tunlb-decap6-{protocol}", () =>
-        {
-            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-            var tun = _tun!;
-            while (!_stop)
-            {
-                int n = rx.ReceiveFrom(buf, 200, out IpAddress source);
-                if (n <= 0) { if (n < 0) break; continue; }
-                if (filter.CheckPayload(source, protocol, buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
-                Inject(tun, buf.AsSpan(off, len));
-            }
-        });
+        StartWorker($"raw6/{protocol}", $"tunlb-decap6-{protocol}", new DecapWorker(rx, NewFilter(), DecapInput.Ipv6Payload, protocol, new TunInjector(_tun!)));
     }
 
     private void StartGue(ushort port)
     {
-        var rx = UdpSocket.Bind(port, receiveBufferBytes: 4 << 20);
-        var filter = NewFilter();
+        var rx = UdpSocket.Bind(port, receiveBufferBytes: ReceiveBufferBytes);
         _sockets.Add(rx);
-        _filters.Add(($"gue/{port}", filter));
-        StartWorker("tunlb-decap-gue", () =>
-        {
-            var buf = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
-            var tun = _tun!;
-            while (!_stop)
-            {
-                int n = rx.ReceiveFrom(buf, 200, out IpAddress source);
-                if (n <= 0) { if (n < 0) break; continue; }
-                if (filter.CheckGue(source, buf.AsSpan(0, n), out int off, out int len) != DropReason.None) continue;
-                Inject(tun, buf.AsSpan(off, len));
-            }
-        });
+        StartWorker($"gue/{port}", "tunlb-decap-gue", new DecapWorker(rx, NewFilter(), DecapInput.Gue, 0, new TunInjector(_tun!)));
     }
 
-    private void Inject(TunDevice tun, ReadOnlySpan<byte> inner)
+    private void StartWorker(string name, string threadName, DecapWorker worker)
     {
-        if (tun.Send(inner, default)) Interlocked.Increment(ref Injected);
-        else Interlocked.Increment(ref InjectErrors);
-    }
-
-    private void StartWorker(string name, ThreadStart body)
-    {
-        var t = new Thread(body) { IsBackground = true, Name = name };
+        _decap.Add(worker);
+        _filters.Add((name, worker.Filter));
+        var t = new Thread(() => worker.Run()) { IsBackground = true, Name = threadName };
         _workers.Add(t);
         t.Start();
+    }
+
+    /// <summary>One packet per write(2); the workers share the descriptor (each write is a whole packet, so they need no lock).</summary>
+    private sealed class TunInjector(TunDevice tun) : IPacketInjector
+    {
+        public bool Inject(ReadOnlySpan<byte> packet) => tun.Send(packet);
     }
 
     public string Summary()
@@ -195,7 +162,8 @@ public sealed class RealServerAgent : IDisposable
         var drops = string.Join(" ", Enumerable.Range(1, DropReasons.Count - 1)
             .Select(i => (i, n: _filters.Sum(f => f.Filter.Drops[i]))).Where(x => x.n != 0)
             .Select(x => $"{DropReasons.Names[x.i]}={x.n}"));
-        return $"decapsulated {accepted} packets, injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
+        long batches = _decap.Sum(w => Volatile.Read(ref w.Batches));
+        return $"decapsulated {accepted} packets (received in {batches} recvmmsg batches), injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
     }
 
     private AgentCheckServer? _agentCheck;
@@ -203,7 +171,7 @@ public sealed class RealServerAgent : IDisposable
     public void Dispose()
     {
         _agentCheck?.Dispose();
-        _stop = true;
+        foreach (var w in _decap) w.Stop();
         foreach (var w in _workers) w.Join(2000);
         foreach (var s in _sockets) s.Dispose();
         if (_mssInstalled)

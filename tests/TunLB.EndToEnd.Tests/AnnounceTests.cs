@@ -101,6 +101,13 @@ public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
         Assert.True(Until(Announced, 10_000) >= 0, Table100() + d.Output);
         Assert.Contains(Vip, Api("/api/v1/director"));
 
+        // A segment of a flow this director never saw (another director had it): adopted and forwarded, not dropped.
+        _t.Exec("r", "ip", "route", "add", Vip + "/32", "via", "192.0.2.2");
+        _t.Exec("r", "/usr/bin/python3", "-c",
+            $"from scapy.all import IP,TCP,send; send(IP(src='{RealAddress}',dst='{Vip}')/TCP(sport=40000,dport=80,flags='A',seq=1000,ack=2000), verbose=0)");
+        Assert.True(Until(() => Api("/api/v1/services").Contains("\"adopted\": 1", StringComparison.Ordinal), 5_000) >= 0, Api("/api/v1/services"));
+        Assert.Contains("ESTABLISHED", Api("/api/v1/connections"));
+
         // The only real server fails its check: nothing can serve the VIP.
         _listener!.Stop(9, 2000);
         Assert.True(Until(() => !Announced(), 10_000) >= 0, Table100() + d.Output);

@@ -19,6 +19,19 @@ public sealed class LocalVipTests
         " def log_message(self,*a): pass\n" +
         "s=http.server.HTTPServer(('" + StandardLab.Vip + "',8080),H); print('local ready',flush=True); s.serve_forever()\n";
 
+    /// <summary>Three echo requests (raw socket: ping is not installed everywhere); prints the replies counted per sequence number.</summary>
+    private const string Ping =
+        "import socket,struct,sys,time\n" +
+        "def csum(b):\n s=sum(struct.unpack('!%dH'%(len(b)//2),b)); s=(s>>16)+(s&0xffff); s+=s>>16; return ~s&0xffff\n" +
+        "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_ICMP); s.settimeout(0.2); n=[0,0,0]\n" +
+        "for q in range(3):\n h=struct.pack('!BBHHH',8,0,0,0x7475,q)+b'tunlbping'*2; s.sendto(h[:2]+struct.pack('!H',csum(h))+h[4:],(sys.argv[1],0))\n" +
+        "end=time.time()+2\n" +
+        "while time.time()<end:\n" +
+        " try: d,a=s.recvfrom(2048)\n except socket.timeout: continue\n" +
+        " i=(d[0]&15)*4\n" +
+        " if a[0]==sys.argv[1] and d[i]==0 and struct.unpack('!H',d[i+4:i+6])[0]==0x7475: n[struct.unpack('!H',d[i+6:i+8])[0]]+=1\n" +
+        "print('replies',*n)\n";
+
     private static string Config(string io) => $$"""
         [director]
         api = "127.0.0.1:9400"
@@ -81,6 +94,10 @@ public sealed class LocalVipTests
             var other = t.Try("client", 30_000, "curl", "-s", "--max-time", "10", $"http://{StandardLab.Vip}:8080/");
             Assert.True(other.ExitCode == 0, $"the director's local service on port 8080 did not answer: {other.ExitCode} {other.Stderr}\n{director.Output}");
             Assert.Equal("director-local", other.Stdout.Trim());
+            // Echo requests to the VIP: one answer each (the director's, answer_ping), not one from the engine and one from the kernel.
+            var ping = t.Try("client", 30_000, "/usr/bin/python3", "-c", Ping, StandardLab.Vip);
+            Assert.True(ping.ExitCode == 0, ping.Stdout + ping.Stderr);
+            Assert.Equal("replies 1 1 1", ping.Stdout.Trim());
             cap.Stop();
             Assert.Equal(0, cap.Count($"src host {StandardLab.Vip} and src port 80 and tcp[tcpflags] & tcp-rst != 0"));
             Assert.True(cap.Count($"src host {StandardLab.Vip} and src port 80") >= 6, "no replies from the real servers seen");

@@ -51,6 +51,10 @@ public sealed class NativeLayoutTests
             P("offsetof(msghdr.msg_flags)", offsetof(struct msghdr, msg_flags));
             P("sizeof(mmsghdr)", sizeof(struct mmsghdr));
             P("offsetof(mmsghdr.msg_len)", offsetof(struct mmsghdr, msg_len));
+            P("offsetof(mmsghdr.msg_hdr)", offsetof(struct mmsghdr, msg_hdr));
+            P("offsetof(msghdr.msg_name)", offsetof(struct msghdr, msg_name));
+            P("offsetof(msghdr.msg_control)", offsetof(struct msghdr, msg_control));
+            P("offsetof(msghdr.msg_controllen)", offsetof(struct msghdr, msg_controllen));
             P("sizeof(pollfd)", sizeof(struct pollfd));
             P("offsetof(pollfd.fd)", offsetof(struct pollfd, fd));
             P("offsetof(pollfd.events)", offsetof(struct pollfd, events));
@@ -63,6 +67,7 @@ public sealed class NativeLayoutTests
             P("IFF_TAP", IFF_TAP);
             P("IFF_NO_PI", IFF_NO_PI);
             P("IFF_MULTI_QUEUE", IFF_MULTI_QUEUE);
+            P("IFF_NAPI", IFF_NAPI);
             P("AF_INET", AF_INET);
             P("AF_INET6", AF_INET6);
             P("AF_PACKET", AF_PACKET);
@@ -154,6 +159,20 @@ public sealed class NativeLayoutTests
         Check("offsetof(mmsghdr.msg_len)", Offset<Interop.mmsghdr>(nameof(Interop.mmsghdr.msg_len)));
     }
 
+    /// <summary>recvmmsg(2) takes the same vector as sendmmsg(2), and DatagramBatch points msg_name and msg_iov into it.</summary>
+    [Fact]
+    public void RecvmmsgStructs()
+    {
+        Check("sizeof(mmsghdr)", Unsafe.SizeOf<Interop.mmsghdr>());
+        Check("offsetof(mmsghdr.msg_hdr)", Offset<Interop.mmsghdr>(nameof(Interop.mmsghdr.msg_hdr)));
+        Check("offsetof(mmsghdr.msg_len)", Offset<Interop.mmsghdr>(nameof(Interop.mmsghdr.msg_len)));
+        Check("offsetof(msghdr.msg_name)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_name)));
+        Check("offsetof(msghdr.msg_namelen)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_namelen)));
+        Check("offsetof(msghdr.msg_control)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_control)));
+        Check("offsetof(msghdr.msg_controllen)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_controllen)));
+        Check("offsetof(msghdr.msg_flags)", Offset<Interop.msghdr>(nameof(Interop.msghdr.msg_flags)));
+    }
+
     [Fact]
     public void Pollfd()
     {
@@ -174,6 +193,7 @@ public sealed class NativeLayoutTests
         Check("IFF_TAP", Interop.IFF_TAP);
         Check("IFF_NO_PI", Interop.IFF_NO_PI);
         Check("IFF_MULTI_QUEUE", Interop.IFF_MULTI_QUEUE);
+        Check("IFF_NAPI", Interop.IFF_NAPI);
     }
 
     [Fact]

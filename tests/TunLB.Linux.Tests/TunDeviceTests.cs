@@ -55,6 +55,14 @@ public sealed class TunDeviceTests
     }
 
     [Fact]
+    public void Open_WithNapi_IsSupportedForTun()
+    {
+        using var ns = new TestNetns();
+        using var tun = ns.Run(() => TunDevice.Open("tlb%d", out _, napi: true));
+        Assert.Contains(tun.Name, ns.Exec("link", "show", "dev", tun.Name));
+    }
+
+    [Fact]
     public void Open_InvalidName_ThrowsWithErrnoText()
     {
         using var ns = new TestNetns();

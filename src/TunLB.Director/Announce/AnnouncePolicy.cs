@@ -8,6 +8,7 @@ namespace TunLB.Director.Announce;
 /// clock: pure, no I/O, so every rule is tested without a kernel. A VIP is announced while
 /// <list type="bullet">
 /// <item>the director is neither drained nor stopping;</item>
+/// <item>the VIP is routed into the capture device (a VIP the host holds, or whose route failed, is not captured);</item>
 /// <item>the data plane makes progress: the slowest worker's loop count (<c>DirectorRuntime.Heartbeat</c>, at least
 /// one loop per 100 ms while a worker runs) moved within <see cref="StallAfterMs"/>;</item>
 /// <item>at least one service of the VIP can serve: it has quorum and a real server (not the sorry server) that is
@@ -25,7 +26,9 @@ public sealed class AnnouncePolicy
     private long _lastBeatAtMs;
 
     /// <summary>Decides for one moment. Call it regularly (every 100 ms): it remembers when the heartbeat last moved.</summary>
-    public AnnounceDecision Decide(DirectorView view, long heartbeat, bool drained, bool stopping, long nowMs)
+    /// <param name="captured">The VIPs routed into the capture device now; null = all of them (tests).</param>
+    public AnnounceDecision Decide(DirectorView view, long heartbeat, bool drained, bool stopping, long nowMs,
+        IReadOnlyCollection<IpAddress>? captured = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         if (heartbeat != _lastBeat || _lastBeat < 0)
@@ -43,7 +46,7 @@ public sealed class AnnouncePolicy
         var withheld = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var vip in view.Vips)
         {
-            string? why = all ?? Problem(view, vip);
+            string? why = all ?? (captured is not null && !captured.Contains(vip) ? "not routed into the capture device" : Problem(view, vip));
             if (why is null) announce.Add(vip);
             else withheld[vip.ToString()] = why;
         }

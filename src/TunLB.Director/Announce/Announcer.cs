@@ -16,6 +16,7 @@ public sealed class Announcer : IDisposable
     private readonly AnnounceTable _table;
     private readonly Func<long> _heartbeat;
     private readonly Func<long> _clock;
+    private readonly Func<IReadOnlyCollection<TunLB.Core.Flows.IpAddress>>? _captured;
     private readonly Action<string> _log;
     private readonly AnnouncePolicy _policy = new();
     private readonly object _gate = new();
@@ -23,9 +24,11 @@ public sealed class Announcer : IDisposable
     private Timer? _timer;
     private bool _withdrawn;
 
-    public Announcer(DirectorState state, AnnounceTable table, Func<long> heartbeat, Func<long> clock, Action<string> log)
+    /// <param name="captured">The VIPs routed into the capture device now (only those may be announced).</param>
+    public Announcer(DirectorState state, AnnounceTable table, Func<long> heartbeat, Func<long> clock, Action<string> log,
+        Func<IReadOnlyCollection<TunLB.Core.Flows.IpAddress>>? captured = null)
     {
-        _state = state; _table = table; _heartbeat = heartbeat; _clock = clock; _log = log;
+        _state = state; _table = table; _heartbeat = heartbeat; _clock = clock; _log = log; _captured = captured;
     }
 
     public AnnounceTable Table => _table;
@@ -56,7 +59,7 @@ public sealed class Announcer : IDisposable
         try
         {
             if (_withdrawn) return;
-            var d = _policy.Decide(_state.View, _heartbeat(), _state.Announcement.Drained, stopping: false, _clock());
+            var d = _policy.Decide(_state.View, _heartbeat(), _state.Announcement.Drained, stopping: false, _clock(), _captured?.Invoke());
             _table.Sync(d.Announce);
             Publish(d);
         }

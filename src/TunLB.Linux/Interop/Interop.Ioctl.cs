@@ -13,6 +13,7 @@ internal static unsafe partial class Interop
     // <linux/if_tun.h> ifr_flags for TUNSETIFF.
     internal const short IFF_TUN = 0x0001;
     internal const short IFF_TAP = 0x0002;
+    internal const short IFF_NAPI = 0x0010;
     internal const short IFF_MULTI_QUEUE = 0x0100;
     internal const short IFF_NO_PI = 0x1000;
 

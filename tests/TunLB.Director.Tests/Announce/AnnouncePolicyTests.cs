@@ -158,6 +158,14 @@ public sealed class AnnouncePolicyTests
     }
 
     [Fact]
+    public void A_vip_that_is_not_routed_into_the_capture_device_is_withheld()
+    {
+        var d = _p.Decide(_s.View, 1, false, false, 0, captured: [TunLB.Core.Flows.IpAddress.Parse(Vip)]);
+        Assert.Equal([Vip], Announced(d));
+        Assert.Equal("not routed into the capture device", d.Withheld[Vip2]);
+    }
+
+    [Fact]
     public void A_service_on_the_vip_that_can_serve_is_enough()
     {
         Fail(Vip, 80, "192.0.2.11");
