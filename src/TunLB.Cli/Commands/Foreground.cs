@@ -17,18 +17,20 @@ internal static class Foreground
     private static readonly object s_gate = new();
     private static List<PosixSignalRegistration>? s_registrations;
     private static string s_which = "";
+    private static readonly ManualResetEvent s_again = new(false);
+    private static string s_againWhich = "";
 
     public static string WaitForStopSignal() => Run(null);
 
-    /// <summary>Waits up to <paramref name="timeout"/> for SIGINT or SIGTERM; returns its name, or null when none came.</summary>
+    /// <summary>
+    /// After the first stop signal: waits up to <paramref name="timeout"/> for another SIGINT or SIGTERM (a graceful stop
+    /// cut short); returns its name, or null when none came.
+    /// </summary>
     public static string? WaitForStopSignal(TimeSpan timeout)
     {
-        using var stop = new ManualResetEvent(false);
-        string? which = null;
-        void Stop(PosixSignalContext ctx) { ctx.Cancel = true; which = ctx.Signal.ToString(); stop.Set(); }
-        using var a = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var b = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        return stop.WaitOne(timeout) ? which : null;
+        Register();
+        if (!s_again.WaitOne(timeout)) return null;
+        lock (s_gate) return s_againWhich;
     }
 
     /// <summary>
@@ -67,7 +69,13 @@ internal static class Foreground
         ctx.Cancel = true; // the daemon stops by itself, removing what it set up
         lock (s_gate)
         {
-            if (s_which.Length > 0) return; // a second stop signal while stopping: nothing more to do
+            if (s_which.Length > 0)
+            {
+                // A second stop signal while stopping: it may cut a graceful stop short (WaitForStopSignal(timeout)),
+                // and is otherwise harmless.
+                if (s_againWhich.Length == 0) { s_againWhich = ctx.Signal.ToString(); s_again.Set(); }
+                return;
+            }
             s_which = ctx.Signal.ToString();
         }
         s_stop.Set();
