@@ -35,6 +35,7 @@ internal static class DirectorCommand
             return 2;
         }
 
+        Foreground.Register(); // before anything starts: a stop signal during start-up stops cleanly
         using var sd = new SdNotify();
         DirectorRuntime rt;
         try

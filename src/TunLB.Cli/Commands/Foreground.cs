@@ -50,7 +50,9 @@ internal static class Foreground
         lock (s_gate) return s_which;
     }
 
-    private static void Register()
+    /// <summary>Takes over SIGINT, SIGTERM and SIGHUP now: call before the daemon starts, so a stop signal that comes
+    /// during start-up (right after READY=1) stops it cleanly instead of killing it.</summary>
+    public static void Register()
     {
         lock (s_gate)
         {

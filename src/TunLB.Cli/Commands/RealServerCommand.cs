@@ -31,6 +31,7 @@ internal static class RealServerCommand
             return 0;
         }
 
+        Foreground.Register(); // before anything starts: a stop signal during start-up stops cleanly
         using var sd = new TunLB.Linux.Systemd.SdNotify();
         RealServerAgent agent;
         try
