@@ -125,9 +125,9 @@ public sealed class OperationsTests : IClassFixture<EmptyDirectorLabFixture>
     [Fact]
     public void WeightChangeDuringLongDownloadMovesNewConnectionsAndKeepsTheDownload()
     {
-        // A slow download (about 3 s) through the VIP; find which real server serves it from the conn list.
+        // A slow download (about 10 s, so that a loaded machine still lists it while it runs) through the VIP; find which real server serves it from the conn list.
         var outFile = Path.Combine(_f.WorkDir, "slow.bin");
-        var dl = _f.T.Start("client", "slow-download", "curl", "-s", "--max-time", "60", "--limit-rate", "100k", "-o", outFile, $"http://{Vip}/blob");
+        var dl = _f.T.Start("client", "slow-download", "curl", "-s", "--max-time", "60", "--limit-rate", "30k", "-o", outFile, $"http://{Vip}/blob");
         string? server = null;
         for (int i = 0; i < 50 && server == null; i++)
         {
