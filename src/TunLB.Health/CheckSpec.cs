@@ -48,11 +48,15 @@ public sealed record CheckSpec
     public string Payload { get; init; } = "";
     /// <summary>udp: substring expected in the reply; empty = any reply.</summary>
     public string Expect { get; init; } = "";
+    /// <summary>udp: false = silence within the timeout passes too, only an ICMP error fails (keepalived UDP_CHECK without require_reply).</summary>
+    public bool RequireReply { get; init; } = true;
 
     // dns
     public string QueryName { get; init; } = ".";
     /// <summary>A, AAAA, NS, SOA, TXT, MX, ANY or a number.</summary>
     public string QueryType { get; init; } = "A";
+    /// <summary>dns: false = any NOERROR response passes, with or without answers (keepalived DNS_CHECK).</summary>
+    public bool RequireAnswer { get; init; } = true;
 
     // misc
     /// <summary>Run with /bin/sh -c; exit 0 = up.</summary>

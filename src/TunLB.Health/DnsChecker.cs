@@ -4,7 +4,8 @@ namespace TunLB.Health;
 
 /// <summary>
 /// dns: query <see cref="CheckSpec.QueryName"/> / <see cref="CheckSpec.QueryType"/> over UDP and expect a
-/// response with the same id, RCODE NOERROR and at least one answer (keepalived DNS_CHECK).
+/// response with the same id, RCODE NOERROR and at least one answer; with <see cref="CheckSpec.RequireAnswer"/> false any
+/// NOERROR response passes (keepalived DNS_CHECK, whose default is an SOA query for the root).
 /// </summary>
 public sealed class DnsChecker : IHealthChecker
 {
@@ -28,7 +29,7 @@ public sealed class DnsChecker : IHealthChecker
             return CheckResult.Fail($"not a DNS response ({reply.Length} bytes)", duration);
         if (h.Id != id) return CheckResult.Fail($"response id {h.Id} does not match query id {id}", duration);
         if (h.Rcode != 0) return CheckResult.Fail($"{DnsMessage.RcodeName(h.Rcode)} for {spec.QueryType} {spec.QueryName}", duration);
-        if (h.Answers == 0) return CheckResult.Fail($"no answer for {spec.QueryType} {spec.QueryName}", duration);
+        if (h.Answers == 0 && spec.RequireAnswer) return CheckResult.Fail($"no answer for {spec.QueryType} {spec.QueryName}", duration);
         return CheckResult.Pass($"{h.Answers} answer(s) for {spec.QueryType} {spec.QueryName} in {duration.TotalMilliseconds:0.#} ms", duration);
     }
 }

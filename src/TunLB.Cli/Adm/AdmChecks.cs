@@ -1,3 +1,4 @@
+using TunLB.Control.Configuration;
 using static TunLB.Cli.Adm.AdmOptions;
 
 namespace TunLB.Cli.Adm;
@@ -55,19 +56,45 @@ internal static class AdmChecks
         }
     }
 
+    /// <summary>IPVS schedulers TunLB does not have: refused here, with the reason, rather than by the director later.</summary>
+    private static readonly string[] IpvsOnlySchedulers = ["lblc", "lblcr", "sed", "nq", "fo", "ovf", "twos"];
+
+    /// <summary>-s: a scheduler the director accepts (the config loader's list), or a refusal that says why.</summary>
+    public static string CheckScheduler(string name)
+    {
+        if (name.Length == 0 || ConfigLoader.Schedulers.Contains(name)) return name;
+        var have = string.Join(' ', ConfigLoader.Schedulers);
+        if (IpvsOnlySchedulers.Contains(name))
+            throw AdmParser.Fail($"scheduler `{name}': TunLB has no {name} scheduler (it has {have}); " +
+                                 (name is "sed" or "nq" or "lblc" or "lblcr" ? "wlc is the nearest" : "use one of those"));
+        throw AdmParser.Fail($"scheduler `{name}' not found (TunLB has {have})");
+    }
+
+    /// <summary>
+    /// -b: TunLB's flag names, or ipvsadm's flag-1/flag-2 mapped as IPVS numbers them for sh and mh (flag-1 = fallback,
+    /// flag-2 = port, the same mapping as the keepalived import). A flag the scheduler cannot use is refused here.
+    /// </summary>
     public static IReadOnlyList<string> ParseSchedFlags(string scheduler, string text)
     {
         var flags = new List<string>();
-        foreach (var flag in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
+            var flag = (raw, scheduler) switch
+            {
+                ("flag-1", "sh" or "mh") => scheduler + "-fallback",
+                ("flag-2", "sh" or "mh") => scheduler + "-port",
+                ("flag-1" or "flag-2", _) => throw AdmParser.Fail($"scheduler flag `{raw}' means nothing to TunLB's {scheduler} scheduler " +
+                                                                  "(flag-1 and flag-2 are fallback and port of sh and mh)"),
+                ("flag-3", _) => throw AdmParser.Fail("scheduler flag `flag-3' has no TunLB equivalent"),
+                _ => raw,
+            };
             string? needs = flag switch
             {
-                "flag-1" or "flag-2" or "flag-3" => null,
                 "sh-fallback" or "sh-port" => "sh",
                 "mh-fallback" or "mh-port" => "mh",
-                _ => throw AdmParser.Fail($"invalid scheduler flag `{flag}'"),
+                _ => throw AdmParser.Fail($"invalid scheduler flag `{raw}'"),
             };
-            if (needs is not null && needs != scheduler) throw AdmParser.Fail($"incompatible scheduler flag `{flag}'");
+            if (needs != scheduler) throw AdmParser.Fail($"incompatible scheduler flag `{raw}'");
             if (!flags.Contains(flag)) flags.Add(flag);
         }
         if (flags.Count == 0) throw AdmParser.Fail($"invalid scheduler flag `{text}'");

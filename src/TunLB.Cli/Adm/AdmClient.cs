@@ -8,9 +8,11 @@ using TunLB.Control.Api;
 namespace TunLB.Cli.Adm;
 
 /// <summary>The API answered with an error (ErrorDto's message, or the HTTP status when there is none).</summary>
-public sealed class AdmApiException(int status, string message) : Exception(message)
+public sealed class AdmApiException(int status, string message, IReadOnlyList<string>? details = null) : Exception(message)
 {
     public int Status { get; } = status;
+    /// <summary>The API's per-item errors (a refused batch lists every refused operation).</summary>
+    public IReadOnlyList<string> Details { get; } = details ?? [];
 }
 
 /// <summary>The director's API could not be reached at all.</summary>
@@ -66,6 +68,8 @@ public sealed class AdmClient : IDisposable
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);
     public TimeoutsDto GetTimeouts() => Get<TimeoutsDto>("api/v1/timeouts");
     public void SetTimeouts(TimeoutsDto t) => Send(HttpMethod.Put, "api/v1/timeouts", t);
+    /// <summary>All or nothing (tunlb adm -R).</summary>
+    public void Batch(BatchSpec spec) => Send(HttpMethod.Post, "api/v1/batch", spec);
 
     public static string ServicePath(AdmService s) =>
         $"api/v1/services/{s.Protocol}/{Uri.EscapeDataString(s.Vip)}/{s.Port}";
@@ -122,11 +126,12 @@ public sealed class AdmClient : IDisposable
         if (resp.IsSuccessStatusCode) return resp;
         using (resp)
         {
-            throw new AdmApiException((int)resp.StatusCode, ErrorMessage(resp));
+            var (message, details) = ErrorMessage(resp);
+            throw new AdmApiException((int)resp.StatusCode, message, details);
         }
     }
 
-    private static string ErrorMessage(HttpResponseMessage resp)
+    private static (string, IReadOnlyList<string>?) ErrorMessage(HttpResponseMessage resp)
     {
         string text = "";
         try { text = resp.Content.ReadAsStringAsync().GetAwaiter().GetResult(); } catch (HttpRequestException) { }
@@ -135,16 +140,16 @@ public sealed class AdmClient : IDisposable
             try
             {
                 var err = JsonSerializer.Deserialize<ErrorDto>(text, ApiJson.Options);
-                if (err is { Error.Length: > 0 }) return err.Error;
+                if (err is { Error.Length: > 0 }) return (err.Error, err.Details);
             }
             catch (JsonException) { }
         }
-        return resp.StatusCode switch
+        return (resp.StatusCode switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
                 $"the director API refused the request (HTTP {(int)resp.StatusCode}); check --token / TUNLB_API_TOKEN",
             _ => $"the director API answered HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}",
-        };
+        }, null);
     }
 
     private static string Innermost(Exception e)

@@ -66,6 +66,9 @@ public static class AdmCommand
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader stdin, AdmEnvironment env)
     {
+        // --continue belongs to -R only (AdmRestore); it is taken out before ipvsadm's own syntax is parsed.
+        bool keepGoing = args.Contains(AdmRestore.ContinueOption);
+        if (keepGoing) args = args.Where(a => a != AdmRestore.ContinueOption).ToArray();
         var (request, error) = AdmParser.Parse(args, env.ResolveHost, env.ResolvePort);
         if (error is not null)
         {
@@ -98,7 +101,12 @@ public static class AdmCommand
         using var _ = client;
 
         if (r.Command == AdmCommandKind.Restore)
-            return Restore(client, stdin, stdout, stderr, env);
+            return AdmRestore.Run(client, stdin, stdout, stderr, env, keepGoing);
+        if (keepGoing)
+        {
+            stderr.Write($"{Program}: {AdmRestore.ContinueOption} goes with -R only\n");
+            return 2;
+        }
 
         try
         {
@@ -120,58 +128,8 @@ public static class AdmCommand
     private static string Unreachable(AdmUnreachableException e) =>
         $"cannot reach the director API at {e.BaseUrl}: {e.Message}";
 
-    /// <summary>
-    /// -R: each line of stdin is an ipvsadm command line without the program name (a leading "ipvsadm"
-    /// is skipped, '#' starts a comment, blank lines are ignored). Lines are applied in order; the first
-    /// failing one stops the restore with "line N: message".
-    /// </summary>
-    private static int Restore(AdmClient client, TextReader stdin, TextWriter stdout, TextWriter stderr, AdmEnvironment env)
-    {
-        int lineNo = 0;
-        string? line;
-        while ((line = stdin.ReadLine()) is not null)
-        {
-            lineNo++;
-            var tokens = SplitLine(line);
-            if (tokens.Count == 0) continue;
-            var (request, error) = AdmParser.Parse(tokens, env.ResolveHost, env.ResolvePort);
-            if (error is not null)
-            {
-                stderr.Write($"line {lineNo}: {(error.Message.Length > 0 ? error.Message : "invalid command")}\n");
-                return error.ExitCode;
-            }
-            if (request!.Command is AdmCommandKind.Restore or AdmCommandKind.Help or AdmCommandKind.Version)
-            {
-                stderr.Write($"line {lineNo}: this command can't be used in a restore file\n");
-                return 2;
-            }
-            try
-            {
-                stdout.Write(Execute(client, request));
-            }
-            catch (AdmApiException e)
-            {
-                stderr.Write($"line {lineNo}: {e.Message}\n");
-                return 1;
-            }
-            catch (AdmUnreachableException e)
-            {
-                stderr.Write($"line {lineNo}: {Unreachable(e)}\n");
-                return 1;
-            }
-        }
-        return 0;
-    }
-
-    /// <summary>Splits a restore line into arguments like ipvsadm's config_stream_read.</summary>
-    public static List<string> SplitLine(string line)
-    {
-        int hash = line.IndexOf('#');
-        if (hash >= 0) line = line[..hash];
-        var tokens = line.Split([' ', '\t', '\r', '\n'], StringSplitOptions.RemoveEmptyEntries).ToList();
-        tokens.RemoveAll(t => t == "ipvsadm");
-        return tokens;
-    }
+    /// <summary>Splits a restore line into arguments (see <see cref="AdmRestore.SplitLine"/>); a line running something else gives none.</summary>
+    public static List<string> SplitLine(string line) => AdmRestore.SplitLine(line).Args;
 
     /// <summary>Carries out one command; returns what it prints on stdout.</summary>
     public static string Execute(AdmClient client, AdmRequest r)
@@ -291,7 +249,7 @@ public static class AdmCommand
         "  --edit-service    -E        edit virtual service with options\n" +
         "  --delete-service  -D        delete virtual service\n" +
         "  --clear           -C        clear the whole table\n" +
-        "  --restore         -R        restore rules from stdin\n" +
+        "  --restore         -R        restore rules from stdin (all or nothing; --continue: line by line)\n" +
         "  --save            -S        save rules to stdout\n" +
         "  --add-server      -a        add real server with options\n" +
         "  --edit-server     -e        edit real server with options\n" +
@@ -304,7 +262,7 @@ public static class AdmCommand
         "  --tcp-service|-t  service-address   service-address is host[:port] or [v6]:port\n" +
         "  --udp-service|-u  service-address   service-address is host[:port] or [v6]:port\n\n" +
         "Options:\n" +
-        "  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|sh|dh|mh,\n" +
+        "  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|sh|dh|mh (no lblc|lblcr|sed|nq|fo|ovf|twos),\n" +
         "                                      the default scheduler is wlc.\n" +
         "  --persistent   -p [timeout]         persistent service (default timeout 300)\n" +
         "  --netmask      -M netmask           persistent granularity mask\n" +

@@ -116,7 +116,7 @@ public static class AdmParser
                     throw Fail("TunLB does not support firewall-mark services (-f); use -t or -u");
                 case "s":
                     SetOption(Opt.Scheduler);
-                    scheduler = value;
+                    scheduler = CheckScheduler(value!);
                     break;
                 case "p":
                     SetOption(Opt.Persistent);

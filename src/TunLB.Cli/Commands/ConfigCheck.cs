@@ -25,7 +25,7 @@ internal static class ConfigCheck
         try
         {
             // The model the daemon would publish: schedulers, health, quorum and sorry servers, built without routes.
-            var state = new DirectorState(cfg, new DirectorStateOptions { WorkerTimeout = TimeSpan.FromSeconds(1) });
+            var state = new DirectorState(cfg, new DirectorStateOptions { WorkerTimeout = TimeSpan.FromSeconds(1), RunHook = (_, _) => { } });
             int reals = state.View.Services.Sum(s => s.Reals.Count);
             Console.WriteLine($"tunlb director: {file.FullName}: ok: {state.View.Services.Count} service(s), {reals} real server(s), " +
                               $"{state.CheckedReals().Count} health-checked, io {cfg.Director.Io.ConfigName()}, api {cfg.Director.Api}" +
@@ -37,6 +37,27 @@ internal static class ConfigCheck
             Console.Error.WriteLine($"{file.FullName}: {e.Message}");
             Console.Error.WriteLine($"tunlb director: {file.FullName}: check failed (1 error)");
             return 1;
+        }
+    }
+
+    /// <summary>
+    /// Every error the director's loader, API listener check and model would report for <paramref name="text"/> (empty:
+    /// it would start). Shared with <c>tunlb import keepalived</c>, whose output must pass exactly this check.
+    /// </summary>
+    public static IReadOnlyList<string> DirectorErrors(string text, string name)
+    {
+        DirectorConfig cfg;
+        try { cfg = ConfigLoader.ParseDirector(text, name); }
+        catch (ConfigException e) { return e.Errors.Select(x => x.ToString()).ToList(); }
+        if (ApiServer.CheckListen(cfg.Director, out _) is { } refusal) return [$"{name}: api: {refusal}"];
+        try
+        {
+            _ = new DirectorState(cfg, new DirectorStateOptions { WorkerTimeout = TimeSpan.FromSeconds(1), RunHook = (_, _) => { } });
+            return [];
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return [$"{name}: {e.Message}"];
         }
     }
 

@@ -5,9 +5,9 @@ namespace TunLB.Cli.Commands;
 
 /// <summary>
 /// `tunlb import keepalived FILE [-o OUT]`: converts keepalived virtual_server blocks into director
-/// TOML (docs/keepalived-import.md). Exit 0: everything mapped; 3: output written but some items were
-/// skipped or changed (see stderr); 2: the input cannot be read or parsed (nothing written); 1: the
-/// output cannot be written.
+/// TOML (docs/keepalived-import.md). Exit 0: equivalent, nothing to report; 3: equivalent, with notes (differences
+/// that change no behaviour); 4: something was skipped or changed (see stderr); 2: the input cannot be read or parsed
+/// (nothing written); 1: the output cannot be written.
 /// </summary>
 public static class ImportCommand
 {
@@ -19,7 +19,7 @@ public static class ImportCommand
         var output = new Option<string?>("--output", "-o") { Description = "Write the TOML here instead of standard output" };
         var keepalived = new Command("keepalived",
             "Convert keepalived virtual_server blocks into [[service]] tables. Every item that cannot be converted is " +
-            "reported on stderr as FILE:LINE. Exit 0: all mapped; 3: written, but something was skipped or changed; 2: parse error.");
+            "reported on stderr as FILE:LINE. Exit 0: equivalent; 3: equivalent, with notes; 4: something was skipped or changed; 2: parse error.");
         keepalived.Arguments.Add(file);
         keepalived.Options.Add(output);
         keepalived.SetAction(pr => Run(pr.GetValue(file)!, pr.GetValue(output), Console.Out, Console.Error));
@@ -56,7 +56,9 @@ public static class ImportCommand
         stderr.WriteLine($"tunlb import keepalived: {result.Summary}" +
                          (output is null ? "" : $"; written to {output}"));
         if (result.ExitCode == ImportResult.ExitIncomplete)
-            stderr.WriteLine("tunlb import keepalived: some items were not converted as they were (listed above, and in the output's header); review before use");
+            stderr.WriteLine("tunlb import keepalived: some items were skipped or behave differently (listed above, and in the output's header); review before use");
+        else if (result.ExitCode == ImportResult.ExitNotes)
+            stderr.WriteLine("tunlb import keepalived: equivalent, with the notes above (differences that change nothing that is balanced or checked)");
         return result.ExitCode;
     }
 }

@@ -5,7 +5,8 @@ namespace TunLB.Cli.Import;
 
 internal sealed partial class Converter
 {
-    private TomlKeys? Checker(KStatement c, Inherited realDefaults, Inherited vsDefaults, IpAddress real, KStatement rs)
+    private TomlKeys? Checker(KStatement c, Inherited realDefaults, Inherited vsDefaults, IpAddress real, KStatement rs,
+                              IpAddress vip, OutService svc, long realPort)
     {
         string type;
         switch (c.Keyword)
@@ -34,20 +35,31 @@ internal sealed partial class Converter
         var k = new TomlKeys { { "type", type } };
         long? checkPort = null;
         double? miscTimeout = null;
-        string? command = null, path = null, status = null, host = null, body = null;
-        bool miscDynamic = false, urlSeen = false;
+        string? command = null, path = null, status = null, host = null, body = null, payload = null, expect = null;
+        string? queryType = null, queryName = null;
+        bool miscDynamic = false, urlSeen = false, requireReply = false, connectVip = false;
+        KStatement? fwmark = null;
 
         void Connection(KStatement s)
         {
             switch (s.Keyword)
             {
                 case "connect_ip":
-                    if (Address(s, 0, out var ci, "connect_ip") && ci != real)
+                    if (!Address(s, 0, out var ci, "connect_ip")) break;
+                    if (ci == vip)
+                    {
+                        connectVip = true;
+                        Add(s, ImportSeverity.Note, s.Text,
+                            "keepalived checked the VIP with a firewall mark that routes the check through the tunnel to this real " +
+                            "server (the LVS-TUN pattern); TunLB's via = \"tunnel\" check does exactly that, without the mark");
+                    }
+                    else if (ci != real)
                         Add(s, ImportSeverity.Skipped, s.Text,
-                            $"TunLB checks the real server's own address ({rs.Arg(0)}), not another one; connect_ip not converted");
+                            $"TunLB checks the real server ({rs.Arg(0)}, or the VIP through the tunnel to it), not another address; connect_ip not converted");
                     break;
                 case "connect_port": if (Integer(s, 1, 65535, out var p)) checkPort = p; break;
-                case "bindto" or "bind_if" or "bind_port" or "fwmark":
+                case "fwmark": fwmark = s; break;
+                case "bindto" or "bind_if" or "bind_port":
                     Add(s, ImportSeverity.Skipped, s.Text, "TunLB checks from the director's own address and port; not converted");
                     break;
                 default: Unknown(s, c.Keyword); break;
@@ -80,11 +92,35 @@ internal sealed partial class Converter
                 case ("https", "enable_sni" or "sni_name" or "tls_compliant"):
                     Add(s, ImportSeverity.Skipped, s.Text, "TunLB's https check has no such TLS setting; not converted");
                     break;
-                case ("udp", "payload" or "require_reply" or "min_reply_length" or "max_reply_length"):
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB's udp check has no payload or reply matching; not converted");
+                case ("udp", "payload"):
+                    if (Hex(s, wildcard: false) is { } pl) payload = pl;
                     break;
-                case ("dns", "type" or "name"):
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB's dns check has no query type or name setting; not converted");
+                case ("udp", "require_reply"):
+                    requireReply = true;
+                    if (s.Args.Count > 0 && Hex(s, wildcard: true) is { } rr)
+                    {
+                        if (rr.Contains('\0') || rr.Any(ch => ch > 0x7e || ch < 0x20))
+                            Add(s, ImportSeverity.Skipped, s.Text,
+                                "TunLB's udp check matches a text in the reply, and this reply pattern is binary or has wildcards; any reply passes");
+                        else
+                        {
+                            expect = rr;
+                            Add(s, ImportSeverity.Changed, s.Text,
+                                $"keepalived compared the start of the reply with these bytes; TunLB's expect = \"{rr}\" looks for them anywhere in the reply");
+                        }
+                    }
+                    break;
+                case ("udp", "min_reply_length" or "max_reply_length"):
+                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB's udp check does not test the reply length; not converted");
+                    break;
+                case ("dns", "type"):
+                    if (DnsTypes.Contains(s.Arg(0).ToUpperInvariant())) queryType = s.Arg(0).ToUpperInvariant();
+                    else Add(s, ImportSeverity.Note, s.Text, "not a DNS type keepalived knows (A NS CNAME SOA MX TXT AAAA): keepalived ignores it, so does the import");
+                    break;
+                case ("dns", "name"):
+                    if (queryName is null && s.Args.Count > 0 && !s.Arg(0).Contains("..") && (s.Arg(0) == "." || !s.Arg(0).StartsWith('.')))
+                        queryName = s.Arg(0);
+                    else Add(s, ImportSeverity.Note, s.Text, "keepalived ignores a second name or one with an empty label; so does the import");
                     break;
                 case ("tcp", "helo_name") when c.Keyword == "SMTP_CHECK":
                     Add(s, ImportSeverity.Note, s.Text, "no SMTP dialogue in a TCP check; ignored");
@@ -98,7 +134,9 @@ internal sealed partial class Converter
                     else Add(s, ImportSeverity.Skipped, "host { ... }", "TunLB checks one address per real server; this host is not checked");
                     break;
                 case ("misc", "misc_path"):
-                    command = Script(s);
+                    // keepalived passes every word after misc_path to the script as its arguments.
+                    if (s.Args.Count == 0) Add(s, ImportSeverity.Skipped, s.Text, "the script is missing");
+                    else command = string.Join(' ', s.Args.Select(a => a.Text));
                     break;
                 case ("misc", "misc_timeout"): if (Timer(s, out var mt)) miscTimeout = mt; break;
                 case ("misc", "misc_dynamic"): miscDynamic = true; break;
@@ -114,6 +152,13 @@ internal sealed partial class Converter
             }
         }
         k.RemoveAll(kv => kv.Key == "host_seen");
+        if (fwmark is not null)
+        {
+            if (connectVip)
+                Add(fwmark, ImportSeverity.Note, fwmark.Text, "the mark that sent keepalived's VIP check into the tunnel; TunLB's tunnel check needs none");
+            else
+                Add(fwmark, ImportSeverity.Skipped, fwmark.Text, "TunLB checks from the director's own address, without a firewall mark; not converted");
+        }
 
         double interval = d.DelayLoop ?? DefaultDelayLoop;
         long retry = d.Retry ?? type switch { "dns" => 3, "misc" => 0, _ => 1 };
@@ -122,6 +167,12 @@ internal sealed partial class Converter
         if (type is "http" or "https")
         {
             if (!urlSeen) Add(c, ImportSeverity.Note, c.Keyword, "no url block; the check requests \"/\"");
+            if (path is not null && !path.StartsWith('/'))
+            {
+                Add(c, ImportSeverity.Changed, $"path {path}",
+                    $"keepalived sends \"GET {path} HTTP/1.x\" as written, which most servers answer with 400; converted as /{path}");
+                path = "/" + path;
+            }
             k.Add(new("path", path ?? "/"));
             k.Add(new("expect_status", status ?? DefaultStatus));
             if (body is not null) k.Add(new("expect_body", body));
@@ -129,11 +180,31 @@ internal sealed partial class Converter
             // keepalived's SSL_GET does not verify the server certificate; keep that behaviour.
             if (type == "https") k.Add(new("tls_skip_verify", true));
         }
+        if (type == "udp")
+        {
+            if (payload is not null) k.Add(new("payload", PayloadText(payload)));
+            if (expect is not null) k.Add(new("expect", expect));
+            // keepalived's UDP_CHECK without require_reply passes on silence; only an ICMP error fails it.
+            k.Add(new("require_reply", requireReply));
+        }
+        if (type == "dns")
+        {
+            // keepalived's DNS_CHECK: SOA for the root by default, and any NOERROR response passes.
+            k.Add(new("query_type", queryType ?? "SOA"));
+            k.Add(new("query_name", queryName ?? "."));
+            k.Add(new("require_answer", false));
+        }
+        // keepalived sends UDP and DNS checks to the real's port also when the service is TCP: say so explicitly.
+        if (checkPort is null && type is "udp" or "dns" && svc.Protocol == "tcp") checkPort = realPort;
         if (checkPort is { } cp) k.Add(new("port", cp));
-        k.Add(new("interval", interval));
-        k.Add(new("timeout", type == "misc" ? miscTimeout ?? vsDefaults.DelayLoop ?? DefaultDelayLoop : d.ConnectTimeout ?? DefaultConnectTimeout));
+        var (iv, to) = Timing(c, type, interval,
+            type == "misc" ? miscTimeout is > 0 ? miscTimeout.Value : vsDefaults.DelayLoop ?? DefaultDelayLoop : d.ConnectTimeout ?? DefaultConnectTimeout);
+        k.Add(new("interval", iv));
+        k.Add(new("timeout", to));
         k.Add(new("rise", 1L));
-        k.Add(new("fall", retry + 1));
+        if (retry + 1 > MaxFall)
+            Add(c, ImportSeverity.Changed, c.Keyword, $"retry {retry}: TunLB counts at most {MaxFall} failed checks; converted as fall = {MaxFall}");
+        k.Add(new("fall", Math.Min(retry + 1, MaxFall)));
         k.Add(new("alpha", d.Alpha ?? false));
         // keepalived connects to the real server's own address, which in LVS-TUN proves little: the service
         // listens on the VIP behind the tunnel (keepalived #306). TunLB's default checks VIP:port through the
@@ -156,6 +227,75 @@ internal sealed partial class Converter
                 $"converted as fall = {retry + 1} checks {Num(interval)} s apart (interval = delay_loop), so detection takes " +
                 $"about {Num(retry * interval)} s instead of {Num(retry * delayBeforeRetry)} s after the first failure");
         return k;
+    }
+
+    private const long MaxFall = 1000;
+    private const double MinInterval = 0.1, MaxInterval = 3600, MinTimeout = 0.05;
+    private static readonly string[] DnsTypes = ["A", "NS", "CNAME", "SOA", "MX", "TXT", "AAAA"];
+
+    /// <summary>
+    /// interval = delay_loop and timeout = connect_timeout (misc: misc_timeout), within TunLB's ranges. keepalived starts
+    /// the next check delay_loop after the previous one ended, so a timeout longer than delay_loop is fine there; TunLB
+    /// starts checks every interval and wants timeout &lt;= interval, so the timeout is cut to the interval (a note: only a
+    /// server slower to answer than delay_loop is judged differently).
+    /// </summary>
+    private (double Interval, double Timeout) Timing(KStatement c, string type, double interval, double timeout)
+    {
+        if (interval < MinInterval || interval > MaxInterval)
+        {
+            var clamped = Math.Clamp(interval, MinInterval, MaxInterval);
+            Add(c, ImportSeverity.Changed, c.Keyword,
+                $"delay_loop {Num(interval)} s is outside TunLB's check interval range ({Num(MinInterval)}..{Num(MaxInterval)} s); converted as {Num(clamped)} s");
+            interval = clamped;
+        }
+        if (timeout < MinTimeout)
+        {
+            Add(c, ImportSeverity.Changed, c.Keyword, $"a timeout of {Num(timeout)} s is below TunLB's {Num(MinTimeout)} s; converted as {Num(MinTimeout)} s");
+            timeout = MinTimeout;
+        }
+        if (timeout > interval)
+        {
+            Add(c, ImportSeverity.Note, c.Keyword,
+                $"{(type == "misc" ? "misc_timeout" : "connect_timeout")} {Num(timeout)} s is longer than delay_loop {Num(interval)} s: keepalived waits " +
+                $"delay_loop after each check ends, TunLB starts one every interval and needs timeout <= interval, so timeout = {Num(interval)} s " +
+                $"(a server that needs longer than that to answer now fails the check)");
+            timeout = interval;
+        }
+        return (interval, timeout);
+    }
+
+    /// <summary>keepalived's hex strings (payload, require_reply): pairs of hex digits, spaces between bytes; x = any nibble.</summary>
+    private string? Hex(KStatement s, bool wildcard)
+    {
+        var text = string.Join(' ', s.Args.Select(a => a.Text));
+        var sb = new System.Text.StringBuilder();
+        foreach (var word in text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+        {
+            for (int i = 0; i < word.Length; i += 2)
+            {
+                var pair = word.Substring(i, Math.Min(2, word.Length - i));
+                if (wildcard && pair.Contains('x', StringComparison.OrdinalIgnoreCase)) { sb.Append('\0'); continue; }
+                if (!int.TryParse(pair, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b))
+                {
+                    Add(s, ImportSeverity.Note, s.Text, "not a hex string: keepalived ignores it (\"Invalid hex string\"), so does the import");
+                    return null;
+                }
+                sb.Append((char)b);
+            }
+        }
+        return sb.Length == 0 ? null : sb.ToString();
+    }
+
+    /// <summary>The payload as TunLB reads it: printable text as is, any other byte (and the backslash) as \xHH.</summary>
+    private static string PayloadText(string raw)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var ch in raw)
+        {
+            if (ch is >= ' ' and <= '~' && ch != '\\') sb.Append(ch);
+            else sb.Append("\\x").Append(((int)ch).ToString("x2", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
     }
 
     private void Url(KStatement u, ref string? path, ref string? status, ref string? host, ref string? body)
@@ -232,10 +372,18 @@ internal sealed partial class Converter
         var none = new TomlKeys { { "type", "none" } };
         var checks = svc.Reals.Select(r => r.Check ?? none).ToList();
         var type = checks[0].Get("type");
-        if (checks.All(c => Equals(c.Get("type"), type)))
+        var common = new TomlKeys();
+        common.AddRange(checks[0].Where(kv => checks.All(c => c.Any(o => o.Key == kv.Key && Equals(o.Value, kv.Value)))));
+        // A service default must be a complete check by itself: a misc check needs its command (usually one script per
+        // real), a udp or dns check of a tcp service its port.
+        bool complete = type as string switch
         {
-            var common = new TomlKeys();
-            common.AddRange(checks[0].Where(kv => checks.All(c => c.Any(o => o.Key == kv.Key && Equals(o.Value, kv.Value)))));
+            "misc" => common.Get("command") is not null,
+            "udp" or "dns" => svc.Protocol != "tcp" || common.Get("port") is not null,
+            _ => true,
+        };
+        if (complete && checks.All(c => Equals(c.Get("type"), type)))
+        {
             svc.Check = common;
             foreach (var r in svc.Reals)
             {

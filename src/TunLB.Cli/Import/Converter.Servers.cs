@@ -8,11 +8,6 @@ internal sealed partial class Converter
 {
     private void VirtualServer(KStatement vs)
     {
-        if (vs.Arg(0) == "group")
-        {
-            Add(vs, ImportSeverity.Skipped, vs.Text, "TunLB has no virtual server groups; write one virtual_server per address; block skipped");
-            return;
-        }
         if (vs.Arg(0) == "fwmark")
         {
             Add(vs, ImportSeverity.Skipped, vs.Text,
@@ -24,25 +19,45 @@ internal sealed partial class Converter
             Add(vs, ImportSeverity.Skipped, vs.Text, "virtual_server without a { } block; skipped");
             return;
         }
-        if (!Address(vs, 0, out var vip, "virtual_server address; block skipped")) return;
-        long port = 0;
-        if (vs.Args.Count >= 2 && !Integer(vs, 0, 65535, out port, 1)) return;
+        List<(string Text, IpAddress Vip, long Port)> members;
+        if (vs.Arg(0) == "group")
+        {
+            members = GroupMembers(vs);
+            if (vs.Args.Count > 2) ExtraWords(vs, 2);
+        }
+        else
+        {
+            if (!Address(vs, 0, out var vip, "virtual_server address; block skipped")) return;
+            long port = 0;
+            if (vs.Args.Count >= 2 && !Integer(vs, 0, 65535, out port, 1)) return;
+            if (vs.Args.Count > 2) ExtraWords(vs, 2);
+            members = [(vs.Arg(0), vip, port)];
+        }
+        foreach (var (text, vip, port) in members) Convert(vs, text, vip, port);
+    }
 
+    private void ExtraWords(KStatement s, int from) =>
+        Add(s, ImportSeverity.Note, s.Text,
+            $"keepalived ignores the words after the address and port ({string.Join(' ', s.Args.Skip(from).Select(a => a.Text))}); " +
+            "so does the import (settings such as the protocol belong inside the block)");
+
+    private void Convert(KStatement vs, string vipText, IpAddress vip, long port)
+    {
         var svc = new OutService
         {
-            Vip = vs.Arg(0), Port = port, SourceFile = vs.File, SourceLine = vs.Line, SourceText = vs.Text,
+            Vip = vipText, Port = port, SourceFile = vs.File, SourceLine = vs.Line, SourceText = vs.Text,
         };
         var d = new Inherited();
         string method = "NAT";
         bool methodSet = false, protocolOk = true, persistent = false;
         long defaultWeight = 1;
-        KStatement? sched = null, sorryMethod = null;
+        KStatement? sched = null, sorryMethod = null, hysteresis = null;
         var flags = new List<KStatement>();
         var reals = new List<KStatement>();
 
-        foreach (var s in vs.Block)
+        foreach (var s in vs.Block!)
         {
-            if (Special(s) || InheritedSetting(s, d)) continue;
+            if (Special(s) || InheritedSetting(s, d, virtualServer: true)) continue;
             switch (s.Keyword)
             {
                 case "lvs_sched" or "lb_algo": sched = s; break;
@@ -82,20 +97,24 @@ internal sealed partial class Converter
                 case "ip_family":
                     Add(s, ImportSeverity.Note, s.Text, "the address family comes from the addresses; ignored");
                     break;
-                case "quorum": if (Integer(s, 0, int.MaxValue, out var q)) svc.Quorum = q; break;
-                case "hysteresis": if (Integer(s, 0, int.MaxValue, out var h)) svc.Hysteresis = h; break;
+                case "nat_mask":
+                    Add(s, ImportSeverity.Note, s.Text, "a NAT setting; with a tunnel there is no NAT, so it has nothing to do");
+                    break;
+                case "quorum":
+                    if (s.Args.Count > 0 && long.TryParse(s.Arg(0), NumberStyles.None, CultureInfo.InvariantCulture, out var q) && q >= 1)
+                        svc.Quorum = Math.Min(q, int.MaxValue);
+                    else
+                    {
+                        // keepalived: "Quorum ... must be in [1, ...]. Setting to 1."
+                        Add(s, ImportSeverity.Note, s.Text, "keepalived takes a quorum below 1 (or not a number) as 1; so does the import");
+                        svc.Quorum = 1;
+                    }
+                    break;
+                case "hysteresis": if (Integer(s, 0, int.MaxValue, out var h)) { svc.Hysteresis = h; hysteresis = s; } break;
                 case "quorum_up": svc.QuorumUp = Script(s); break;
                 case "quorum_down": svc.QuorumDown = Script(s); break;
                 case "weight": if (Integer(s, 0, 65535, out var w)) defaultWeight = w; break;
-                case "sorry_server":
-                    if (Address(s, 0, out var sa, "sorry_server"))
-                    {
-                        if (sa.IsV4 != vip.IsV4)
-                            Add(s, ImportSeverity.Skipped, s.Text, $"sorry server is {ConfigText.Family(sa)} but the VIP is {ConfigText.Family(vip)}");
-                        else if (s.Args.Count < 2) svc.Sorry = (s.Arg(0), port);
-                        else if (Integer(s, 0, 65535, out var sp, 1)) svc.Sorry = (s.Arg(0), sp);
-                    }
-                    break;
+                case "sorry_server": Sorry(s, svc, port); break;
                 case "sorry_server_inhibit":
                     Add(s, ImportSeverity.Skipped, s.Text, "TunLB adds or removes the sorry server; it has no inhibit mode for it");
                     break;
@@ -110,8 +129,15 @@ internal sealed partial class Converter
         }
         if (!protocolOk) return;
         if (!methodSet)
-            Add(vs, ImportSeverity.Changed, vs.Text, "no lvs_method: keepalived's default is NAT; " + TunnelOnly);
+            Add(vs, ImportSeverity.Note, vs.Text, "no lvs_method: keepalived's default is NAT; " + TunnelOnly);
         if (sorryMethod is not null && svc.Sorry is not null) Method(sorryMethod);
+        if (svc.Hysteresis is { } hy && hy >= (svc.Quorum ?? 1))
+        {
+            // keepalived: "hysteresis H >= quorum Q; setting hysteresis to Q-1".
+            svc.Hysteresis = (svc.Quorum ?? 1) - 1;
+            Add(hysteresis!, ImportSeverity.Note, hysteresis!.Text,
+                $"keepalived lowers a hysteresis that is not below the quorum to quorum - 1 = {svc.Hysteresis}; so does the import");
+        }
         if (port == 0 && !persistent)
         {
             Add(vs, ImportSeverity.Skipped, vs.Text, "a virtual_server without a port must be persistent (persistence_timeout); block skipped");
@@ -121,11 +147,18 @@ internal sealed partial class Converter
         svc.Scheduler = Scheduler(sched);
         SchedulerFlags(flags, svc);
 
-        var seenReals = new Dictionary<IpAddress, OutReal>();
+        var key = (vip, port, svc.Protocol);
+        var target = _seen.GetValueOrDefault(key);
+        if (target is not null)
+            Add(vs, ImportSeverity.Note, vs.Text,
+                $"the same service ({svc.Protocol} {vipText} port {port}) as {target.SourceFile}:{target.SourceLine}: its real servers join that " +
+                "service (IPVS has one service per address, port and protocol, so keepalived's second add of it fails and the first " +
+                "block's scheduler and persistence stay); so does the import");
+        target ??= svc;
         foreach (var rs in reals)
         {
             // A duplicate address is dropped before its body is converted, so its settings are not reported too.
-            if (ConfigText.TryParseIp(rs.Arg(0), out var ra, out _) && seenReals.TryGetValue(ra, out var first))
+            if (ConfigText.TryParseIp(rs.Arg(0), out var ra, out _) && target.Reals.FirstOrDefault(x => x.Ip == ra) is { } first)
             {
                 Add(rs, ImportSeverity.Skipped, rs.Text,
                     $"{rs.Arg(0)} is already a real server of this service (line {first.SourceLine}); TunLB's tunnel does not " +
@@ -134,20 +167,30 @@ internal sealed partial class Converter
             }
             var r = RealServer(rs, svc, vip, d, method, defaultWeight);
             if (r is null) continue;
-            seenReals.Add(ra, r);
-            svc.Reals.Add(r);
+            r.Ip = ra;
+            target.Reals.Add(r);
         }
-        FactorChecks(svc);
-
-        var key = (vip, port, svc.Protocol);
-        if (_seen.TryGetValue(key, out var dup))
+        if (ReferenceEquals(target, svc))
         {
-            Add(vs, ImportSeverity.Skipped, vs.Text,
-                $"the same service ({svc.Protocol} {vs.Arg(0)} port {port}) is already defined at {dup.SourceFile}:{dup.SourceLine}; block skipped");
+            _seen.Add(key, svc);
+            _services.Add(svc);
+        }
+    }
+
+    private void Sorry(KStatement s, OutService svc, long port)
+    {
+        if (!Address(s, 0, out var sa, "sorry_server")) return;
+        long sp = port;
+        if (s.Args.Count >= 2 && !Integer(s, 0, 65535, out sp, 1)) return;
+        if (sa.IsV4 ? sa.V4 >> 24 == 127 : sa.Hi == 0 && sa.Lo == 1)
+        {
+            svc.LoopbackSorry = $"{s.Arg(0)} port {sp}";
+            Add(s, ImportSeverity.Skipped, s.Text,
+                "a loopback sorry server is the director itself answering (keepalived's NAT to a local page); TunLB only tunnels to " +
+                "other hosts, so it is written as a comment: serve the sorry page from a host and name that host here");
             return;
         }
-        _seen.Add(key, svc);
-        _services.Add(svc);
+        svc.Sorry = (s.Arg(0), sp);
     }
 
     private string? Script(KStatement s)
@@ -212,13 +255,8 @@ internal sealed partial class Converter
 
     private OutReal? RealServer(KStatement rs, OutService svc, IpAddress vip, Inherited vsDefaults, string method, long weight)
     {
+        // Families may differ: the tunnel carries IPv6 in IPv4 and IPv4 in IPv6.
         if (!Address(rs, 0, out var addr, "real_server; not converted")) return null;
-        if (addr.IsV4 != vip.IsV4)
-        {
-            Add(rs, ImportSeverity.Skipped, rs.Text,
-                $"real server is {ConfigText.Family(addr)} but the VIP is {ConfigText.Family(vip)}; TunLB needs one family per service; not converted");
-            return null;
-        }
         long port = svc.Port;
         if (rs.Args.Count >= 2 && !Integer(rs, 0, 65535, out port, 1)) return null;
         var r = new OutReal { Address = rs.Arg(0), Port = port, Weight = weight, SourceFile = rs.File, SourceLine = rs.Line };
@@ -260,7 +298,7 @@ internal sealed partial class Converter
                     "TunLB runs one health check per real server; keepalived also required this one to pass; not converted");
                 continue;
             }
-            r.Check = Checker(c, d, vsDefaults, addr, rs);
+            r.Check = Checker(c, d, vsDefaults, addr, rs, vip, svc, port);
         }
         if (checkers.Count > 0 && r.Check is null)
             Add(rs, ImportSeverity.Changed, rs.Text, "no health check could be converted; this real server is not health-checked (check type none)");

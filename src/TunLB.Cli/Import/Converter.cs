@@ -25,12 +25,21 @@ internal sealed partial class Converter
     private readonly List<(int Seq, ImportIssue Issue)> _issues = [];
     private readonly List<OutService> _services = [];
     private readonly Dictionary<(IpAddress, long, string), OutService> _seen = [];
+    private readonly Dictionary<string, KStatement> _groups = new(StringComparer.Ordinal);
     private int _virtualServers;
 
-    public ImportResult Run(string source, List<KStatement> top, List<(string File, int Line, string Pattern, int Seq)> includeProblems)
+    public ImportResult Run(string source, List<KStatement> top, List<(string File, int Line, string Pattern, int Seq)> includeProblems,
+                            List<KToken> stray)
     {
         foreach (var (file, line, pattern, seq) in includeProblems)
             Add(seq, file, line, ImportSeverity.Skipped, $"include {pattern}", "no file matches; nothing from it was converted");
+        foreach (var t in stray)
+            Add(t.Seq, t.File, t.Line, ImportSeverity.Note, "}",
+                "Extra '}' found: it closes no block; keepalived reports this and reads on, so does the import (check the braces above it)");
+
+        // Groups may be defined after the virtual_server that uses them (keepalived reads the whole file first).
+        foreach (var s in top)
+            if (s.Keyword == "virtual_server_group" && s.Args.Count > 0) _groups[s.Arg(0)] = s;
 
         foreach (var s in top)
         {
@@ -42,32 +51,30 @@ internal sealed partial class Converter
                     VirtualServer(s);
                     break;
                 case "virtual_server_group":
-                    Add(s, ImportSeverity.Skipped, s.Text,
-                        "TunLB has no virtual server groups; a virtual_server using it is skipped too (write one virtual_server per address)");
+                    if (s.Args.Count == 0 || s.Block is null)
+                        Add(s, ImportSeverity.Skipped, s.Text, "a virtual_server_group needs a name and a { } block; ignored");
+                    break;
+                case "real_server" or "sorry_server" or "lvs_sched" or "lb_algo" or "lvs_method" or "lb_kind" or "protocol" or "delay_loop":
+                    Add(s, ImportSeverity.Note, s.Text,
+                        "outside any virtual_server (a '}' too many above it?); keepalived ignores it here, so does the import");
                     break;
                 default:
                     Add(s, ImportSeverity.Note, s.Keyword, TopLevelWhy(s.Keyword));
                     break;
             }
         }
+        foreach (var svc in _services) FactorChecks(svc);
 
         var issues = _issues.OrderBy(i => i.Seq).Select(i => i.Issue).ToList();
-        var toml = TomlOutput.Write(source, _services, issues);
-        // Self-check: what today's loader knows of the output must load (the health-check tables are
-        // left out of this check until TunLB's loader knows them).
-        try
-        {
-            ConfigLoader.ParseDirector(TomlOutput.Write(source, _services, issues, coreOnly: true), source + " (converted)");
-        }
-        catch (ConfigException e)
-        {
-            foreach (var err in e.Errors)
-                issues.Add(new ImportIssue(source, 0, ImportSeverity.Skipped, "converted output",
-                    $"fails TunLB's configuration check (an import bug; please report it): {err}"));
-        }
+        // Self-check with the director's own loader and model (what `tunlb director --check` runs): a refusal is an
+        // import bug, reported so the exit code never says the output is usable when the director would refuse it.
+        var errors = ImportSelfCheck.Errors(TomlOutput.Write(source, _services, issues), source + " (converted)");
+        foreach (var err in errors)
+            issues.Add(new ImportIssue(source, 0, ImportSeverity.Skipped, "converted output",
+                $"fails TunLB's configuration check (an import bug; please report it): {err}"));
         return new ImportResult
         {
-            Toml = toml,
+            Toml = TomlOutput.Write(source, _services, issues),
             Issues = issues,
             VirtualServers = _virtualServers,
             ServicesWritten = _services.Count,
@@ -86,8 +93,12 @@ internal sealed partial class Converter
 
 
     private void Add(KStatement s, ImportSeverity sev, string what, string why) => Add(s.Seq, s.File, s.Line, sev, what, why);
-    private void Add(int seq, string file, int line, ImportSeverity sev, string what, string why) =>
-        _issues.Add((seq, new ImportIssue(file, line, sev, what, why)));
+    private void Add(int seq, string file, int line, ImportSeverity sev, string what, string why)
+    {
+        var issue = new ImportIssue(file, line, sev, what, why);
+        // A group's block is converted once per member: report each of its lines once.
+        if (!_issues.Any(i => i.Seq == seq && i.Issue == issue)) _issues.Add((seq, issue));
+    }
     private void Unknown(KStatement s, string where) =>
         Add(s, ImportSeverity.Skipped, s.Text, $"unknown keyword in {where}; not converted");
 
@@ -110,13 +121,18 @@ internal sealed partial class Converter
     }
 
 
-    private bool Timer(KStatement s, out double value)
+    /// <summary>
+    /// A keepalived time in seconds (decimals allowed). keepalived refuses 0 where <paramref name="positive"/> and any
+    /// non-number, logs "... invalid - ignoring" and keeps the inherited or default value: the import does the same.
+    /// </summary>
+    private bool Timer(KStatement s, out double value, bool positive = true)
     {
         value = 0;
         if (s.Args.Count >= 1 && double.TryParse(s.Arg(0), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value)
-            && value >= 0 && value <= ConfigLoader.MaxTimeoutSeconds)
+            && value >= 0 && (value > 0 || !positive) && value <= 4_294_967)
             return true;
-        Add(s, ImportSeverity.Skipped, s.Text, "expected a time in seconds; not converted");
+        Add(s, ImportSeverity.Note, s.Text,
+            $"not a valid time ({(positive ? "more than 0" : "0 or more")} seconds): keepalived ignores this line and keeps the default, so does the import");
         return false;
     }
 
@@ -158,14 +174,22 @@ internal sealed partial class Converter
     }
 
     /// <summary>Handles a setting keepalived inherits; false if the keyword is not one.</summary>
-    private bool InheritedSetting(KStatement s, Inherited d)
+    private bool InheritedSetting(KStatement s, Inherited d, bool virtualServer = false)
     {
         switch (s.Keyword)
         {
             case "delay_loop": if (Timer(s, out var dl)) d.DelayLoop = dl; return true;
             case "connect_timeout": if (Timer(s, out var ct)) d.ConnectTimeout = ct; return true;
-            case "delay_before_retry": if (Timer(s, out var dbr)) d.DelayBeforeRetry = dbr; return true;
-            case "retry" or "nb_get_retry": if (Integer(s, 0, 1000, out var r)) d.Retry = r; return true;
+            case "delay_before_retry": if (Timer(s, out var dbr, positive: false)) d.DelayBeforeRetry = dbr; return true;
+            case "retry" or "nb_get_retry":
+                // keepalived: 1.. at the virtual_server, 0.. in a real_server or checker; anything else is ignored.
+                long min = virtualServer ? 1 : 0;
+                if (s.Args.Count > 0 && long.TryParse(s.Arg(0), NumberStyles.None, CultureInfo.InvariantCulture, out var r)
+                    && r >= min && r <= uint.MaxValue)
+                    d.Retry = r;
+                else
+                    Add(s, ImportSeverity.Note, s.Text, $"not a valid retry count ({min} or more): keepalived ignores this line, so does the import");
+                return true;
             case "alpha": if (Bool(s, out var a)) d.Alpha = a; return true;
             case "inhibit_on_failure": if (Bool(s, out var i)) d.Inhibit = i; return true;
             case "virtualhost": d.VirtualHost = s.Arg(0); return true;
@@ -188,7 +212,7 @@ internal sealed partial class Converter
         var m = s.Arg(0).ToUpperInvariant();
         if (m is "NAT" or "DR")
         {
-            Add(s, ImportSeverity.Changed, s.Text, TunnelOnly);
+            Add(s, ImportSeverity.Note, s.Text, TunnelOnly);
             return m;
         }
         if (m == "TUN")

@@ -13,8 +13,9 @@ public static class KeepalivedImporter
     {
         ArgumentNullException.ThrowIfNull(path);
         var includeProblems = new List<(string, int, string, int)>();
-        var top = KeepalivedSyntax.ParseFile(path, includeProblems);
-        return new Converter().Run(path, top, includeProblems);
+        var stray = new List<KToken>();
+        var top = KeepalivedSyntax.ParseFile(path, includeProblems, stray);
+        return new Converter().Run(path, top, includeProblems, stray);
     }
 
     /// <summary>Converts text; <paramref name="path"/> names it in the report and anchors relative includes.</summary>
@@ -24,7 +25,8 @@ public static class KeepalivedImporter
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(path);
         var includeProblems = new List<(string, int, string, int)>();
-        var top = KeepalivedSyntax.ParseText(text, path, includeProblems);
-        return new Converter().Run(path, top, includeProblems);
+        var stray = new List<KToken>();
+        var top = KeepalivedSyntax.ParseText(text, path, includeProblems, stray);
+        return new Converter().Run(path, top, includeProblems, stray);
     }
 }

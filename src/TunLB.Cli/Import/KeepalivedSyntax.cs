@@ -63,21 +63,24 @@ internal static class KeepalivedSyntax
 
     /// <summary>Parses a file and everything it includes into top-level statements.</summary>
     /// <param name="includeProblems">Receives include patterns that matched no file (file, line, pattern).</param>
-    public static List<KStatement> ParseFile(string path, List<(string File, int Line, string Pattern, int Seq)> includeProblems)
+    /// <param name="stray">Receives each '}' that closes no block (keepalived logs "Extra '}' found" and goes on).</param>
+    public static List<KStatement> ParseFile(string path, List<(string File, int Line, string Pattern, int Seq)> includeProblems,
+                                             List<KToken>? stray = null)
     {
         var full = Path.GetFullPath(path);
         var tokens = new List<KToken>();
         Tokenize(ReadText(path, path, 0), path, Path.GetDirectoryName(full) ?? ".", tokens, [full], includeProblems);
-        return Parse(tokens);
+        return Parse(tokens, stray);
     }
 
     /// <summary>Parses text; includes are resolved relative to <paramref name="path"/>'s directory.</summary>
-    public static List<KStatement> ParseText(string text, string path, List<(string File, int Line, string Pattern, int Seq)> includeProblems)
+    public static List<KStatement> ParseText(string text, string path, List<(string File, int Line, string Pattern, int Seq)> includeProblems,
+                                             List<KToken>? stray = null)
     {
         var full = Path.GetFullPath(path);
         var tokens = new List<KToken>();
         Tokenize(text, path, Path.GetDirectoryName(full) ?? ".", tokens, [full], includeProblems);
-        return Parse(tokens);
+        return Parse(tokens, stray);
     }
 
     private static string ReadText(string path, string fromFile, int fromLine)
@@ -170,13 +173,13 @@ internal static class KeepalivedSyntax
 
     // ------------------------------------------------------------------ statements
 
-    internal static List<KStatement> Parse(List<KToken> tokens)
+    internal static List<KStatement> Parse(List<KToken> tokens, List<KToken>? stray = null)
     {
         int pos = 0;
-        return ParseBlock(tokens, ref pos, null);
+        return ParseBlock(tokens, ref pos, null, stray ?? []);
     }
 
-    private static List<KStatement> ParseBlock(List<KToken> tokens, ref int pos, KToken? opener)
+    private static List<KStatement> ParseBlock(List<KToken> tokens, ref int pos, KToken? opener, List<KToken> stray)
     {
         var list = new List<KStatement>();
         while (pos < tokens.Count)
@@ -188,15 +191,16 @@ internal static class KeepalivedSyntax
                     pos++;
                     continue;
                 case KTokenKind.Close:
-                    if (opener is null) throw new KeepalivedParseException(t.File, t.Line, "unexpected '}' (no block is open here)");
                     pos++;
+                    // keepalived reports "Extra '}' found" and reads on at the top level; so does the import.
+                    if (opener is null) { stray.Add(t); continue; }
                     return list;
                 case KTokenKind.Open:
                     // "keyword args" on one line, "{" on the next.
                     if (list.Count > 0 && list[^1] is { Block: null, EndedAtEol: true } prev)
                     {
                         pos++;
-                        prev.Block = ParseBlock(tokens, ref pos, t);
+                        prev.Block = ParseBlock(tokens, ref pos, t, stray);
                         continue;
                     }
                     throw new KeepalivedParseException(t.File, t.Line, "'{' without a keyword before it");
@@ -208,7 +212,7 @@ internal static class KeepalivedSyntax
             if (pos < tokens.Count && tokens[pos].Kind == KTokenKind.Open)
             {
                 var open = tokens[pos++];
-                stmt.Block = ParseBlock(tokens, ref pos, open);
+                stmt.Block = ParseBlock(tokens, ref pos, open, stray);
             }
             else stmt.EndedAtEol = pos < tokens.Count && tokens[pos].Kind == KTokenKind.EndOfLine;
             list.Add(stmt);

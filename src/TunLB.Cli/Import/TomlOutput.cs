@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TunLB.Core.Flows;
 
 namespace TunLB.Cli.Import;
 
@@ -23,6 +24,7 @@ internal sealed class OutReal
     public required string Address;
     public required long Port;
     public long Weight = 1;
+    public IpAddress Ip;
     public long? UpperThreshold, LowerThreshold;
     /// <summary>The real's complete effective check; null if keepalived had no usable checker.</summary>
     public TomlKeys? Check;
@@ -45,6 +47,8 @@ internal sealed class OutService
     public string? QuorumUp, QuorumDown;
     public TomlKeys? Check;
     public (string Address, long Port)? Sorry;
+    /// <summary>A loopback sorry server, written as a comment only.</summary>
+    public string? LoopbackSorry;
     public List<OutReal> Reals = [];
     public required string SourceFile;
     public required int SourceLine;
@@ -54,13 +58,7 @@ internal sealed class OutService
 /// <summary>Writes the converted services as director.toml text.</summary>
 internal static class TomlOutput
 {
-    /// <summary>
-    /// Keys TunLB's loader does not know yet (the health-check work in progress). With
-    /// <paramref name="coreOnly"/> they are left out, so the result can be checked with today's loader.
-    /// </summary>
-    public static readonly string[] NewServiceKeys = ["quorum", "hysteresis", "quorum_up", "quorum_down"];
-
-    public static string Write(string source, IReadOnlyList<OutService> services, IReadOnlyList<ImportIssue> issues, bool coreOnly = false)
+    public static string Write(string source, IReadOnlyList<OutService> services, IReadOnlyList<ImportIssue> issues)
     {
         var sb = new StringBuilder();
         sb.Append("# TunLB director configuration converted from keepalived configuration ").Append(source).Append('\n');
@@ -84,20 +82,20 @@ internal static class TomlOutput
                 sb.Append("scheduler_flags = [").Append(string.Join(", ", s.SchedulerFlags.Select(Quote))).Append("]\n");
             Key(sb, "persistence", s.Persistence);
             if (s.PersistenceNetmask is { } nm) Key(sb, "persistence_netmask", nm);
-            if (!coreOnly)
+            if (s.Quorum is { } q) Key(sb, "quorum", q);
+            if (s.Hysteresis is { } h) Key(sb, "hysteresis", h);
+            if (s.QuorumUp is { } qu) Key(sb, "quorum_up", qu);
+            if (s.QuorumDown is { } qd) Key(sb, "quorum_down", qd);
+            if (s.Check is { } c) Table(sb, "service.check", c);
+            if (s.Sorry is { } sorry)
             {
-                if (s.Quorum is { } q) Key(sb, "quorum", q);
-                if (s.Hysteresis is { } h) Key(sb, "hysteresis", h);
-                if (s.QuorumUp is { } qu) Key(sb, "quorum_up", qu);
-                if (s.QuorumDown is { } qd) Key(sb, "quorum_down", qd);
-                if (s.Check is { } c) Table(sb, "service.check", c);
-                if (s.Sorry is { } sorry)
-                {
-                    sb.Append("\n[service.sorry]\n");
-                    Key(sb, "address", sorry.Address);
-                    Key(sb, "port", sorry.Port);
-                }
+                sb.Append("\n[service.sorry]\n");
+                Key(sb, "address", sorry.Address);
+                Key(sb, "port", sorry.Port);
             }
+            else if (s.LoopbackSorry is { } ls)
+                sb.Append("\n# keepalived's sorry_server ").Append(ls).Append(" is this director itself; TunLB tunnels only to other hosts:\n")
+                  .Append("# [service.sorry]\n# address = \"<a host that serves the sorry page>\"\n");
             foreach (var r in s.Reals)
             {
                 sb.Append("\n[[service.real]]");
@@ -107,7 +105,7 @@ internal static class TomlOutput
                 Key(sb, "weight", r.Weight);
                 if (r.UpperThreshold is { } u) Key(sb, "upper_threshold", u);
                 if (r.LowerThreshold is { } l) Key(sb, "lower_threshold", l);
-                if (!coreOnly && r.CheckOverride is { Count: > 0 } o) Table(sb, "service.real.check", o);
+                if (r.CheckOverride is { Count: > 0 } o) Table(sb, "service.real.check", o);
             }
         }
         return sb.ToString();

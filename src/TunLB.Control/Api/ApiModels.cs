@@ -17,6 +17,7 @@ namespace TunLB.Control.Api;
 //   POST   /api/v1/services/{proto}/{vip}/{port}/reals  RealSpec -> 201 RealDto (409 if it exists)         ipvsadm -a
 //   PUT    /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}  RealSpec -> RealDto                ipvsadm -e
 //   DELETE /api/v1/services/{proto}/{vip}/{port}/reals/{addr}/{rport}  -> 204                             ipvsadm -d
+//   POST   /api/v1/batch                      BatchSpec         -> BatchResultDto (all or nothing)        tunlb adm -R
 //   GET    /api/v1/connections                                  -> ConnectionDto[]                        ipvsadm -L -c
 //   GET    /api/v1/stats                                        -> StatsSummaryDto (drops by reason, totals)
 //   POST   /api/v1/stats/zero                 ZeroSpec?         -> 204            (all, or one service)   ipvsadm -Z

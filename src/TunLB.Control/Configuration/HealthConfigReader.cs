@@ -19,7 +19,7 @@ internal static class HealthConfigReader
     public static readonly string[] CheckKeys =
     [
         "type", "port", "path", "expect_status", "expect_body", "host", "tls_skip_verify", "payload", "expect",
-        "query_name", "query_type", "command", "dynamic", "interval", "timeout", "rise", "fall", "alpha", "via",
+        "require_reply", "query_name", "query_type", "require_answer", "command", "dynamic", "interval", "timeout", "rise", "fall", "alpha", "via",
         "on_failure", "dampening",
     ];
     private static readonly string[] DampeningKeys = ["penalty", "suppress", "reuse", "half_life"];
@@ -100,8 +100,10 @@ internal static class HealthConfigReader
             TlsSkipVerify = r.Bool("tls_skip_verify", c.TlsSkipVerify),
             Payload = r.String("payload") is { } p ? Unescape(p) : c.Payload,
             Expect = r.String("expect") ?? c.Expect,
+            RequireReply = r.Bool("require_reply", c.RequireReply),
             QueryName = r.String("query_name") ?? c.QueryName,
             QueryType = r.String("query_type") ?? c.QueryType,
+            RequireAnswer = r.Bool("require_answer", c.RequireAnswer),
             Command = r.String("command") ?? c.Command,
             Dynamic = r.Bool("dynamic", c.Dynamic),
             IntervalSeconds = Seconds(r, "interval", 0.1, 3600, c.IntervalSeconds),

@@ -129,6 +129,9 @@ public sealed class ApiServer : IAsyncDisposable
             return Json(dto, 201, $"/api/v1/services/{dto.Protocol}/{Uri.EscapeDataString(dto.Vip)}/{dto.Port}");
         });
         app.MapDelete("/api/v1/services", () => { state.Clear(); return Results.NoContent(); });
+        var batch = new BatchApi(state); // all-or-nothing changes (tunlb adm -R), BatchApi.cs
+        app.MapPost("/api/v1/batch", async (HttpContext c) =>
+            Json(batch.Apply(await Body<BatchSpec>(c) ?? throw new BadBodyException("required: a JSON BatchSpec body", null))));
         app.MapGet(svc, (string proto, string vip, string port) => Json(state.GetService(proto, vip, port)));
         app.MapPut(svc, async (HttpContext c, string proto, string vip, string port) =>
             Json(state.EditService(proto, vip, port, await Body<ServiceSpec>(c) ?? new ServiceSpec())));

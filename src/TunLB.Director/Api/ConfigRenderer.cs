@@ -92,8 +92,8 @@ public static class ConfigRenderer
             Kv(sb, "host", Str(c.Host));
             if (c.Type == "https") Kv(sb, "tls_skip_verify", Bool(c.TlsSkipVerify));
         }
-        if (c.Type == "udp") { Kv(sb, "payload", Str(c.Payload)); Kv(sb, "expect", Str(c.Expect)); }
-        if (c.Type == "dns") { Kv(sb, "query_name", Str(c.QueryName)); Kv(sb, "query_type", Str(c.QueryType)); }
+        if (c.Type == "udp") { Kv(sb, "payload", Str(c.Payload)); Kv(sb, "expect", Str(c.Expect)); Kv(sb, "require_reply", Bool(c.RequireReply)); }
+        if (c.Type == "dns") { Kv(sb, "query_name", Str(c.QueryName)); Kv(sb, "query_type", Str(c.QueryType)); Kv(sb, "require_answer", Bool(c.RequireAnswer)); }
         if (c.Type == "misc") { Kv(sb, "command", Str(c.Command)); Kv(sb, "dynamic", Bool(c.Dynamic)); }
         Kv(sb, "interval", Num(c.IntervalSeconds));
         Kv(sb, "timeout", Num(c.TimeoutSeconds));

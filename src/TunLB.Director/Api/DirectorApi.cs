@@ -66,6 +66,13 @@ public sealed class DirectorApi(DirectorState state)
 
     public ServiceDto AddService(ServiceSpec spec)
     {
+        var definition = Definition(spec);
+        return Dtos.Service(Run(() => State.AddService(definition)));
+    }
+
+    /// <summary>A new service from its spec, with every field checked (shared with the batch endpoint).</summary>
+    internal static ServiceDefinition Definition(ServiceSpec spec)
+    {
         ArgumentNullException.ThrowIfNull(spec);
         var proto = Validate.Protocol(spec.Protocol);
         var vip = Validate.HostAddress(spec.Vip, "vip");
@@ -77,14 +84,20 @@ public sealed class DirectorApi(DirectorState state)
         int prefix = spec.PersistenceNetmask is null ? (vip.IsV4 ? 32 : 128) : Validate.Netmask(spec.PersistenceNetmask, !vip.IsV4);
         if (port == 0 && persistence == 0)
             throw ApiException.BadRequest("port", "port 0 (all ports) is only allowed with persistence > 0 (as ipvsadm -p with port 0)");
-        return Dtos.Service(Run(() => State.AddService(new ServiceDefinition(new ServiceKey(vip, port, proto), sched, flags, mh, persistence, prefix))));
+        return new ServiceDefinition(new ServiceKey(vip, port, proto), sched, flags, mh, persistence, prefix);
     }
 
     public ServiceDto EditService(string? proto, string? vip, string? port, ServiceSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var s = FindService(Key(proto, vip, port));
-        var key = s.Key;
+        var change = Change(spec, s.Key, s.Scheduler);
+        return Dtos.Service(Run(() => State.EditService(s.Key, change)));
+    }
+
+    /// <summary>A service edit from its spec, checked against the service's key and scheduler (shared with the batch endpoint).</summary>
+    internal static ServiceChange Change(ServiceSpec spec, ServiceKey key, string scheduler)
+    {
         if (spec.Protocol is not null && Validate.Protocol(spec.Protocol) != key.Protocol)
             throw ApiException.BadRequest("protocol", "a service's protocol cannot change; delete it and add a new one");
         if (spec.Vip is not null && Validate.HostAddress(spec.Vip, "vip") != key.Vip)
@@ -92,11 +105,11 @@ public sealed class DirectorApi(DirectorState state)
         if (spec.Port is not null && Validate.Port(spec.Port, "port") != key.Port)
             throw ApiException.BadRequest("port", "a service's port cannot change; delete it and add a new one");
         var sched = spec.Scheduler is null ? null : Validate.Scheduler(spec.Scheduler);
-        var flags = spec.Flags is null ? null : Validate.Flags(spec.Flags, sched ?? s.Scheduler);
+        var flags = spec.Flags is null ? null : Validate.Flags(spec.Flags, sched ?? scheduler);
         int? mh = spec.MhTableSize is null ? null : Validate.MhTableSize(spec.MhTableSize.Value);
         int? persistence = spec.Persistence is null ? null : Validate.Range(spec.Persistence.Value, 0, ConfigLoader.MaxTimeoutSeconds, "persistence");
         int? prefix = spec.PersistenceNetmask is null ? null : Validate.Netmask(spec.PersistenceNetmask, !key.Vip.IsV4);
-        return Dtos.Service(Run(() => State.EditService(key, new ServiceChange(sched, flags, mh, persistence, prefix))));
+        return new ServiceChange(sched, flags, mh, persistence, prefix);
     }
 
     public void DeleteService(string? proto, string? vip, string? port) => Run(() => { State.DeleteService(Key(proto, vip, port)); return 0; });
@@ -118,22 +131,28 @@ public sealed class DirectorApi(DirectorState state)
         ArgumentNullException.ThrowIfNull(spec);
         var key = Key(proto, vip, port);
         var r = FindReal(key, addr, rport);
-        if (spec.Address is not null && Validate.HostAddress(spec.Address, "address") != r.Dest.Address)
-            throw ApiException.BadRequest("address", "a real server's address cannot change; delete it and add a new one");
-        if (spec.Port is not null && Validate.Port(spec.Port, "port") != r.Dest.Port)
-            throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
         var d = r.Dest;
         // Mtu 0: the API cannot change it, and the effective one (the route's, or learned) need not be a valid setting.
         var current = new RealServerSettings(d.Address, d.Port, r.ConfiguredWeight, d.UpperThreshold, d.LowerThreshold, d.Encap, d.GuePort, d.GueChecksum, 0);
-        var next = Valid(RealSpecRules.CheckEdit(spec, current));
-        bool tunnel = spec.TunType is not null;
-        var change = new RealChange(spec.Weight is null ? null : next.Weight, spec.UpperThreshold is null ? null : next.UpperThreshold,
-            spec.LowerThreshold is null ? null : next.LowerThreshold, tunnel ? next.Encap : null, tunnel ? next.GuePort : null, tunnel ? next.GueChecksum : null);
+        var change = RealChangeOf(spec, current);
         return Dtos.Real(Run(() => State.EditReal(key, d.Address, d.Port, change)));
     }
 
+    /// <summary>A real server edit from its spec over its current settings (shared with the batch endpoint).</summary>
+    internal static RealChange RealChangeOf(RealSpec spec, RealServerSettings current)
+    {
+        if (spec.Address is not null && Validate.HostAddress(spec.Address, "address") != current.Address)
+            throw ApiException.BadRequest("address", "a real server's address cannot change; delete it and add a new one");
+        if (spec.Port is not null && Validate.Port(spec.Port, "port") != current.Port)
+            throw ApiException.BadRequest("port", "a real server's port cannot change; delete it and add a new one");
+        var next = Valid(RealSpecRules.CheckEdit(spec, current));
+        bool tunnel = spec.TunType is not null;
+        return new RealChange(spec.Weight is null ? null : next.Weight, spec.UpperThreshold is null ? null : next.UpperThreshold,
+            spec.LowerThreshold is null ? null : next.LowerThreshold, tunnel ? next.Encap : null, tunnel ? next.GuePort : null, tunnel ? next.GueChecksum : null);
+    }
+
     /// <summary>The validated settings, or a 400 naming the first field at fault and listing every error.</summary>
-    private static RealServerSettings Valid(RealServerCheck check)
+    internal static RealServerSettings Valid(RealServerCheck check)
     {
         if (check.Ok) return check.Value!;
         var first = check.Errors[0];
@@ -204,7 +223,7 @@ public sealed class DirectorApi(DirectorState state)
     }
 
     /// <summary>Runs a state operation, turning its refusal into the matching HTTP error.</summary>
-    private static T Run<T>(Func<T> op)
+    internal static T Run<T>(Func<T> op)
     {
         try { return op(); }
         catch (ManagementException e)

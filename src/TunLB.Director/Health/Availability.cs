@@ -14,7 +14,7 @@ namespace TunLB.Director.Health;
 internal sealed class Availability(HealthBook book, RealServerFactory reals, TimeProvider time, DirectorStateOptions options)
 {
     /// <summary>Runs a quorum hook command (sh -c); replaced in tests.</summary>
-    public Action<string, string> RunHook { get; set; } = HookRunner.Run;
+    public Action<string, string> RunHook { get; set; } = options.RunHook ?? HookRunner.Run;
 
     /// <summary>Sets the configured weight and recomputes the effective one. True when the effective weight changed.</summary>
     public bool SetConfiguredWeight(Destination d, int weight)

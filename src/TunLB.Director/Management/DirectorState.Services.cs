@@ -172,6 +172,7 @@ public sealed partial class DirectorState
     /// <summary>The published view of real <paramref name="id"/> of service <paramref name="key"/> (a deleted real: its last view).</summary>
     private RealView FindView(ServiceKey key, int id)
     {
+        if (InBatch) return null!; // nothing is published before the batch ends; batch callers take no views
         var s = _view.Find(key);
         return s?.Reals.FirstOrDefault(r => r.Dest.Id == id) ?? (s?.StandbySorry is { } sorry && sorry.Dest.Id == id ? sorry : null)
                ?? throw new ManagementException(ManagementError.NotFound, "address", "the real server is gone");

@@ -230,6 +230,7 @@ public sealed partial class DirectorState
         lock (_gate)
         {
             result = change();
+            if (InBatch) return result; // the batch publishes once at its end
             _view = Publish();
         }
         NotifyVips();

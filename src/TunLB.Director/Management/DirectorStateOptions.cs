@@ -19,6 +19,8 @@ public sealed class DirectorStateOptions
     public Func<IpAddress, int> PathMtu { get; init; } = _ => 0;
     /// <summary>Hash seed for the engine; null = random.</summary>
     public ulong? HashSeed { get; init; }
+    /// <summary>Runs a quorum hook (command, reason); null = sh -c. A config check passes a no-op: it changes nothing.</summary>
+    public Action<string, string>? RunHook { get; init; }
     /// <summary>The health-check clock (UTC).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -292,8 +292,9 @@ public class AdmCommandHttpTests : IDisposable
         Assert.StartsWith($"tunlb adm: cannot reach the director API at http://127.0.0.1:{port}: ", e.ToString());
     }
 
+    // --continue: ipvsadm's -R (line by line); without it -R is all or nothing (below and AdmRestoreDirectorTests).
     [Fact]
-    public void Restore_applies_lines_in_order_and_stops_at_the_first_failure()
+    public void Restore_continue_applies_lines_in_order_and_stops_at_the_first_failure()
     {
         _api.Answer("POST", "/api/v1/services/tcp/203.0.113.10/443/reals", 404, new ErrorDto("No such service"));
         var input =
@@ -303,7 +304,7 @@ public class AdmCommandHttpTests : IDisposable
             "ipvsadm -a -t 203.0.113.10:80 -r 192.0.2.11:80 -i -w 1 --tun-type ipip\n" +
             "-a -t 203.0.113.10:443 -r 192.0.2.21:443 -i -w 5\n" +
             "-C\n";
-        var (code, _, err) = Run("-R", input);
+        var (code, _, err) = Run("-R --continue", input);
         Assert.Equal(1, code);
         Assert.Equal("line 5: No such service\n", err);
         Assert.Equal(
@@ -312,9 +313,9 @@ public class AdmCommandHttpTests : IDisposable
     }
 
     [Fact]
-    public void Restore_of_a_save_reproduces_its_requests()
+    public void Restore_continue_of_a_save_reproduces_its_requests()
     {
-        var (code, _, err) = Run("-R", AdmSamples.Save);
+        var (code, _, err) = Run("-R --continue", AdmSamples.Save);
         Assert.Equal("", err);
         Assert.Equal(0, code);
         Assert.Equal(8, _api.Calls.Count);
@@ -323,12 +324,69 @@ public class AdmCommandHttpTests : IDisposable
     }
 
     [Fact]
-    public void Restore_syntax_error_names_the_line()
+    public void Restore_continue_syntax_error_names_the_line()
     {
-        var (code, _, err) = Run("-R", "-A -t 203.0.113.10:80\n-a -t 203.0.113.10:80 -r 192.0.2.11 -m\n");
+        var (code, _, err) = Run("-R --continue", "-A -t 203.0.113.10:80\n-a -t 203.0.113.10:80 -r 192.0.2.11 -m\n");
         Assert.Equal(2, code);
         Assert.Equal("line 2: " + AdmParser.NotTunnelMessage + "\n", err);
         Assert.Single(_api.Calls);
+    }
+
+    [Fact]
+    public void Restore_syntax_error_names_the_line_and_sends_nothing()
+    {
+        var (code, _, err) = Run("-R", "-A -t 203.0.113.10:80\n-a -t 203.0.113.10:80 -r 192.0.2.11 -m\n-A -t 203.0.113.11:80 -s nq\n");
+        Assert.Equal(2, code);
+        Assert.StartsWith("line 2: " + AdmParser.NotTunnelMessage + "\nline 3: scheduler `nq': TunLB has no nq scheduler", err);
+        Assert.Contains("nothing was applied", err);
+        Assert.Empty(_api.Calls);
+    }
+
+    [Fact]
+    public void Restore_of_a_save_is_one_batch()
+    {
+        var (code, _, err) = Run("-R", AdmSamples.Save);
+        Assert.Equal("", err);
+        Assert.Equal(0, code);
+        var call = Single();
+        Assert.Equal("POST /api/v1/batch", $"{call.Method} {call.Path}");
+        var ops = JsonNode.Parse(call.Body)!["ops"]!.AsArray();
+        Assert.Equal(8, ops.Count);
+        Assert.Equal("add-service", (string?)ops[0]!["op"]);
+        Assert.Equal(1, (int?)ops[0]!["line"]);
+        AssertJson("""{"address":"192.0.2.11","port":80,"weight":1,"upper_threshold":1000,"lower_threshold":800,"tun_type":"ipip"}""", ops[1]!["real"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void Restore_refused_by_the_director_prints_every_refused_line()
+    {
+        _api.Answer("POST", "/api/v1/batch", 404, new ErrorDto("2 of 3 operation(s) refused, nothing was changed; operation 2 (line 2): no service",
+            "vip", ["operation 2 (line 2): no service tcp 203.0.113.99:80", "operation 3 (line 3): no service tcp 203.0.113.98:80"]));
+        var (code, _, err) = Run("-R", "-A -t 203.0.113.10:80\n-a -t 203.0.113.99:80 -r 192.0.2.11\n-a -t 203.0.113.98:80 -r 192.0.2.11\n");
+        Assert.Equal(1, code);
+        Assert.Contains("operation 2 (line 2): no service tcp 203.0.113.99:80\noperation 3 (line 3): no service tcp 203.0.113.98:80\n", err);
+        Assert.EndsWith("nothing was applied\n", err);
+    }
+
+    [Theory]
+    [InlineData("ipvsadm -A -t 203.0.113.10:80")]
+    [InlineData("/sbin/ipvsadm -A -t 203.0.113.10:80")]
+    [InlineData("/usr/sbin/ipvsadm -A -t 203.0.113.10:80")]
+    [InlineData("sudo ipvsadm -A -t 203.0.113.10:80")]
+    [InlineData("sudo -n -u root /sbin/ipvsadm -A -t 203.0.113.10:80 # from a script")]
+    [InlineData("  -A -t 203.0.113.10:80")]
+    public void Restore_lines_may_name_the_program(string line)
+    {
+        Assert.Equal(["-A", "-t", "203.0.113.10:80"], AdmRestore.SplitLine(line).Args);
+        Assert.Null(AdmRestore.SplitLine(line).Error);
+    }
+
+    [Fact]
+    public void Restore_refuses_sudo_running_something_else_and_keeps_ipvsadm_as_an_argument()
+    {
+        Assert.Equal("sudo runs `tee', not ipvsadm", AdmRestore.SplitLine("sudo tee /etc/x").Error);
+        // Only the program name is taken off, not a later word that happens to read "ipvsadm".
+        Assert.Equal(["-A", "-t", "ipvsadm:80"], AdmRestore.SplitLine("ipvsadm -A -t ipvsadm:80").Args);
     }
 
     [Fact]

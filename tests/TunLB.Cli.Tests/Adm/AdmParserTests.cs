@@ -68,6 +68,14 @@ public class AdmParserTests
     }
 
     [Fact]
+    public void Ipvsadm_flag_numbers_map_to_sh_and_mh_flags_as_the_director_takes_them()
+    {
+        Assert.Equal(["sh-fallback", "sh-port"], Ok("-A -t 203.0.113.10:443 -s sh -b flag-1,flag-2").SchedFlags);
+        Assert.Equal(["mh-port"], Ok("-A -t 203.0.113.10:443 -s mh -b flag-2").SchedFlags);
+        Assert.Equal(["mh-fallback"], Ok("-A -t 203.0.113.10:443 -s mh -b flag-1,mh-fallback").SchedFlags);
+    }
+
+    [Fact]
     public void Options_in_any_order_and_long_forms_with_equals()
     {
         var a = Ok("-s rr -p -t 203.0.113.10:80 -A");
@@ -249,6 +257,12 @@ public class AdmParserTests
     [InlineData("-A -t 1.2.3.4:80 -b sh-port", "incompatible scheduler flag `sh-port'", false)]
     [InlineData("-A -t 1.2.3.4:80 -s sh -b mh-port", "incompatible scheduler flag `mh-port'", false)]
     [InlineData("-A -t 1.2.3.4:80 -s sh -b bogus", "invalid scheduler flag `bogus'", false)]
+    [InlineData("-A -t 1.2.3.4:80 -b flag-1", "scheduler flag `flag-1' means nothing to TunLB's wlc scheduler (flag-1 and flag-2 are fallback and port of sh and mh)", false)]
+    [InlineData("-A -t 1.2.3.4:80 -s sh -b flag-3", "scheduler flag `flag-3' has no TunLB equivalent", false)]
+    [InlineData("-A -t 1.2.3.4:80 -s sed", "scheduler `sed': TunLB has no sed scheduler (it has rr wrr lc wlc sh dh mh); wlc is the nearest", false)]
+    [InlineData("-A -t 1.2.3.4:80 -s lblcr", "scheduler `lblcr': TunLB has no lblcr scheduler (it has rr wrr lc wlc sh dh mh); wlc is the nearest", false)]
+    [InlineData("-E -t 1.2.3.4:80 -s fo", "scheduler `fo': TunLB has no fo scheduler (it has rr wrr lc wlc sh dh mh); use one of those", false)]
+    [InlineData("-A -t 1.2.3.4:80 -s bogus", "scheduler `bogus' not found (TunLB has rr wrr lc wlc sh dh mh)", false)]
     [InlineData("--set 900 120", "--set option requires 3 timeout values", false)]
     [InlineData("--set 900 120 x", "invalid timeout value `x' specified", false)]
     [InlineData("-L extra", "unexpected argument extra", false)]

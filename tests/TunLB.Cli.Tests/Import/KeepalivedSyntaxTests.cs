@@ -45,7 +45,6 @@ public class KeepalivedSyntaxTests
 
     [Theory]
     [InlineData("a {\n  b \"unterminated\n}\n", 2, "unterminated quoted string")]
-    [InlineData("a {\n}\n}\n", 3, "unexpected '}'")]
     [InlineData("a {\n  b {\n  }\n", 1, "never closed")]
     [InlineData("x\n\n{ y }\n{ z }\n", 4, "'{' without a keyword")]
     [InlineData("include\n", 1, "include needs a file name")]
@@ -55,6 +54,20 @@ public class KeepalivedSyntaxTests
         Assert.Equal(line, e.Line);
         Assert.Contains(message, e.Message);
         Assert.StartsWith($"/tmp/test.conf:{line}: ", e.Message);
+    }
+
+    [Fact]
+    public void Extra_closing_brace_is_kept_as_a_warning_and_reading_goes_on()
+    {
+        // keepalived: "Extra '}' found", then it reads on at the top level.
+        var stray = new List<KToken>();
+        var top = KeepalivedSyntax.ParseText("a {\n}\n}\nb {\n}\n", "/tmp/test.conf", [], stray);
+        Assert.Equal(["a", "b"], top.Select(s => s.Keyword));
+        Assert.Equal(3, Assert.Single(stray).Line);
+        var r = KeepalivedImporter.ImportText("virtual_server 192.0.2.1 80 {\n lvs_method TUN\n}\n}\n", "/tmp/test.conf");
+        Assert.Equal(1, r.ServicesWritten);
+        Assert.Contains(r.Issues, i => i.Line == 4 && i.What == "}" && i.Severity == ImportSeverity.Note);
+        Assert.Equal(ImportResult.ExitNotes, r.ExitCode);
     }
 
     [Theory]
