@@ -103,6 +103,39 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public async Task UdpWithoutRequireReplyPassesOnSilenceAndFailsOnPortUnreachable()
+    {
+        // keepalived's UDP_CHECK without require_reply: silence is success, an ICMP error is failure.
+        using var silent = Udp(_ => null);
+        var s = await Run(new CheckSpec { Type = "udp", TimeoutSeconds = 0.3, RequireReply = false }, silent.Port);
+        Assert.True(s.Ok, s.Detail);
+        Assert.Contains("reply not required", s.Detail);
+        using var u = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)u.Client.LocalEndPoint!).Port;
+        u.Dispose();
+        var r = await Run(new CheckSpec { Type = "udp", TimeoutSeconds = 1, RequireReply = false }, port);
+        Assert.False(r.Ok, r.Detail);
+    }
+
+    [Fact]
+    public async Task DnsWithoutRequireAnswerPassesOnAnyNoError()
+    {
+        // keepalived's DNS_CHECK (SOA for the root): RCODE 0 passes with or without answers; an error RCODE still fails.
+        using var empty = Udp(q =>
+        {
+            var resp = (byte[])q.Clone();
+            resp[2] = 0x81; resp[3] = 0x80; // QR, RD, RA; NOERROR; ANCOUNT stays 0
+            return resp;
+        });
+        var spec = new CheckSpec { Type = "dns", QueryName = ".", QueryType = "SOA" };
+        Assert.False((await Run(spec, empty.Port)).Ok);
+        var ok = await Run(spec with { RequireAnswer = false }, empty.Port);
+        Assert.True(ok.Ok, ok.Detail);
+        using var dns = Dns();
+        Assert.False((await Run(new CheckSpec { Type = "dns", QueryName = "missing.example", RequireAnswer = false }, dns.Port)).Ok);
+    }
+
+    [Fact]
     public async Task DnsNeedsNoErrorAndAnAnswer()
     {
         using var dns = Dns();

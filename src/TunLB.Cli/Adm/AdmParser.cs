@@ -241,6 +241,9 @@ public static class AdmParser
                 var mask = ParseIPv4(netmaskText) ?? resolveHost?.Invoke(netmaskText)
                     ?? throw Fail("illegal virtual server persistent mask specified");
                 netmask = mask.ToString();
+                // IPVS takes any mask; the director takes contiguous ones only: refuse here, not at the API.
+                if (!ConfigText.TryParseIp(netmask, out var m, out _) || ConfigText.PrefixLength(m) < 0)
+                    throw Fail($"persistent mask {netmask} is not contiguous (its one bits must all come first, like 255.255.255.0)");
             }
         }
 

@@ -263,6 +263,7 @@ public class AdmParserTests
     [InlineData("-A -t 1.2.3.4:80 -s lblcr", "scheduler `lblcr': TunLB has no lblcr scheduler (it has rr wrr lc wlc sh dh mh); wlc is the nearest", false)]
     [InlineData("-E -t 1.2.3.4:80 -s fo", "scheduler `fo': TunLB has no fo scheduler (it has rr wrr lc wlc sh dh mh); use one of those", false)]
     [InlineData("-A -t 1.2.3.4:80 -s bogus", "scheduler `bogus' not found (TunLB has rr wrr lc wlc sh dh mh)", false)]
+    [InlineData("-A -t 1.2.3.4:80 -p -M 255.0.255.0", "persistent mask 255.0.255.0 is not contiguous (its one bits must all come first, like 255.255.255.0)", false)]
     [InlineData("--set 900 120", "--set option requires 3 timeout values", false)]
     [InlineData("--set 900 120 x", "invalid timeout value `x' specified", false)]
     [InlineData("-L extra", "unexpected argument extra", false)]
