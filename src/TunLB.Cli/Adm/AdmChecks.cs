@@ -57,7 +57,7 @@ internal static class AdmChecks
     }
 
     /// <summary>IPVS schedulers TunLB does not have: refused here, with the reason, rather than by the director later.</summary>
-    private static readonly string[] IpvsOnlySchedulers = ["lblc", "lblcr", "sed", "nq", "fo", "ovf", "twos"];
+    private static readonly string[] IpvsOnlySchedulers = ["lblc", "lblcr", "fo", "ovf", "twos"];
 
     /// <summary>-s: a scheduler the director accepts (the config loader's list), or a refusal that says why.</summary>
     public static string CheckScheduler(string name)
@@ -66,7 +66,7 @@ internal static class AdmChecks
         var have = string.Join(' ', ConfigLoader.Schedulers);
         if (IpvsOnlySchedulers.Contains(name))
             throw AdmParser.Fail($"scheduler `{name}': TunLB has no {name} scheduler (it has {have}); " +
-                                 (name is "sed" or "nq" or "lblc" or "lblcr" ? "wlc is the nearest" : "use one of those"));
+                                 (name is "lblc" or "lblcr" ? "wlc is the nearest" : "use one of those"));
         throw AdmParser.Fail($"scheduler `{name}' not found (TunLB has {have})");
     }
 

@@ -262,7 +262,7 @@ public static class AdmCommand
         "  --tcp-service|-t  service-address   service-address is host[:port] or [v6]:port\n" +
         "  --udp-service|-u  service-address   service-address is host[:port] or [v6]:port\n\n" +
         "Options:\n" +
-        "  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|sh|dh|mh (no lblc|lblcr|sed|nq|fo|ovf|twos),\n" +
+        "  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|sh|dh|mh|sed|nq (no lblc|lblcr|fo|ovf|twos),\n" +
         "                                      the default scheduler is wlc.\n" +
         "  --persistent   -p [timeout]         persistent service (default timeout 300)\n" +
         "  --netmask      -M netmask           persistent granularity mask\n" +

@@ -15,7 +15,7 @@ internal sealed partial class Converter
     public const long DefaultPersistenceTimeout = 360;
     public const string DefaultStatus = "200-299";
 
-    private static readonly string[] MappedSchedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
+    private static readonly string[] MappedSchedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed", "nq"];
     private static readonly string[] KnownSchedulers = ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"];
     private static readonly string[] CheckerKinds =
         ["HTTP_GET", "SSL_GET", "TCP_CHECK", "SMTP_CHECK", "DNS_CHECK", "MISC_CHECK", "BFD_CHECK", "UDP_CHECK", "PING_CHECK", "FILE_CHECK"];

@@ -16,7 +16,7 @@ public static partial class ConfigLoader
     /// <summary>Smallest frag_max (the fragment table is 4-way set-associative).</summary>
     public const int FragmentTableMinimum = 4;
 
-    public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"];
+    public static readonly IReadOnlyList<string> Schedulers = ["rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed", "nq"];
     public static readonly IReadOnlyList<string> ConnFullPolicies = ["evict_oldest", "refuse"];
     public static IReadOnlyList<string> TxModes => ConfigNames.Tx.Names;
     public static IReadOnlyList<string> IoBackends => ConfigNames.Io.Names;

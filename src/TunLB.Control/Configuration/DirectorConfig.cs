@@ -96,7 +96,7 @@ public sealed partial record ServiceConfig
     public byte Protocol { get; init; } = 6;
     /// <summary>"tcp" or "udp".</summary>
     public string ProtocolName { get; init; } = "tcp";
-    /// <summary>One of rr wrr lc wlc sh dh mh.</summary>
+    /// <summary>One of rr wrr lc wlc sh dh mh sed nq.</summary>
     public string Scheduler { get; init; } = "wlc";
     /// <summary>Scheduler flags as written, e.g. "mh-port"; validated against <see cref="Scheduler"/>.</summary>
     public IReadOnlyList<string> SchedulerFlags { get; init; } = [];

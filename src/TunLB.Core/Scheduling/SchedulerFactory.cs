@@ -22,6 +22,8 @@ public static class SchedulerFactory
     public const string SourceHashing = "sh";
     public const string DestinationHashing = "dh";
     public const string MaglevHashing = "mh";
+    public const string ShortestExpectedDelay = "sed";
+    public const string NeverQueue = "nq";
 
     public const string FlagShFallback = "sh-fallback";
     public const string FlagShPort = "sh-port";
@@ -34,7 +36,8 @@ public static class SchedulerFactory
     public const int MaxMaglevTableSize = 1 << 24;
 
     private static readonly string[] s_names =
-        [RoundRobin, WeightedRoundRobin, LeastConnection, WeightedLeastConnection, SourceHashing, DestinationHashing, MaglevHashing];
+        [RoundRobin, WeightedRoundRobin, LeastConnection, WeightedLeastConnection, SourceHashing, DestinationHashing, MaglevHashing,
+         ShortestExpectedDelay, NeverQueue];
 
     private static readonly string[] s_flags = [FlagShFallback, FlagShPort, FlagMhFallback, FlagMhPort];
 
@@ -67,6 +70,8 @@ public static class SchedulerFactory
             case WeightedRoundRobin: return new WeightedRoundRobinScheduler();
             case LeastConnection: return new LeastConnectionScheduler();
             case WeightedLeastConnection: return new WeightedLeastConnectionScheduler();
+            case ShortestExpectedDelay: return new ShortestExpectedDelayScheduler(neverQueue: false);
+            case NeverQueue: return new ShortestExpectedDelayScheduler(neverQueue: true);
             case SourceHashing:
                 return new SourceHashScheduler(options.HasFlag(FlagShPort), options.HasFlag(FlagShFallback));
             case DestinationHashing:

@@ -335,9 +335,9 @@ public class AdmCommandHttpTests : IDisposable
     [Fact]
     public void Restore_syntax_error_names_the_line_and_sends_nothing()
     {
-        var (code, _, err) = Run("-R", "-A -t 203.0.113.10:80\n-a -t 203.0.113.10:80 -r 192.0.2.11 -m\n-A -t 203.0.113.11:80 -s nq\n");
+        var (code, _, err) = Run("-R", "-A -t 203.0.113.10:80\n-a -t 203.0.113.10:80 -r 192.0.2.11 -m\n-A -t 203.0.113.11:80 -s ovf\n");
         Assert.Equal(2, code);
-        Assert.StartsWith("line 2: " + AdmParser.NotTunnelMessage + "\nline 3: scheduler `nq': TunLB has no nq scheduler", err);
+        Assert.StartsWith("line 2: " + AdmParser.NotTunnelMessage + "\nline 3: scheduler `ovf': TunLB has no ovf scheduler", err);
         Assert.Contains("nothing was applied", err);
         Assert.Empty(_api.Calls);
     }

@@ -81,9 +81,9 @@ public sealed class AdmRestoreDirectorTests : IAsyncLifetime
     public void Every_line_the_parser_refuses_is_listed_and_nothing_is_sent()
     {
         var before = Save();
-        var (code, _, err) = Adm("-A -t 203.0.113.40:80 -s sed\n" + Good + "\n-A -t 203.0.113.41:80 -b flag-1\nsudo rm -rf /tmp/x\n", "-R");
+        var (code, _, err) = Adm("-A -t 203.0.113.40:80 -s lblc\n" + Good + "\n-A -t 203.0.113.41:80 -b flag-1\nsudo rm -rf /tmp/x\n", "-R");
         Assert.Equal(2, code);
-        Assert.Contains("line 1: scheduler `sed': TunLB has no sed scheduler", err);
+        Assert.Contains("line 1: scheduler `lblc': TunLB has no lblc scheduler", err);
         Assert.Contains("line 8: scheduler flag `flag-1' means nothing to TunLB's wlc scheduler", err);
         Assert.Contains("line 9: sudo runs `rm', not ipvsadm", err);
         Assert.Equal(before, Save());

@@ -176,7 +176,7 @@ public class ConfigLoaderDirectorErrorTests
     {
         var e = Single(ExampleWith(21, "scheduler = \"wlcx\""));
         Assert.Equal(("service[0].scheduler", 21), (e.Key, e.Line));
-        Assert.Contains("unknown scheduler \"wlcx\"; known: rr wrr lc wlc sh dh mh", e.Message);
+        Assert.Contains("unknown scheduler \"wlcx\"; known: rr wrr lc wlc sh dh mh sed nq", e.Message);
         Assert.Contains("did you mean \"wlc\"", e.Message);
     }
 

@@ -11,7 +11,7 @@ public class AllSchedulersTests
     /// <summary>Every scheduler, with and without its flags.</summary>
     public static TheoryData<string, string[]> Variants => new()
     {
-        { "rr", [] }, { "wrr", [] }, { "lc", [] }, { "wlc", [] },
+        { "rr", [] }, { "wrr", [] }, { "lc", [] }, { "wlc", [] }, { "sed", [] }, { "nq", [] },
         { "sh", [] }, { "sh", ["sh-port"] }, { "sh", ["sh-fallback"] }, { "sh", ["sh-port", "sh-fallback"] },
         { "dh", [] },
         { "mh", [] }, { "mh", ["mh-port"] }, { "mh", ["mh-fallback"] }, { "mh", ["mh-port", "mh-fallback"] },
@@ -139,7 +139,7 @@ public class AllSchedulersTests
                     Assert.True(x.IsAvailable);
                     Assert.Contains(x, d);
                 }
-                else if (name is "rr" or "wrr" or "lc" or "wlc" || flags.Any(fl => fl.EndsWith("fallback")))
+                else if (name is "rr" or "wrr" or "lc" or "wlc" or "sed" or "nq" || flags.Any(fl => fl.EndsWith("fallback")))
                 {
                     Assert.False(any, "a scheduler that can search returned null with an available destination");
                 }

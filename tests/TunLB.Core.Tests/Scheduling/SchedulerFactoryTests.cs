@@ -7,7 +7,7 @@ public class SchedulerFactoryTests
     [Fact]
     public void Names_are_the_ipvsadm_names_and_all_create()
     {
-        Assert.Equal(["rr", "wrr", "lc", "wlc", "sh", "dh", "mh"], SchedulerFactory.Names);
+        Assert.Equal(["rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed", "nq"], SchedulerFactory.Names);
         foreach (string name in SchedulerFactory.Names)
         {
             Assert.True(SchedulerFactory.IsKnown(name));

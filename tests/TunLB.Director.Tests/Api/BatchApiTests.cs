@@ -50,7 +50,7 @@ public class BatchApiTests
             AddReal("203.0.113.20", 443, "192.0.2.21", line: 4),              // already added above
             new(BatchOps.DeleteService, "tcp", Vip, 80),
             new(BatchOps.AddReal, "tcp", Vip, 80, Real: new RealSpec("192.0.2.12", 80, 1), Line: 6), // its service is deleted above
-            new(BatchOps.AddService, Service: new ServiceSpec("tcp", "203.0.113.30", 80, "sed")), // not a TunLB scheduler
+            new(BatchOps.AddService, Service: new ServiceSpec("tcp", "203.0.113.30", 80, "lblc")), // not a TunLB scheduler
             new("bogus"),
         ])));
         Assert.Equal(404, e.Status);
