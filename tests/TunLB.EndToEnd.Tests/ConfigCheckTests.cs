@@ -83,4 +83,15 @@ public sealed class ConfigCheckTests : IDisposable
         Assert.Equal(0, ok.ExitCode);
         Assert.Contains("ok: 1 VIP(s), 1 director(s)", ok.Stdout);
     }
+
+    [Fact]
+    public void TheShippedExamplesPassTheCheck()
+    {
+        var dir = Path.Combine(EndToEnd.Tests.Tunlb.RepoRoot(), "dist", "examples");
+        var d = Tunlb("director", "--config", Path.Combine(dir, "director.toml"), "--check");
+        Assert.True(d.ExitCode == 0, d.Stdout + d.Stderr);
+        Assert.Contains("ok: 1 service(s), 2 real server(s), 2 health-checked", d.Stdout);
+        var r = Tunlb("realserver", "--config", Path.Combine(dir, "realserver.toml"), "--check");
+        Assert.True(r.ExitCode == 0, r.Stdout + r.Stderr);
+    }
 }
