@@ -21,4 +21,6 @@ public sealed class DirectorStateOptions
     public ulong? HashSeed { get; init; }
     /// <summary>The health-check clock (UTC).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Where health transitions, drains, reloads and the like are recorded (GET /api/v1/events).</summary>
+    public EventLog Events { get; init; } = new();
 }
