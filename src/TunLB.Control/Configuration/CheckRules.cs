@@ -132,34 +132,47 @@ public static partial class CheckRules
         return tokens;
     }
 
-    /// <summary>The words that give <paramref name="c"/> back through <see cref="FromWords"/> (keys that differ from a new check).</summary>
-    public static string ToWords(CheckSpec c)
+    /// <summary>
+    /// <see cref="FromWords"/>'s words as the API's JSON body: true/false and numbers as themselves, the rest as strings.
+    /// </summary>
+    /// <exception cref="FormatException">As <see cref="FromWords"/>.</exception>
+    public static string WordsToJson(string words)
     {
-        ArgumentNullException.ThrowIfNull(c);
-        var d = new CheckSpec();
-        var w = new List<string> { c.Type };
-        void Add(string k, string v) => w.Add(v.Length == 0 || v.Any(ch => char.IsWhiteSpace(ch) || ch is '\'' or '"' or '=') ? $"{k}='{v}'" : $"{k}={v}");
-        string N(double v) => v.ToString("0.###", CultureInfo.InvariantCulture);
-        if (c.Port != d.Port) Add("port", c.Port.ToString(CultureInfo.InvariantCulture));
-        if (c.Path != d.Path) Add("path", c.Path);
-        if (c.ExpectStatus != d.ExpectStatus) Add("expect_status", c.ExpectStatus);
-        if (c.ExpectBody != d.ExpectBody) Add("expect_body", c.ExpectBody);
-        if (c.Host != d.Host) Add("host", c.Host);
-        if (c.TlsSkipVerify) w.Add("tls_skip_verify=true");
-        if (c.Expect != d.Expect) Add("expect", c.Expect);
-        if (c.QueryName != d.QueryName) Add("query_name", c.QueryName);
-        if (c.QueryType != d.QueryType) Add("query_type", c.QueryType);
-        if (c.Command != d.Command) Add("command", c.Command);
-        if (c.Dynamic) w.Add("dynamic=true");
-        if (c.IntervalSeconds != d.IntervalSeconds) w.Add("interval=" + N(c.IntervalSeconds));
-        if (c.TimeoutSeconds != d.TimeoutSeconds) w.Add("timeout=" + N(c.TimeoutSeconds));
-        if (c.Rise != d.Rise) w.Add($"rise={c.Rise}");
-        if (c.Fall != d.Fall) w.Add($"fall={c.Fall}");
-        if (c.Alpha) w.Add("alpha=true");
-        if (c.Via != d.Via) Add("via", c.Via);
-        if (c.OnFailure != d.OnFailure) w.Add("on_failure=inhibit");
-        if (c.Dampening is not null) w.Add("dampening=true");
-        return string.Join(' ', w);
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartObject();
+            foreach (var (key, toml) in FromWords(words))
+            {
+                if (toml is "true" or "false") w.WriteBoolean(key, toml == "true");
+                else if (!Number().IsMatch(toml)) w.WriteString(key, Unquote(toml));
+                else if (toml.Contains('.', StringComparison.Ordinal)) w.WriteNumber(key, double.Parse(toml, CultureInfo.InvariantCulture));
+                else w.WriteNumber(key, long.Parse(toml, CultureInfo.InvariantCulture));
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    // The inverse of TomlValue.String for what FromWords writes.
+    private static string Unquote(string toml)
+    {
+        var s = toml[1..^1];
+        var sb = new StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] != '\\' || i + 1 >= s.Length) { sb.Append(s[i]); continue; }
+            char c = s[++i];
+            switch (c)
+            {
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                case 't': sb.Append('\t'); break;
+                case 'u': sb.Append((char)int.Parse(s.AsSpan(i + 1, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture)); i += 4; break;
+                default: sb.Append(c); break;
+            }
+        }
+        return sb.ToString();
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
