@@ -20,6 +20,14 @@ internal static class AdmCheck
         return r.Ok ? null : string.Join("; ", r.Errors);
     }
 
+    /// <summary>
+    /// -E/-e with --check or --no-check and no option of its own: only the check changes (an ipvsadm -e would reset the
+    /// weight to 1 and the thresholds to 0, which a check change must not do).
+    /// </summary>
+    public static bool Only(AdmRequest r) => (r.Check is not null || r.NoCheck) && (r.Command == AdmCommandKind.EditServer
+        ? r.Weight is null && r.UpperThreshold is null && r.LowerThreshold is null && r.TunType is null && r.TunPort is null && r.TunFlags is null && r.Drain is null
+        : r.Scheduler is null && r.SchedFlags is null && r.Persistence is null && r.Netmask is null);
+
     /// <summary>Sends the request's --check or --no-check, if any, for its service (no -r) or real server.</summary>
     public static void Apply(AdmClient client, AdmRequest r)
     {

@@ -192,7 +192,7 @@ public static class AdmCommand
                 AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.EditService:
-                client.EditService(r.Service!, AdmSpecs.Service(r, create: false));
+                if (!AdmCheck.Only(r)) client.EditService(r.Service!, AdmSpecs.Service(r, create: false));
                 AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.DeleteService:
@@ -206,7 +206,7 @@ public static class AdmCommand
                 AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.EditServer:
-                client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
+                if (!AdmCheck.Only(r)) client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
                 if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: false);
                 if (r.Drain == false) client.Undrain(r.Service!, r.RealAddress!, r.RealPort!.Value);
                 AdmCheck.Apply(client, r);

@@ -49,12 +49,16 @@ public sealed class AdmCheckTests : IAsyncLifetime
         Assert.Equal(4, _state.View.Services[0].Reals[0].ConfiguredWeight);
         Assert.Equal(0, Run("-e -t 203.0.113.10:80 -r 192.0.2.11 --no-check").Code);
         Assert.Equal("none", RealCheck);
+        // -e with only --check/--no-check changes only the check (a plain -e would set weight 1).
+        Assert.Equal(4, _state.View.Services[0].Reals[0].ConfiguredWeight);
     }
 
     [Fact]
     public void SetsTheServiceCheckAndAddsARealWithItsOwn()
     {
+        Assert.Equal(0, Run("-E -t 203.0.113.10:80 -s rr").Code);
         Assert.Equal(0, Run("-E -t 203.0.113.10:80 --check", "http path=/ok").Code);
+        Assert.Equal("rr", _state.View.Services[0].Scheduler); // -E with only --check keeps the scheduler (-E alone sets wlc)
         Assert.StartsWith("http GET /ok", RealCheck);
         Assert.Equal(0, Run("-a -t 203.0.113.10:80 -r 192.0.2.12 --check", "fall=5").Code); // type from the service's check
         Assert.Equal("http GET /ok :80 via tunnel, every 2 s, timeout 1 s, rise 2 fall 5",

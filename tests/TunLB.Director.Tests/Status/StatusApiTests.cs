@@ -127,6 +127,22 @@ public sealed class StatusApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task QuorumLossAndAFailedReloadAreEvents()
+    {
+        foreach (var a in new[] { "192.0.2.11", "192.0.2.12", "192.0.2.13" }) Fail(a, 2);
+        var r = _state.Reload(); // director.toml does not exist here
+        Assert.False(r.Ok);
+        var ev = (await Events()).GetProperty("events").EnumerateArray().ToList();
+        var quorum = Assert.Single(ev, e => e.GetProperty("kind").GetString() == "quorum");
+        Assert.StartsWith("lost quorum: live weight 0, quorum 1", quorum.GetProperty("message").GetString());
+        Assert.Equal(JsonValueKind.Null, quorum.GetProperty("real").ValueKind);
+        var reload = ev[^1];
+        Assert.Equal("reload", reload.GetProperty("kind").GetString());
+        Assert.Contains("failed, nothing changed", reload.GetProperty("message").GetString());
+        Assert.Contains("<span class=\"st down\">LOST</span>", await _anon.GetStringAsync("/"));
+    }
+
+    [Fact]
     public async Task EventWithoutServiceHasNullFields()
     {
         _state.RecordEvent(EventKinds.Sync, null, null, "peer 192.0.2.2 connected");

@@ -31,17 +31,18 @@ internal static class StatusGraphs
         sb.Append(inv, $"<svg viewBox=\"0 0 {W} {Hgt}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{StatusText.H(title)}\">");
         if (samples.Length >= 2)
         {
-            // x: the last 10 minutes (300 samples of 2 s) ending now; y: 0..max.
+            // x: the samples' span (at least a minute, at most the 10 minutes kept) ending at the last one; y: 0..max.
             double top = max > 0 ? max * 1.1 : 1;
             var now = samples[^1].Time;
+            double window = Math.Clamp((now - samples[0].Time).TotalSeconds, 60, 600);
             var pts = new StringBuilder();
             foreach (var s in samples)
             {
-                double x = W - (now - s.Time).TotalSeconds / 600.0 * W;
+                double x = W - (now - s.Time).TotalSeconds / window * W;
                 double y = Hgt - value(s) / top * (Hgt - 2) - 1;
                 pts.Append(inv, $"{x:0.#},{y:0.#} ");
             }
-            double x0 = W - (now - samples[0].Time).TotalSeconds / 600.0 * W;
+            double x0 = W - (now - samples[0].Time).TotalSeconds / window * W;
             sb.Append(inv, $"<polygon class=\"area\" points=\"{x0:0.#},{Hgt} {pts}{W},{Hgt}\"/>");
             sb.Append("<polyline class=\"line\" points=\"").Append(pts).Append("\"/>");
         }

@@ -29,8 +29,9 @@ internal static class StatusPage
           .Append("<span id=\"msg\" role=\"status\"></span></div></header>");
         sb.Append("<main id=\"live\">");
         Live(sb, state, now);
-        sb.Append("</main>");
+        sb.Append("</main><div class=\"wrap\">");
         Events(sb, state);
+        sb.Append("</div>");
         sb.Append("<footer>TunLB ").Append(H(typeof(DirectorState).Assembly.GetName().Version?.ToString(3)))
           .Append(" · JSON: <a href=\"api/v1/services\">services</a> <a href=\"api/v1/health\">health</a> <a href=\"api/v1/events\">events</a> ")
           .Append("<a href=\"api/v1/history\">history</a> <a href=\"metrics\">metrics</a></footer>");

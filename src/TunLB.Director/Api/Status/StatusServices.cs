@@ -40,11 +40,11 @@ internal static class StatusServices
           .Append("</dl>");
         sb.Append("<div class=\"scroll\"><table class=\"reals\"><thead><tr>")
           .Append("<th>real server</th><th>state</th><th>for</th><th>weight</th><th>active</th><th>inactive</th>")
-          .Append("<th>new conn/s</th><th>pkt/s in</th><th>bytes/s in</th><th>last check</th><th>result</th><th>took</th><th>reason</th>")
+          .Append("<th>new conn/s</th><th>pkt/s in</th><th>bytes/s in</th><th>last check</th><th>reason</th>")
           .Append("<th>failed</th><th>down for</th><th>encap</th><th>path MTU</th><th class=\"admin\">admin</th></tr></thead><tbody>");
         var reals = s.Reals.ToList();
         if (s.StandbySorry is { } standby) reals.Add(standby);
-        if (reals.Count == 0) sb.Append("<tr><td colspan=\"18\" class=\"none\">no real servers</td></tr>");
+        if (reals.Count == 0) sb.Append("<tr><td colspan=\"16\" class=\"none\">no real servers</td></tr>");
         foreach (var r in reals) Real(sb, s, r, now);
         sb.Append("</tbody></table></div></section>");
     }
@@ -81,13 +81,13 @@ internal static class StatusServices
         if (checkedReal)
         {
             string result = last is null ? "<span class=\"muted\">pending</span>" : last.Ok ? "<span class=\"ok\">OK</span>" : "<span class=\"bad\">FAIL</span>";
-            sb.Append("<td title=\"").Append(H(h!.Spec.Describe(d.Port))).Append("\">").Append(H(h.Spec.Type))
+            // Kind, result, how long it took, how long ago: one cell; the reason in the next.
+            sb.Append("<td title=\"").Append(H(h!.Spec.Describe(d.Port))).Append("\">").Append(H(h.Spec.Type)).Append(' ').Append(result)
+              .Append(last is null ? "" : $" {last.Duration.TotalMilliseconds:0} ms")
               .Append(h.LastCheck is { } lc ? $" <small>{Duration(now - lc)} ago</small>" : "").Append("</td>");
-            sb.Append("<td>").Append(result).Append("</td>");
-            sb.Append("<td>").Append(last is null ? "" : $"{last.Duration.TotalMilliseconds:0} ms").Append("</td>");
             sb.Append("<td class=\"reason\">").Append(H(last?.Detail)).Append("</td>");
         }
-        else sb.Append("<td class=\"muted\">none</td><td></td><td></td><td></td>");
+        else sb.Append("<td class=\"muted\">none</td><td></td>");
         sb.Append("<td>").Append(h?.Failures ?? 0).Append("</td>");
         sb.Append("<td>").Append(state == "DOWN" && h is not null ? Duration(now - h.LastChange) : "").Append("</td>");
         sb.Append("<td>").Append(H(encap)).Append("</td><td>").Append(d.Mtu > 0 ? d.Mtu.ToString(System.Globalization.CultureInfo.InvariantCulture) : "?").Append("</td>");
