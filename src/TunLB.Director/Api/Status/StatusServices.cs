@@ -39,12 +39,12 @@ internal static class StatusServices
           .Append("<div><dt>check</dt><dd>").Append(H(svcCheck)).Append("</dd></div>")
           .Append("</dl>");
         sb.Append("<div class=\"scroll\"><table class=\"reals\"><thead><tr>")
-          .Append("<th>real server</th><th>state</th><th>for</th><th>weight</th><th>active</th><th>inactive</th>")
+          .Append("<th>real server</th><th>state</th><th>weight</th><th>active</th><th>inactive</th>")
           .Append("<th>new conn/s</th><th>pkt/s in</th><th>bytes/s in</th><th>last check</th><th>reason</th>")
           .Append("<th>failed</th><th>down for</th><th>encap</th><th>path MTU</th><th class=\"admin\">admin</th></tr></thead><tbody>");
         var reals = s.Reals.ToList();
         if (s.StandbySorry is { } standby) reals.Add(standby);
-        if (reals.Count == 0) sb.Append("<tr><td colspan=\"16\" class=\"none\">no real servers</td></tr>");
+        if (reals.Count == 0) sb.Append("<tr><td colspan=\"15\" class=\"none\">no real servers</td></tr>");
         foreach (var r in reals) Real(sb, s, r, now);
         sb.Append("</tbody></table></div></section>");
     }
@@ -73,8 +73,8 @@ internal static class StatusServices
         sb.Append("<tr class=\"").Append(state.ToLowerInvariant()).Append("\" data-real=\"").Append(H(addr)).Append("\" data-state=\"").Append(state).Append("\">");
         sb.Append("<td class=\"name\">").Append(H(addr)).Append(r.IsSorry ? " <small>sorry</small>" : "").Append("</td>");
         sb.Append("<td><span class=\"st ").Append(state.ToLowerInvariant()).Append("\">").Append(state).Append("</span>")
+          .Append(h is null ? "" : $" <small title=\"for how long\">{Duration(now - h.LastChange)}</small>")
           .Append(h?.Suppressed == true ? " <small title=\"flap dampening\">damped</small>" : "").Append("</td>");
-        sb.Append("<td>").Append(h is null ? "" : Duration(now - h.LastChange)).Append("</td>");
         sb.Append("<td>").Append(d.Weight).Append(d.Weight != r.ConfiguredWeight ? $" <small>of {r.ConfiguredWeight}</small>" : "").Append("</td>");
         sb.Append("<td>").Append(d.ActiveConnections).Append("</td><td>").Append(d.InactiveConnections).Append("</td>");
         sb.Append("<td>").Append(Si(r.Rates?.Cps ?? 0)).Append("</td><td>").Append(Si(r.Rates?.InPps ?? 0)).Append("</td><td>").Append(Bytes(r.Rates?.InBps ?? 0)).Append("</td>");
