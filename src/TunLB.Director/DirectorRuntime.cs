@@ -144,6 +144,7 @@ public sealed class DirectorRuntime : IDisposable
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
             string routes = string.Join(", ", _routes.Routed.Select(v => v + (v.IsV4 ? "/32" : "/128")));
+            State.RecordEvent(EventKinds.Director, null, null, $"started: {io}; {services.Count} service(s), {reals} real server(s)");
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(_tuns.Count > 1 ? $", {_tuns.Count} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
@@ -166,6 +167,7 @@ public sealed class DirectorRuntime : IDisposable
         _capture = DirectorCapture.Start(d, _dev!, _tuns[0], () => TunQueues(workers), Endpoints(), workers, _net, LogError);
         _ports = _capture.Ports;
         State.Io = _capture.Choice;
+        State.CaptureSummary = () => _capture?.Summary() ?? "";
         byte ttl = (byte)(d.RestoreInnerTtl && _capture.Choice.Backend == IoBackend.Tun ? 1 : 0);
         foreach (var e in State.Engines) e.InnerTtlIncrement = ttl;
         return _capture.Describe;

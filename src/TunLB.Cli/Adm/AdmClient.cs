@@ -63,6 +63,13 @@ public sealed class AdmClient : IDisposable
     public void Undrain(AdmService s, IPAddress addr, int port) => Send(HttpMethod.Delete, RealPath(s, addr, port) + "/drain", null);
     /// <summary>TunLB: withdraw (true) or announce again (false) every VIP of the director (announce = true).</summary>
     public void DrainDirector(bool drain) => Send(drain ? HttpMethod.Post : HttpMethod.Delete, "api/v1/director/drain", null);
+    /// <summary>TunLB: a check as JSON keys of [service.check]; null body = remove (DELETE).</summary>
+    public void SetCheck(string path, string? json)
+    {
+        var req = new HttpRequestMessage(json is null ? HttpMethod.Delete : HttpMethod.Put, path + "/check");
+        if (json is not null) req.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var resp = Exchange(req);
+    }
     public DirectorStatusDto GetDirector() => Get<DirectorStatusDto>("api/v1/director");
     public IReadOnlyList<ConnectionDto> GetConnections() => Get<List<ConnectionDto>>("api/v1/connections");
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);

@@ -147,9 +147,11 @@ public static class AdmCommand
                 return AdmSave.Format(client.GetServices(), r.Format);
             case AdmCommandKind.AddService:
                 client.AddService(AdmSpecs.Service(r, create: true));
+                AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.EditService:
-                client.EditService(r.Service!, AdmSpecs.Service(r, create: false));
+                if (!AdmCheck.Only(r)) client.EditService(r.Service!, AdmSpecs.Service(r, create: false));
+                AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.DeleteService:
                 client.DeleteService(r.Service!);
@@ -159,11 +161,13 @@ public static class AdmCommand
                 return "";
             case AdmCommandKind.AddServer:
                 client.AddReal(r.Service!, AdmSpecs.Real(r, create: true));
+                AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.EditServer:
-                client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
+                if (!AdmCheck.Only(r)) client.EditReal(r.Service!, r.RealAddress!, r.RealPort!.Value, AdmSpecs.Real(r, create: false));
                 if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: false);
                 if (r.Drain == false) client.Undrain(r.Service!, r.RealAddress!, r.RealPort!.Value);
+                AdmCheck.Apply(client, r);
                 return "";
             case AdmCommandKind.DeleteServer:
                 if (r.Drain == true) client.Drain(r.Service!, r.RealAddress!, r.RealPort!.Value, removeWhenIdle: true);
@@ -298,5 +302,9 @@ public static class AdmCommand
         "  --undrain                           with -e: end a drain (the configured weight comes back)\n" +
         "  --drain-director                    withdraw every VIP of this director (announce = true);\n" +
         "                                      it keeps forwarding while routers move traffic away\n" +
-        "  --undrain-director                  announce again the VIPs it can serve\n";
+        "  --undrain-director                  announce again the VIPs it can serve\n" +
+        "  --check 'TYPE KEY=VALUE ...'        with -A/-E: the service's health check; with -a/-e: the real's\n" +
+        "                                      own check (keys of [service.check], e.g. 'http path=/health\n" +
+        "                                      interval=2 fall=3'; see docs/health-checks.md)\n" +
+        "  --no-check                          with -E: remove the service's check; with -e: the real's own\n";
 }

@@ -74,6 +74,8 @@ internal static class AdmOptions
         new("undrain", "undrain", '\0', ArgKind.None),
         new("drain-director", "drain-director", '\0', ArgKind.None),
         new("undrain-director", "undrain-director", '\0', ArgKind.None),
+        new("check", "check", '\0', ArgKind.Required),
+        new("no-check", "no-check", '\0', ArgKind.None),
     ];
 
     // ipvsadm's option classes, in its order (the order decides which error is reported first).

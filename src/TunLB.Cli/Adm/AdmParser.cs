@@ -74,6 +74,8 @@ public static class AdmParser
         var format = AdmListFormat.None;
         bool help = false, version = false;
         bool? drain = null;
+        string? check = null;
+        bool noCheck = false;
 
         foreach (var (def, value, spelled) in items)
         {
@@ -194,6 +196,14 @@ public static class AdmParser
                     if (drain is not null) throw Fail("multiple 'drain' options specified");
                     drain = def.Key == "drain";
                     break;
+                case "check":
+                    if (check is not null || noCheck) throw Fail("multiple 'check' options specified");
+                    check = value;
+                    break;
+                case "no-check":
+                    if (check is not null || noCheck) throw Fail("multiple 'check' options specified");
+                    noCheck = true;
+                    break;
                 default:
                     throw Fail($"invalid option `{spelled}'");
             }
@@ -219,6 +229,9 @@ public static class AdmParser
         CheckCombinations(cmd, options);
         if (drain is not null && !(cmd == AdmCommandKind.EditServer || (cmd == AdmCommandKind.DeleteServer && drain == true)))
             throw Fail("--drain goes with -e (drain: weight 0 until idle) or -d (drain, then delete when idle); --undrain with -e");
+        if ((check is not null || noCheck) && cmd is not (AdmCommandKind.AddService or AdmCommandKind.EditService or AdmCommandKind.AddServer or AdmCommandKind.EditServer))
+            throw Fail("--check and --no-check go with -A/-E (the service's check) or -a/-e (the real server's own check)");
+        if (check is not null && AdmCheck.Problem(check, serviceProto ?? "tcp") is { } bad) throw Fail($"--check: {bad}");
 
         AdmService? service = null;
         if (serviceText is not null)
@@ -310,6 +323,8 @@ public static class AdmParser
             TunPort = (int?)tunPort,
             TunFlags = tunFlags,
             Drain = drain,
+            Check = check,
+            NoCheck = noCheck,
             Format = format,
             Connections = options.Contains(Opt.Connection),
             ShowTimeouts = options.Contains(Opt.Timeout),

@@ -89,6 +89,10 @@ public sealed record AdmRequest(AdmCommandKind Command)
     // TunLB additions
     /// <summary>--drain (true) / --undrain (false) with -e; --drain with -d = drain, then delete when idle.</summary>
     public bool? Drain { get; init; }
+    /// <summary>--check 'http path=/health interval=2' with -A/-E (service) or -a/-e (real): the check's keys as words.</summary>
+    public string? Check { get; init; }
+    /// <summary>--no-check: remove the service's check (-E) or the real's own check (-e).</summary>
+    public bool NoCheck { get; init; }
     public string? Api { get; init; }
     public string? Token { get; init; }
 }

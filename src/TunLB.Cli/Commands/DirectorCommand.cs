@@ -69,6 +69,7 @@ internal static class DirectorCommand
 
         var sig = Foreground.Run(() => rt.State.Reload()); // a bad file is logged and changes nothing
         sd.Stopping();
+        rt.State.RecordEvent(TunLB.Director.Management.EventKinds.Director, null, null, $"stopping on {sig}");
         GracefulWithdraw(rt, cfg.Director.WithdrawGrace);
         watchdog?.Dispose();
         var summary = rt.Summary();

@@ -73,6 +73,14 @@ public sealed class Announcer : IDisposable
             if (!_withheld.TryGetValue(vip, out var before) || before != why)
                 _log($"tunlb director: announce: {vip} withheld: {why}");
         _withheld = d.Withheld;
+        var was = _state.Announcement.Last.Announced;
+        var now = _table.Announced;
+        var added = now.Except(was).ToArray();
+        var gone = was.Except(now).ToArray();
+        if (added.Length > 0 || gone.Length > 0)
+            _state.RecordEvent(Management.EventKinds.Announce, null, null,
+                string.Join("; ", new[] { added.Length > 0 ? "announced " + string.Join(", ", added) : "", gone.Length > 0 ? "withdrew " + string.Join(", ", gone) : "" }.Where(x => x.Length > 0)) +
+                (_state.Announcement.Drained ? " (director drained)" : ""));
         _state.Announcement.Publish(new AnnounceStatus.Snapshot(_table.Announced.ToArray(), d.Withheld));
     }
 

@@ -107,7 +107,7 @@ public sealed class ApiServer : IAsyncDisposable
         var tokenBytes = Encoding.UTF8.GetBytes(token);
         app.Use(async (ctx, next) =>
         {
-            if (tokenBytes.Length > 0 && !Authorized(ctx.Request, tokenBytes))
+            if (tokenBytes.Length > 0 && !Status.StatusRoutes.IsPublicRead(ctx.Request) && !Authorized(ctx.Request, tokenBytes))
             {
                 ctx.Response.Headers.WWWAuthenticate = "Bearer realm=\"tunlb\"";
                 await Write(ctx, 401, new ErrorDto("missing or wrong bearer token (send \"Authorization: Bearer <api_token>\")", "authorization"));
@@ -186,6 +186,7 @@ public sealed class ApiServer : IAsyncDisposable
             return Results.Json(body, ApiJson.Options, statusCode: status);
         });
         app.MapGet("/metrics", () => Results.Text(Metrics.Render(state.State), Metrics.ContentType));
+        Status.StatusRoutes.Map(app, state.State); // status page, events, history, run-time checks
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));
     }
 

@@ -52,7 +52,7 @@ internal sealed class Availability(HealthBook book, RealServerFactory reals, Tim
     /// <summary>The weight the real would have with its health, agent and drain state, before failure actions and quorum.</summary>
     private static int LiveWeight(RealHealth h)
     {
-        if (h.Draining || h.Admin is AgentAdmin.Drain or AgentAdmin.Maint) return 0;
+        if (h.Draining || h.Maintenance || h.Admin is AgentAdmin.Drain or AgentAdmin.Maint) return 0;
         if (h.DynamicWeight is int dw) return dw;
         if (h.AgentPercent is int p) return (int)Math.Min(65535, (long)h.ConfiguredWeight * p / 100);
         return h.ConfiguredWeight;
@@ -90,6 +90,9 @@ internal sealed class Availability(HealthBook book, RealServerFactory reals, Tim
         else if (live < spec.Quorum - spec.Hysteresis) up = false;
         if (up == hs.QuorumUp && !(initial && !up)) { SyncSorry(e); return; }
         hs.QuorumUp = up;
+        options.Events.Record(time.GetUtcNow(), EventKinds.Quorum, EventKinds.ServiceName(e.Key), null,
+            $"{(up ? "gained" : "lost")} quorum: live weight {live}, quorum {spec.Quorum}, hysteresis {spec.Hysteresis}" +
+            (spec.Sorry is { } ss ? $"; sorry server {Format.Endpoint(ss.Address, ss.Port)} {(up ? "out" : "in")}" : ""));
         options.Log($"tunlb director: health: service {e} {(up ? "gained" : "lost")} quorum (live weight {live}, quorum {spec.Quorum}, hysteresis {spec.Hysteresis})" +
             (spec.Sorry is { } s ? (up ? $"; sorry server {Format.Endpoint(s.Address, s.Port)} out" : $"; sorry server {Format.Endpoint(s.Address, s.Port)} in") : ""));
         var hook = up ? spec.QuorumUp : spec.QuorumDown;

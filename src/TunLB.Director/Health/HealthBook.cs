@@ -9,7 +9,7 @@ namespace TunLB.Director.Health;
 /// state machine (rise, fall, dampening) and to the agent's weight and admin state. What the scheduler then sees is
 /// <see cref="Availability"/>'s business. Used under the state lock only.
 /// </summary>
-internal sealed class HealthBook(TimeProvider time, Action<string> log)
+internal sealed class HealthBook(TimeProvider time, Action<string> log, EventLog events)
 {
     private readonly Dictionary<int, RealHealth> _reals = new();
 
@@ -85,6 +85,7 @@ internal sealed class HealthBook(TimeProvider time, Action<string> log)
         if (result.Admin != AgentAdmin.Unchanged && result.Admin != h.Admin)
         {
             log($"tunlb director: health: real {Name(h)} agent says {result.Admin.ToString().ToUpperInvariant()} ({result.Detail})");
+            Record(h, now, EventKinds.Maintenance, $"agent says {result.Admin.ToString().ToUpperInvariant()} ({result.Detail})");
             h.Admin = result.Admin;
         }
 
@@ -94,6 +95,7 @@ internal sealed class HealthBook(TimeProvider time, Action<string> log)
             h.LastChange = now;
             log($"tunlb director: health: real {Name(h)} {(tr.Up ? "UP" : "DOWN")} ({tr.Reason}; last: {result.Detail})" +
                 (!tr.Up ? (h.Spec.OnFailure == FailureAction.Inhibit ? "; inhibited (weight 0)" : "; removed from scheduling") : ""));
+            Record(h, now, EventKinds.Health, $"{(tr.Up ? "UP" : "DOWN")}: {tr.Reason}; last check: {result.Detail}");
         }
         else if (h.Machine.SuppressionReason(now) is { } why && result.Ok && h.Machine.Successes == h.Machine.Rise)
         {
@@ -123,22 +125,34 @@ internal sealed class HealthBook(TimeProvider time, Action<string> log)
                 h.Svc = e;
                 var check = spec.CheckFor(d.Address);
                 if (check == h.Spec) continue;
-                bool typeChanged = check.Type != h.Spec.Type || check.Alpha != h.Spec.Alpha || check.Dampening != h.Spec.Dampening;
-                h.Spec = check;
-                h.Generation++;
-                h.Running = false;
-                if (!check.Enabled) { h.Machine = null; h.DynamicWeight = null; h.AgentPercent = null; }
-                else if (h.Machine is null || typeChanged)
-                    // A new machine keeps the server's current state (alpha = start down).
-                    h.Machine = new HealthStateMachine(check.Rise, check.Fall, !(h.Machine?.Up ?? !check.Alpha), check.Dampening, now);
-                else h.Machine.Retune(check.Rise, check.Fall);
-                if (check.Enabled) h.NextCheck = now;
+                Retune(h, check, now);
                 changes.Add($"service {e}: real {Format.Endpoint(d.Address, d.Port)} check {check.Describe(d.Port)}");
             }
             if (e.Health.Sorry is { } s) live.Add(s.Dest.Id);
         }
         UntrackAllBut(live);
     }
+
+    /// <summary>
+    /// Gives a tracked real a new check: the state machine is retuned, or replaced keeping the current state when the
+    /// check type changed; a result of the old check still running is ignored (generation); the next check is due now.
+    /// </summary>
+    public void Retune(RealHealth h, CheckSpec check, DateTimeOffset now)
+    {
+        bool typeChanged = check.Type != h.Spec.Type || check.Alpha != h.Spec.Alpha || check.Dampening != h.Spec.Dampening;
+        h.Spec = check;
+        h.Generation++;
+        h.Running = false;
+        if (!check.Enabled) { h.Machine = null; h.DynamicWeight = null; h.AgentPercent = null; }
+        else if (h.Machine is null || typeChanged)
+            // A new machine keeps the server's current state (alpha = start down).
+            h.Machine = new HealthStateMachine(check.Rise, check.Fall, !(h.Machine?.Up ?? !check.Alpha), check.Dampening, now);
+        else h.Machine.Retune(check.Rise, check.Fall);
+        if (check.Enabled) h.NextCheck = now;
+    }
+
+    private void Record(RealHealth h, DateTimeOffset now, string kind, string message) =>
+        events.Record(now, kind, EventKinds.ServiceName(h.Svc.Key), EventKinds.RealName(h.Dest.Address, h.Dest.Port), message);
 
     public static string Name(RealHealth h) => $"{Format.Endpoint(h.Dest.Address, h.Dest.Port)} of {h.Svc}";
 }

@@ -25,6 +25,8 @@ public sealed class RealHealth
     public AgentAdmin Admin { get; internal set; } = AgentAdmin.Ready;
     public bool Draining { get; internal set; }
     public bool RemoveWhenIdle { get; internal set; }
+    /// <summary>Put in maintenance by the operator (API, status page): weight 0 until set ready.</summary>
+    public bool Maintenance { get; internal set; }
     public bool IsSorry { get; init; }
     /// <summary>Taken out because the service lost quorum and a sorry server took over (keepalived).</summary>
     public bool QuorumRemoved { get; internal set; }

@@ -40,6 +40,8 @@ public sealed partial class DirectorState
             _availability.EvaluateQuorum(e);
             _o.Log($"tunlb director: api: draining real {Format.Endpoint(d.Address, d.Port)} of service {e}" +
                    (h.RemoveWhenIdle ? " (delete when idle)" : "") + $"; {d.ActiveConnections} active connection(s)");
+            RecordEvent(EventKinds.Drain, EventKinds.ServiceName(e.Key), EventKinds.RealName(d.Address, d.Port),
+                $"draining{(h.RemoveWhenIdle ? " (delete when idle)" : "")}; {d.ActiveConnections} active connection(s)");
             removed = RealViewOf(d, null); // as answered when the tick below deletes it at once
             Tick();
             return d.Id;
@@ -60,7 +62,11 @@ public sealed partial class DirectorState
             h.RemoveWhenIdle = false;
             _availability.Apply(h);
             _availability.EvaluateQuorum(e);
-            if (was) _o.Log($"tunlb director: api: real {Format.Endpoint(d.Address, d.Port)} of service {e} no longer draining; weight {d.Weight}");
+            if (was)
+            {
+                _o.Log($"tunlb director: api: real {Format.Endpoint(d.Address, d.Port)} of service {e} no longer draining; weight {d.Weight}");
+                RecordEvent(EventKinds.Drain, EventKinds.ServiceName(e.Key), EventKinds.RealName(d.Address, d.Port), $"no longer draining; weight {d.Weight}");
+            }
             return d.Id;
         });
         return FindView(key, id);
@@ -85,6 +91,7 @@ public sealed partial class DirectorState
                     d.Alive = false;
                     _health.Untrack(d);
                     _o.Log($"tunlb director: health: drained real {Format.Endpoint(d.Address, d.Port)} of {e} is idle: deleted");
+                    RecordEvent(EventKinds.Drain, EventKinds.ServiceName(e.Key), EventKinds.RealName(d.Address, d.Port), "drained and idle: deleted");
                     continue;
                 }
                 // An idle quiesced sorry server stays in e.Health.Sorry for the next loss of quorum; out of the data path now.

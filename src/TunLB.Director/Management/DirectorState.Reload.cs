@@ -45,6 +45,7 @@ public sealed partial class DirectorState
             LastReloadOk = false;
             LastReloadTime = DateTimeOffset.UtcNow;
         }
+        RecordEvent(EventKinds.Reload, null, null, $"reload of {ConfigPath} failed, nothing changed: {string.Join("; ", errors)}");
         _o.LogError($"tunlb director: reload of {ConfigPath} failed, nothing changed ({errors.Count} error(s)):");
         foreach (var e in errors) _o.LogError(e);
         return new ReloadResult(false, ConfigPath, [], errors);
@@ -116,6 +117,7 @@ public sealed partial class DirectorState
         });
         if (result is null) return Failed(errors);
         _o.Log($"tunlb director: reloaded {ConfigPath}: " + (result.Count == 0 ? "no changes" : string.Join("; ", result)));
+        RecordEvent(EventKinds.Reload, null, null, $"reloaded {ConfigPath}: " + (result.Count == 0 ? "no changes" : string.Join("; ", result)));
         return new ReloadResult(true, ConfigPath, result, []);
     }
 

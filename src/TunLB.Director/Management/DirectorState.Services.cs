@@ -147,6 +147,7 @@ public sealed partial class DirectorState
             {
                 _availability.SetConfiguredWeight(d, weight);
                 changes.Add($"weight {configured} -> {weight}" + (d.Weight != weight ? $" (effective {d.Weight}: health/drain)" : ""));
+                RecordEvent(EventKinds.Weight, EventKinds.ServiceName(e.Key), EventKinds.RealName(d.Address, d.Port), changes[^1]);
                 _availability.EvaluateQuorum(e);
                 e.Dirty = true; // established flows keep their server; only new scheduling decisions move
             }

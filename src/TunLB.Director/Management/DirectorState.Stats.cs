@@ -53,16 +53,27 @@ public sealed partial class DirectorState
     }
 
     /// <summary>One estimator tick: samples every service, real server and the total. Called every 2 s by a control timer.</summary>
-    public void SampleRates()
-    {
-        lock (_gate) _rates.Sample(_entries, _rates.SecondsSinceLastSample());
-    }
+    public void SampleRates() => SampleRates(null);
 
     /// <summary>Estimator tick with an explicit interval (tests).</summary>
-    public void SampleRates(double seconds)
+    public void SampleRates(double seconds) => SampleRates((double?)seconds);
+
+    private void SampleRates(double? seconds)
     {
-        lock (_gate) _rates.Sample(_entries, seconds);
+        lock (_gate)
+        {
+            double s = seconds ?? _rates.SecondsSinceLastSample();
+            _rates.Sample(_entries, s);
+            long c = 0, p = 0, b = 0, drops = 0;
+            foreach (var e in _entries) { c += e.Stats.Connections; p += e.Stats.InPackets; b += e.Stats.InBytes; }
+            var sum = Drops();
+            for (int i = 1; i < sum.Length; i++) drops += sum[i];
+            History.Add(_o.Time.GetUtcNow(), s, c, p, b, drops, ConnectionCount);
+        }
     }
+
+    /// <summary>The last 10 minutes of director-wide rates, table fill and drops (the estimator tick's samples).</summary>
+    public History History { get; } = new();
 
     /// <summary>The director-wide estimator.</summary>
     public RateEstimator TotalRates => _rates.Total;
@@ -131,7 +142,7 @@ public sealed partial class DirectorState
             string status = h.IsSorry ? (h.Svc.Health.SorryActive ? "sorry" : "standby") : h.Machine is null ? "unchecked" : h.Up ? "up" : "down";
             hv = new RealHealthView(status, h.Spec, h.ConfiguredWeight, h.Admin, h.Draining, h.RemoveWhenIdle,
                 h.Machine?.SuppressionReason(now) is not null || (h.Machine?.Suppressed ?? false), h.IsSorry, h.Up,
-                h.Last, h.LastCheck, h.LastChange, h.Failures, h.Machine?.Transitions ?? 0);
+                h.Last, h.LastCheck, h.LastChange, h.Failures, h.Machine?.Transitions ?? 0, h.Maintenance);
         }
         return new RealView { Dest = d, ConfiguredWeight = h?.ConfiguredWeight ?? d.Weight, Rates = _rates.Of(d), Health = hv };
     }

@@ -44,7 +44,7 @@ public sealed partial class DirectorState
         ArgumentNullException.ThrowIfNull(cfg);
         _o = options ?? new DirectorStateOptions();
         _reals = new RealServerFactory(_o);
-        _health = new HealthBook(_o.Time, _o.Log);
+        _health = new HealthBook(_o.Time, _o.Log, _o.Events);
         _availability = new Availability(_health, _reals, _o.Time, _o);
         var d = cfg.Director;
         _settings = d;
@@ -92,6 +92,13 @@ public sealed partial class DirectorState
 
     /// <summary>The drain flag and what is announced (announce = true); shared by the API and the announcer.</summary>
     public Announce.AnnounceStatus Announcement { get; } = new();
+
+    /// <summary>The event log (GET /api/v1/events): health, drain, weight, reload, quorum, announce, sync, ...</summary>
+    public EventLog Events => _o.Events;
+
+    /// <summary>Records an event now (the health clock's time); for parts outside the state such as sync.</summary>
+    public DirectorEvent RecordEvent(string kind, string? service, string? real, string message) =>
+        _o.Events.Record(_o.Time.GetUtcNow(), kind, service, real, message);
 
     /// <summary>What runs now, for readers: swapped whole at every change.</summary>
     public DirectorView View => _view;

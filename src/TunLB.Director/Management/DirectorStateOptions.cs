@@ -23,4 +23,6 @@ public sealed class DirectorStateOptions
     public Action<string, string>? RunHook { get; init; }
     /// <summary>The health-check clock (UTC).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+    /// <summary>Where health transitions, drains, reloads and the like are recorded (GET /api/v1/events).</summary>
+    public EventLog Events { get; init; } = new();
 }

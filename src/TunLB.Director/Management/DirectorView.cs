@@ -76,4 +76,4 @@ public sealed class RealView
 public sealed record RealHealthView(
     string Status, CheckSpec Spec, int ConfiguredWeight, AgentAdmin Admin, bool Draining, bool RemoveWhenIdle,
     bool Suppressed, bool IsSorry, bool Up, CheckResult? Last, DateTimeOffset? LastCheck, DateTimeOffset LastChange,
-    long Failures, long Transitions);
+    long Failures, long Transitions, bool Maintenance = false);
