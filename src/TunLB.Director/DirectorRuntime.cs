@@ -202,11 +202,13 @@ public sealed class DirectorRuntime : IDisposable
             try { _txs[w] = OutputSender.Open(ipv4: true, ipv6: true); }
             catch when (!anyV6) { _txs[w] = OutputSender.Open(ipv4: true, ipv6: false); }
         }
-        if (_cfg.Director.Tx != TxMode.Auto) return "raw IP sockets";
+        var mode = _cfg.Director.Tx;
+        if (mode == TxMode.Raw) { State.Tx = "raw"; return "raw IP sockets"; }
         // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
         _hops = new NextHopTable(TunnelDestinations, 1000, LogError);
-        foreach (var t in _txs) t.UseLinkLayer(_hops);
-        return "AF_PACKET to resolved next hops, raw IP sockets otherwise";
+        var (line, api) = mode == TxMode.Auto ? TxRings.Attach(_txs, _hops, _ports, LogError) : TxRings.AttachSendmmsg(_txs, _hops);
+        State.Tx = api;
+        return line;
     }
 
     private void StartWorkers(int workers)
@@ -279,6 +281,7 @@ public sealed class DirectorRuntime : IDisposable
             " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
         string capture = _capture?.Summary() is { Length: > 0 } c ? "; " + c : "";
         long direct = _txs.Sum(t => t.SentLinkLayer);
+        capture += TxRings.Summary(_txs);
         return $"forwarded {State.Sent.Packets} packets ({State.Sent.Bytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
                $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }
