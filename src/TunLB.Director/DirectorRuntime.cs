@@ -146,7 +146,8 @@ public sealed class DirectorRuntime : IDisposable
             string routes = string.Join(", ", _routes.Routed.Select(v => v + (v.IsV4 ? "/32" : "/128")));
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(_tuns.Count > 1 ? $", {_tuns.Count} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
-                   $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
+                   $"{services.Count} service(s), {reals} real server(s); tx {tx}" +
+                   (d.BusyPollUs > 0 ? $"; busy-poll up to {d.BusyPollUs} µs after packets" : "") + $"; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + announce;
         }
         catch
@@ -218,7 +219,7 @@ public sealed class DirectorRuntime : IDisposable
         for (int w = 0; w < workers; w++)
         {
             _workers[w] = new DirectorWorker(w, _ports[w], _txs[w], State.Engines[w], State.Egress, State.Commands, State.Sent,
-                () => Environment.TickCount64, LogError, workers > 1 ? $"worker {w}" : "worker");
+                () => Environment.TickCount64, LogError, workers > 1 ? $"worker {w}" : "worker", _cfg.Director.BusyPollUs);
             _threads[w] = new Thread(_workers[w].Run) { IsBackground = true, Name = workers == 1 ? "tunlb-worker" : $"tunlb-worker{w}" };
             State.Commands.SetAttached(w, true);
         }
