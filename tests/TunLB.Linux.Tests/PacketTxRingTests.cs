@@ -110,6 +110,28 @@ public sealed class PacketTxRingTests
         Assert.True(ring.TryQueue(header, packet));
     }
 
+    [Fact]
+    public void PacketsLongerThanTheLinearCopy_ArriveIntact()
+    {
+        using var director = new TestNetns();
+        using var real = new TestNetns();
+        var (devA, devB) = TestNetns.CreateVethPair(director, "192.0.2.1/24", real, "192.0.2.2/24");
+        using RawIpSocket receiver = real.Run(() => RawIpSocket.OpenReceiver(IpProtocol.IpIp, receiveBufferBytes: 1 << 20));
+        int ifindex = director.Run(() => (int)NetworkInterfaces.IndexOf(devA));
+        byte[] macB = Convert.FromHexString(real.Exec("-br", "link", "show", devB).Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].Replace(":", ""));
+        using var ring = director.Run(() => PacketTxRing.Open(ifindex, mtu: 1500));
+        byte[] header = [.. macB, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+        int[] sizes = [PacketTxRing.LinearBytes - 14 - 28 - 1, PacketTxRing.LinearBytes, 1000, 1500 - 28 - 20];
+        var sent = sizes.Select((n, i) => Encapsulate((ushort)(i + 1), n)).ToArray();
+        foreach (var p in sent) Assert.True(ring.TryQueue(header, p));
+        Assert.True(director.Run(() => ring.Flush()));
+        foreach (var p in sent)
+        {
+            var got = TunDeviceTests.ReceiveIPv4(receiver, IpProtocol.IpIp, TimeSpan.FromSeconds(5));
+            Assert.Equal(Convert.ToHexString(p), Convert.ToHexString(got));
+        }
+    }
+
     private static (byte[] Buffer, OutputPacket[] Packets) Batch(int count)
     {
         var buffer = new byte[100 * count];
@@ -123,9 +145,10 @@ public sealed class PacketTxRingTests
         return (buffer, packets);
     }
 
-    private static byte[] Encapsulate(ushort id)
+    private static byte[] Encapsulate(ushort id, int payload = 7)
     {
-        byte[] inner = Packets.Udp(Packets.V4("198.51.100.1"), Packets.V4("203.0.113.10"), 40000, 80, "payload"u8);
+        byte[] inner = Packets.Udp(Packets.V4("198.51.100.1"), Packets.V4("203.0.113.10"), 40000, 80,
+            Enumerable.Range(0, payload).Select(i => (byte)(i * 7 + id)).ToArray());
         var outer = new byte[inner.Length + Tunnel.Ipv4HeaderLength];
         Tunnel.Encapsulate(inner, outer, Director, Real, EncapKind.Ipip, 0, 0, false, 64, id, 0);
         return outer;
