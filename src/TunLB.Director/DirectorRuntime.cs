@@ -147,7 +147,8 @@ public sealed class DirectorRuntime : IDisposable
             State.RecordEvent(EventKinds.Director, null, null, $"started: {io}; {services.Count} service(s), {reals} real server(s)");
             return $"{io}; capture device {dev} (mtu {d.TunMtu}{(_tuns.Count > 1 ? $", {_tuns.Count} queues" : "")}) routes {routes}; ip_forward=1; " +
                    (workers > 1 ? $"{workers} workers; " : "") +
-                   $"{services.Count} service(s), {reals} real server(s); tx {tx}; api {_api.BaseAddress}" +
+                   $"{services.Count} service(s), {reals} real server(s); tx {tx}" +
+                   (d.BusyPollUs > 0 ? $"; busy-poll up to {d.BusyPollUs} µs after packets" : "") + $"; api {_api.BaseAddress}" +
                    (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + announce;
         }
         catch
@@ -204,11 +205,13 @@ public sealed class DirectorRuntime : IDisposable
             try { _txs[w] = OutputSender.Open(ipv4: true, ipv6: true); }
             catch when (!anyV6) { _txs[w] = OutputSender.Open(ipv4: true, ipv6: false); }
         }
-        if (_cfg.Director.Tx != TxMode.Auto) return "raw IP sockets";
+        var mode = _cfg.Director.Tx;
+        if (mode == TxMode.Raw) { State.Tx = "raw"; return "raw IP sockets"; }
         // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
         _hops = new NextHopTable(TunnelDestinations, 1000, LogError);
-        foreach (var t in _txs) t.UseLinkLayer(_hops);
-        return "AF_PACKET to resolved next hops, raw IP sockets otherwise";
+        var (line, api) = mode == TxMode.Auto ? TxRings.Attach(_txs, _hops, _ports, LogError) : TxRings.AttachSendmmsg(_txs, _hops);
+        State.Tx = api;
+        return line;
     }
 
     private void StartWorkers(int workers)
@@ -218,7 +221,7 @@ public sealed class DirectorRuntime : IDisposable
         for (int w = 0; w < workers; w++)
         {
             _workers[w] = new DirectorWorker(w, _ports[w], _txs[w], State.Engines[w], State.Egress, State.Commands, State.Sent,
-                () => Environment.TickCount64, LogError, workers > 1 ? $"worker {w}" : "worker");
+                () => Environment.TickCount64, LogError, workers > 1 ? $"worker {w}" : "worker", _cfg.Director.BusyPollUs);
             _threads[w] = new Thread(_workers[w].Run) { IsBackground = true, Name = workers == 1 ? "tunlb-worker" : $"tunlb-worker{w}" };
             State.Commands.SetAttached(w, true);
         }
@@ -281,6 +284,7 @@ public sealed class DirectorRuntime : IDisposable
             " (per worker: " + string.Join(", ", State.Engines.Select(e => $"{e.ForwardedPackets} packets/{e.Connections.Count} entries")) + ")";
         string capture = _capture?.Summary() is { Length: > 0 } c ? "; " + c : "";
         long direct = _txs.Sum(t => t.SentLinkLayer);
+        capture += TxRings.Summary(_txs);
         return $"forwarded {State.Sent.Packets} packets ({State.Sent.Bytes} bytes) in tunnels ({direct} straight to the device), {replies} ICMP replies, {conns} connections, " +
                $"{State.ConnectionCount} in table{perWorker}; dropped: {(drops.Length == 0 ? "none" : drops)}{capture}";
     }

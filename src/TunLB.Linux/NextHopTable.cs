@@ -94,14 +94,16 @@ public sealed class NextHopTable : IDisposable
     /// </summary>
     public static Dictionary<IpAddress, LinkHop> Resolve(string routeJsonLines, string neighJson, string linkJson)
     {
-        var links = new Dictionary<string, (int Index, bool Ether, bool Up)>();
+        var links = new Dictionary<string, (int Index, bool Ether, bool Up, byte[]? Mac, int Mtu)>();
         using (var doc = JsonDocument.Parse(linkJson))
             foreach (var l in doc.RootElement.EnumerateArray())
             {
                 if (!l.TryGetProperty("ifname", out var n) || !l.TryGetProperty("ifindex", out var ix)) continue;
                 bool ether = l.TryGetProperty("link_type", out var lt) && lt.GetString() == "ether";
                 bool up = l.TryGetProperty("flags", out var fl) && fl.EnumerateArray().Any(f => f.GetString() == "UP");
-                links[n.GetString()!] = (ix.GetInt32(), ether, up);
+                byte[]? own = l.TryGetProperty("address", out var a) && TryMac(a.GetString(), out var m) ? m : null;
+                int mtu = l.TryGetProperty("mtu", out var mt) && mt.TryGetInt32(out int mv) ? mv : 0;
+                links[n.GetString()!] = (ix.GetInt32(), ether, up, own, mtu);
             }
         var neigh = new Dictionary<(string Dev, IpAddress Addr), byte[]>();
         using (var doc = JsonDocument.Parse(neighJson))
@@ -133,7 +135,7 @@ public sealed class NextHopTable : IDisposable
                     if (nh.IsV4 != dst.IsV4) continue; // an IPv4 route via an IPv6 gateway: leave it to the kernel
                 }
                 if (!neigh.TryGetValue((dev, nh), out var mac)) continue;
-                result[dst] = new LinkHop(link.Index, dst.IsV4, mac, dev, nh);
+                result[dst] = new LinkHop(link.Index, dst.IsV4, mac, dev, nh, link.Mac, link.Mtu);
             }
         }
         return result;
@@ -195,11 +197,18 @@ public sealed class NextHopTable : IDisposable
         _current = null;
     }
 
-    /// <summary>An immutable set of resolved next hops, with the native send addresses ready for sendmmsg(2).</summary>
+    /// <summary>
+    /// An immutable set of resolved next hops, with the native send addresses ready for sendmmsg(2) and the Ethernet
+    /// headers ready for a transmit ring (<see cref="ILinkTransmitter"/>).
+    /// </summary>
     public sealed unsafe class Snapshot
     {
+        /// <summary>Bytes per prebuilt Ethernet header (destination MAC, source MAC, EtherType).</summary>
+        internal const int HeaderLength = 14;
         private readonly FrozenDictionary<IpAddress, int> _index;
         private readonly Interop.sockaddr_ll[] _addresses; // pinned: the senders point msg_name at them
+        private readonly byte[] _headers;                  // HeaderLength per hop; all zero for a hop without a known source MAC
+        private readonly bool[] _hasHeader;
         private readonly long[] _lastRawMs;
         private readonly LinkHop[] _hops;
 
@@ -210,10 +219,21 @@ public sealed class NextHopTable : IDisposable
             _index = keys.Select((k, i) => (k, i)).ToFrozenDictionary(x => x.k, x => x.i);
             _addresses = GC.AllocateArray<Interop.sockaddr_ll>(keys.Length, pinned: true);
             _lastRawMs = new long[keys.Length];
+            _headers = new byte[keys.Length * HeaderLength];
+            _hasHeader = new bool[keys.Length];
             for (int i = 0; i < keys.Length; i++)
             {
                 ref var sa = ref _addresses[i];
                 var h = _hops[i];
+                if (h.SourceMac is { Length: 6 } own)
+                {
+                    var hdr = _headers.AsSpan(i * HeaderLength, HeaderLength);
+                    h.Mac.AsSpan(0, 6).CopyTo(hdr);
+                    own.CopyTo(hdr[6..]);
+                    hdr[12] = (byte)((h.IsV4 ? Interop.ETH_P_IP : Interop.ETH_P_IPV6) >> 8);
+                    hdr[13] = (byte)(h.IsV4 ? Interop.ETH_P_IP : Interop.ETH_P_IPV6);
+                    _hasHeader[i] = true;
+                }
                 sa.sll_family = Interop.AF_PACKET;
                 sa.sll_protocol = (ushort)IPAddress.HostToNetworkOrder((short)(h.IsV4 ? Interop.ETH_P_IP : Interop.ETH_P_IPV6));
                 sa.sll_ifindex = h.IfIndex;
@@ -239,19 +259,39 @@ public sealed class NextHopTable : IDisposable
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal Interop.sockaddr_ll* Find(in IpAddress destination, long nowMs)
         {
-            if (!_index.TryGetValue(destination, out int i)) { Missed = true; return null; }
-            ref long last = ref _lastRawMs[i];
-            if (nowMs - last >= KeepaliveMs) { last = nowMs; return null; }
-            return (Interop.sockaddr_ll*)Unsafe.AsPointer(ref _addresses[i]);
+            int i = FindIndex(destination, nowMs);
+            return i < 0 ? null : Address(i);
         }
+
+        /// <summary>As <see cref="Find"/>: the hop's index for <see cref="Address"/>, <see cref="EthernetHeader"/> and
+        /// <see cref="Mtu"/>, or -1 when the packet must take the raw socket.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal int FindIndex(in IpAddress destination, long nowMs)
+        {
+            if (!_index.TryGetValue(destination, out int i)) { Missed = true; return -1; }
+            ref long last = ref _lastRawMs[i];
+            if (nowMs - last >= KeepaliveMs) { last = nowMs; return -1; }
+            return i;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal Interop.sockaddr_ll* Address(int i) => (Interop.sockaddr_ll*)Unsafe.AsPointer(ref _addresses[i]);
+
+        /// <summary>Hop <paramref name="i"/>'s Ethernet header, empty when the device's own MAC is unknown (no ring then).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal ReadOnlySpan<byte> EthernetHeader(int i) => _hasHeader[i] ? _headers.AsSpan(i * HeaderLength, HeaderLength) : default;
+
+        /// <summary>The MTU of hop <paramref name="i"/>'s device (0 when unknown).</summary>
+        internal int Mtu(int i) => _hops[i].Mtu;
 
         /// <summary><see cref="Find"/> as a yes/no (tests).</summary>
         internal bool GoesDirect(in IpAddress destination, long nowMs) => Find(destination, nowMs) != null;
     }
 }
 
-/// <summary>A resolved link-layer next hop toward one tunnel destination.</summary>
-public sealed record LinkHop(int IfIndex, bool IsV4, byte[] Mac, string Device, IpAddress Via)
+/// <summary>A resolved link-layer next hop toward one tunnel destination; <paramref name="SourceMac"/> and
+/// <paramref name="Mtu"/> are the device's own (from `ip -j link`), for building whole Ethernet frames.</summary>
+public sealed record LinkHop(int IfIndex, bool IsV4, byte[] Mac, string Device, IpAddress Via, byte[]? SourceMac = null, int Mtu = 0)
 {
     public override string ToString() => $"{Device} via {Via} ({string.Join(':', Mac.Select(b => b.ToString("x2")))})";
 }

@@ -20,15 +20,25 @@ public sealed class OutputSender : IPacketSender, IDisposable
     private readonly RawIp6Socket? _v6;
     private PacketSender? _l2;
     private NextHopTable? _hops;
+    private LinkTransmitters? _links;
 
     private OutputSender(RawIpSocket? v4, RawIp6Socket? v6) { _v4 = v4; _v6 = v6; }
 
-    /// <summary>Sends packets for destinations <paramref name="hops"/> resolves through an AF_PACKET socket (opened here).</summary>
-    public void UseLinkLayer(NextHopTable hops)
+    /// <summary>
+    /// Sends packets for destinations <paramref name="hops"/> resolves through an AF_PACKET socket (opened here), and,
+    /// with <paramref name="links"/>, through their device's transmit ring first (flushed at the end of every
+    /// <see cref="SendMany"/>, and before a packet takes the raw socket so a flow's packets keep their order).
+    /// The transmitters are owned (disposed) by this sender from then on.
+    /// </summary>
+    public void UseLinkLayer(NextHopTable hops, LinkTransmitters? links = null)
     {
         _l2 ??= PacketSender.Open();
         _hops = hops;
+        _links = links;
     }
+
+    /// <summary>The transmit rings in use (null: sendmmsg only).</summary>
+    public LinkTransmitters? Links => _links;
 
     /// <summary>Packets handed to the device directly (a subset of <see cref="Sent"/>).</summary>
     public long SentLinkLayer;
@@ -87,11 +97,12 @@ public sealed class OutputSender : IPacketSender, IDisposable
         {
             if (hops is not null)
             {
-                int direct = _l2!.SendMany(buffer, packets.Slice(i), hops, now, out bool unresolved);
+                int direct = _l2!.SendMany(buffer, packets.Slice(i), hops, now, out bool unresolved, _links);
                 for (int k = i; k < i + direct; k++) { Sent[(int)packets[k].Kind]++; SentBytes += packets[k].Length; }
                 SentLinkLayer += direct;
                 i += direct;
                 if (i >= packets.Length) break;
+                if (_links is { Pending: > 0 }) FlushLinks();
                 if (!unresolved)
                 {
                     // The device refused this one (e.g. EMSGSIZE, ENOBUFS): give it to the kernel's IP stack instead.
@@ -131,11 +142,21 @@ public sealed class OutputSender : IPacketSender, IDisposable
             else { Failed[(int)o.Kind]++; failed++; }
             i++;
         }
+        if (_links is not null) failed += FlushLinks();
         return failed;
+    }
+
+    /// <summary>Kicks the rings; a failed kick's frames stay queued for the next one, so it counts as one failure.</summary>
+    private int FlushLinks()
+    {
+        int f = _links!.Flush();
+        if (f > 0) Failed[(int)OutputKind.Tunnel] += f;
+        return f;
     }
 
     public void Dispose()
     {
+        _links?.Dispose();
         _l2?.Dispose();
         _v4?.Dispose();
         _v6?.Dispose();

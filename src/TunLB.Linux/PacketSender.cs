@@ -37,12 +37,16 @@ public sealed unsafe class PacketSender : IDisposable
 
     /// <summary>
     /// Sends packets from the start of <paramref name="packets"/> while each one's next hop is in
-    /// <paramref name="hops"/> (and not due for its keepalive), in order, with sendmmsg(2). Returns how many were sent;
-    /// <paramref name="stoppedAtUnresolved"/> tells whether it stopped at a packet for the raw socket (true) or at an
-    /// error (false, errno in <see cref="LastError"/>) when fewer than all were sent. No allocation.
+    /// <paramref name="hops"/> (and not due for its keepalive), in order: into its device's transmit ring when
+    /// <paramref name="links"/> has one that takes it (the caller flushes the rings), otherwise with sendmmsg(2).
+    /// Returns how many were sent or queued; <paramref name="stoppedAtUnresolved"/> tells whether it stopped at a packet
+    /// for the raw socket (true) or at an error (false, errno in <see cref="LastError"/>) when fewer than all were sent.
+    /// No allocation.
     /// </summary>
+    /// <remarks>A packet goes to a ring only while no sendmmsg run is open, so everything before the packet a failed
+    /// sendmmsg stopped at has been sent or queued, and the return value keeps its meaning.</remarks>
     public int SendMany(ReadOnlySpan<byte> buffer, ReadOnlySpan<OutputPacket> packets, NextHopTable.Snapshot hops, long nowMs,
-        out bool stoppedAtUnresolved)
+        out bool stoppedAtUnresolved, LinkTransmitters? links = null)
     {
         stoppedAtUnresolved = false;
         if (!_fd.TryAcquire(out int fd)) { _lastError = Interop.EBADF; return 0; }
@@ -56,12 +60,20 @@ public sealed unsafe class PacketSender : IDisposable
                 while (sent < packets.Length)
                 {
                     int limit = Math.Min(MaxBatch, packets.Length - sent), n = 0;
-                    for (; n < limit; n++)
+                    while (n < limit)
                     {
                         ref readonly OutputPacket o = ref packets[sent + n];
                         // Only tunnel packets: ICMP replies to clients go through the kernel, which routes them.
-                        Interop.sockaddr_ll* to = o.Kind == OutputKind.Tunnel ? hops.Find(o.NextHop, nowMs) : null;
-                        if (to == null) { stoppedAtUnresolved = true; break; }
+                        int hop = o.Kind == OutputKind.Tunnel ? hops.FindIndex(o.NextHop, nowMs) : -1;
+                        if (hop < 0) { stoppedAtUnresolved = true; break; }
+                        Interop.sockaddr_ll* to = hops.Address(hop);
+                        if (n == 0 && links is not null &&
+                            links.TryQueue(to->sll_ifindex, hops.Mtu(hop), hops.EthernetHeader(hop), buffer.Slice(o.Offset, o.Length)))
+                        {
+                            sent++;
+                            limit = Math.Min(MaxBatch, packets.Length - sent);
+                            continue;
+                        }
                         iov[n].iov_base = basePtr + o.Offset;
                         iov[n].iov_len = (nuint)o.Length;
                         msgs[n] = default;
@@ -69,6 +81,7 @@ public sealed unsafe class PacketSender : IDisposable
                         msgs[n].msg_hdr.msg_namelen = (uint)sizeof(Interop.sockaddr_ll);
                         msgs[n].msg_hdr.msg_iov = &iov[n];
                         msgs[n].msg_hdr.msg_iovlen = 1;
+                        n++;
                     }
                     if (n == 0) break;
                     int r = Interop.sendmmsg(fd, msgs, (uint)n, 0);

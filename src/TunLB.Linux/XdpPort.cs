@@ -11,8 +11,9 @@ namespace TunLB.Linux;
 /// to a VIP go. A packet from a socket gets its CHECKSUM_PARTIAL completed (<see cref="Offload.CompletePartialChecksum"/>).
 /// </summary>
 /// <remarks>
-/// Sockets are read without a system call while their RX rings hold packets; the TUN queue is tried when they are
-/// empty and once every 64 calls, so a flood through the sockets does not starve the health checks. Only when all are
+/// Sockets are read without a system call while their RX rings hold packets; the TUN queue is tried once every 64 calls
+/// (so a flood through the sockets does not starve the health checks) and, in a call that may wait, when the sockets
+/// are empty. Only when all are
 /// empty does Receive poll every descriptor (with their wake eventfds, so Dispose of any socket wakes it).
 /// </remarks>
 public sealed unsafe class XdpPort : IPacketReceiver
@@ -43,8 +44,11 @@ public sealed unsafe class XdpPort : IPacketReceiver
         {
             int n = TrySockets(buffer);
             if (n != 0) return n;
+            // Without waiting (draining a batch, busy-polling) the TUN queue is read only every TunEvery calls above:
+            // a read(2) per empty call would make every spin a system call.
+            if (timeoutMs == 0) return 0;
             if (_tun is not null && (n = TryTun(buffer)) != 0) return n;
-            if (polled || timeoutMs == 0) return 0;
+            if (polled) return 0;
             if (!Poll(timeoutMs)) return -1;
             polled = true;
         }

@@ -44,6 +44,14 @@ internal static class AfPacketNativeLayout
         v["PACKET_VERSION"] = Interop.PACKET_VERSION;
         v["PACKET_VNET_HDR"] = Interop.PACKET_VNET_HDR;
         v["PACKET_FANOUT"] = Interop.PACKET_FANOUT;
+        v["PACKET_TX_RING"] = Interop.PACKET_TX_RING;
+        v["PACKET_LOSS"] = Interop.PACKET_LOSS;
+        v["PACKET_QDISC_BYPASS"] = Interop.PACKET_QDISC_BYPASS;
+        v["TP_STATUS_AVAILABLE"] = Interop.TP_STATUS_AVAILABLE;
+        v["TP_STATUS_SEND_REQUEST"] = Interop.TP_STATUS_SEND_REQUEST;
+        v["TP_STATUS_SENDING"] = Interop.TP_STATUS_SENDING;
+        v["TP_STATUS_WRONG_FORMAT"] = Interop.TP_STATUS_WRONG_FORMAT;
+        v["TPACKET2_HDRLEN - sizeof(sockaddr_ll)"] = PacketTxRing.DataOffset;
         v["TPACKET_V2"] = Interop.TPACKET_V2;
         v["TPACKET_ALIGNMENT"] = Interop.TPACKET_ALIGNMENT;
         v["TPACKET2_HDRLEN"] = AfPacketRing.FrameHeaderLength;

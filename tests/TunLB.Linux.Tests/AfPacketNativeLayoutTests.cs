@@ -2,7 +2,7 @@ using TunLB.Tests.Shared;
 
 namespace TunLB.Linux.Tests;
 
-/// <summary>The TPACKET_V2 ring, virtio_net_hdr and capture-filter declarations against a gcc-compiled C program (like NativeLayoutTests).</summary>
+/// <summary>The TPACKET_V2 rings (receive and transmit), virtio_net_hdr and capture-filter declarations against a gcc-compiled C program (like NativeLayoutTests).</summary>
 public sealed class AfPacketNativeLayoutTests
 {
     private const string CProgram = """
@@ -60,6 +60,14 @@ public sealed class AfPacketNativeLayoutTests
             P("PACKET_VERSION", PACKET_VERSION);
             P("PACKET_VNET_HDR", PACKET_VNET_HDR);
             P("PACKET_FANOUT", PACKET_FANOUT);
+            P("PACKET_TX_RING", PACKET_TX_RING);
+            P("PACKET_LOSS", PACKET_LOSS);
+            P("PACKET_QDISC_BYPASS", PACKET_QDISC_BYPASS);
+            P("TP_STATUS_AVAILABLE", TP_STATUS_AVAILABLE);
+            P("TP_STATUS_SEND_REQUEST", TP_STATUS_SEND_REQUEST);
+            P("TP_STATUS_SENDING", TP_STATUS_SENDING);
+            P("TP_STATUS_WRONG_FORMAT", TP_STATUS_WRONG_FORMAT);
+            P("TPACKET2_HDRLEN - sizeof(sockaddr_ll)", TPACKET2_HDRLEN - sizeof(struct sockaddr_ll));
             P("TPACKET_V2", TPACKET_V2);
             P("TPACKET_ALIGNMENT", TPACKET_ALIGNMENT);
             P("TPACKET2_HDRLEN", TPACKET2_HDRLEN);

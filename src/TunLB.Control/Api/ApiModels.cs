@@ -49,7 +49,7 @@ public sealed record ErrorDto(string Error, string? Field = null, IReadOnlyList<
 /// <param name="IoRequested">What the config asked for: one of those or "auto".</param>
 /// <param name="IoSkipped">Why better backends were skipped ("xdp: ..."), empty when none was.</param>
 public sealed record InfoDto(string Version, int ConnectionTableSize, int Connections, string Api, IReadOnlyList<WorkerDto>? Workers = null,
-    string? Io = null, string? IoRequested = null, string? IoSkipped = null);
+    string? Io = null, string? IoRequested = null, string? IoSkipped = null, string? Tx = null);
 
 /// <summary>One data-path worker: its TUN queue's connection table and what it forwarded.</summary>
 /// <param name="PeerAdopted">Flows it found in another worker's table (fragments, ICMP errors, mixed datagrams) and followed.</param>

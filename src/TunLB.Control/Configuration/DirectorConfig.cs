@@ -39,6 +39,10 @@ public sealed partial record DirectorSettings
     public string ConnFullPolicy { get; init; } = "evict_oldest";
     /// <summary>How tunnel packets leave (<c>tx</c>).</summary>
     public TxMode Tx { get; init; } = TxMode.Auto;
+    /// <summary>Microseconds a worker keeps looking for packets without sleeping after a batch (<c>busy_poll_us</c>, 0..1000; 0 = off).</summary>
+    public int BusyPollUs { get; init; } = DefaultBusyPollUs;
+    public const int DefaultBusyPollUs = 0;
+    public const int MaxBusyPollUs = 1000;
     /// <summary>Established TCP idle timeout in seconds (ipvsadm --set, 1st value).</summary>
     public int TimeoutTcp { get; init; } = 900;
     /// <summary>TCP timeout after FIN in seconds (ipvsadm --set, 2nd value).</summary>

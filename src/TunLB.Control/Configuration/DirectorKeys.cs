@@ -40,6 +40,8 @@ public static class DirectorKeys
         DirectorKey.Int("frag_max", NeedsRestart, s => s.FragMax,
             (r, d) => d with { FragMax = r.Int("frag_max", FragmentTableMinimum, MaxFragMax, d.FragMax) }),
         DirectorKey.Named("tx", NeedsRestart, ConfigNames.Tx, s => s.Tx, (r, d) => d with { Tx = r.OneOf("tx", ConfigNames.Tx, "tx") ?? d.Tx }),
+        DirectorKey.Int("busy_poll_us", NeedsRestart, s => s.BusyPollUs,
+            (r, d) => d with { BusyPollUs = r.Int("busy_poll_us", 0, DirectorSettings.MaxBusyPollUs, d.BusyPollUs) }),
         DirectorKey.Int("pmtu_expires", NeedsRestart, s => s.PmtuExpires,
             (r, d) => d with { PmtuExpires = r.Int("pmtu_expires", 0, MaxTimeoutSeconds, d.PmtuExpires) }),
         DirectorKey.Custom("workers", NeedsRestart, s => s.Workers == 0 ? TomlValue.String("auto") : TomlValue.Int(s.Workers),

@@ -23,7 +23,7 @@ public sealed class DirectorApi(DirectorState state)
             e.ForwardedPackets, e.PeerAdopted)).ToArray();
         var io = State.Io;
         return new InfoDto(v, State.ConnectionCapacity, State.ConnectionCount, State.Settings.Api, workers,
-            io?.Backend.ConfigName(), io?.Requested.ConfigName(), io?.Skipped);
+            io?.Backend.ConfigName(), io?.Requested.ConfigName(), io?.Skipped, State.Tx);
     }
 
     public DirectorStatusDto DirectorStatus()

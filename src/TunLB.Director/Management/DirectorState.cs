@@ -122,6 +122,9 @@ public sealed partial class DirectorState
     /// <summary>The capture backend the runtime chose (null until it started one, and in tests without a data path).</summary>
     public IoChoice? Io { get; set; }
 
+    /// <summary>How tunnel packets leave ("tx ring", "af_xdp+tx ring", "sendmmsg", "raw"; set once by the runtime at start).</summary>
+    public string? Tx { get; set; }
+
     /// <summary>The health clock (UTC); injected for tests.</summary>
     public TimeProvider Time => _o.Time;
 

@@ -40,6 +40,7 @@ public sealed class DirectorWorker
     private readonly Func<long> _clock;
     private readonly Action<string> _logError;
     private readonly string _name;
+    private readonly BusyPoller _busy;
     private long _heartbeat;
     private volatile bool _stop;
 
@@ -47,10 +48,12 @@ public sealed class DirectorWorker
     /// <param name="clock">Milliseconds, monotonic (<see cref="Environment.TickCount64"/> when null).</param>
     /// <param name="logError">Receives one line if the loop dies of an exception.</param>
     /// <param name="name">How that line names the worker ("worker", "worker 1").</param>
+    /// <param name="busyPollUs">Longest busy-poll before blocking after a batch with packets (<see cref="BusyPoller"/>); 0 = none.</param>
     public DirectorWorker(int index, IPacketReceiver input, IPacketSender output, DirectorEngine engine, EgressAnswerRecorder egress,
                           WorkerCommandQueue commands, TunnelSendTotals sent, Func<long>? clock = null,
-                          Action<string>? logError = null, string name = "worker")
+                          Action<string>? logError = null, string name = "worker", int busyPollUs = 0)
     {
+        _busy = new BusyPoller(busyPollUs);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, commands.Workers);
         _index = index; _input = input; _output = output; _engine = engine; _egress = egress;
@@ -59,6 +62,9 @@ public sealed class DirectorWorker
     }
 
     public int Index => _index;
+
+    /// <summary>This worker's busy-polling (its counters).</summary>
+    public BusyPoller BusyPoll => _busy;
 
     /// <summary>Loops with expiry so far: at least one per <see cref="ExpireIntervalMs"/> while the worker runs (the watchdog's proof of progress).</summary>
     public long Heartbeat => Interlocked.Read(ref _heartbeat);
@@ -78,11 +84,16 @@ public sealed class DirectorWorker
         var port = _input; var tx = _output; var engine = _engine; var egress = _egress; var commands = _commands;
         int w = _index;
         long lastExpire = _clock();
+        var busy = _busy;
+        bool flowing = false;
         try
         {
             while (!_stop)
             {
-                int n = port.Receive(inBuf, 100);
+                // Right after packets, look again without sleeping for a while (busy_poll_us); then block.
+                int n = flowing && busy.Enabled ? busy.Spin(port, inBuf) : 0;
+                if (n == 0) n = port.Receive(inBuf, 100);
+                flowing = n > 0;
                 long now = _clock();
                 int used = 0, total = 0, inputs = 0;
                 while (n > 0)

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace TunLB.Linux;
 
-/// <summary>The TPACKET_V2 receive ring of &lt;linux/if_packet.h&gt; (see the kernel's Documentation/networking/packet_mmap.rst).</summary>
+/// <summary>The TPACKET_V2 receive and transmit rings of &lt;linux/if_packet.h&gt; (see the kernel's Documentation/networking/packet_mmap.rst).</summary>
 internal static unsafe partial class Interop
 {
     // <linux/socket.h>
@@ -17,7 +17,10 @@ internal static unsafe partial class Interop
     internal const int PACKET_STATISTICS = 6;
     internal const int PACKET_VERSION = 10;
     internal const int PACKET_VNET_HDR = 15;
+    internal const int PACKET_TX_RING = 13;
+    internal const int PACKET_LOSS = 14;
     internal const int PACKET_FANOUT = 18;
+    internal const int PACKET_QDISC_BYPASS = 20;
     internal const int TPACKET_V2 = 1;
     internal const int PACKET_FANOUT_HASH = 0;
     internal const int PACKET_FANOUT_FLAG_DEFRAG = 0x8000;
@@ -29,6 +32,12 @@ internal static unsafe partial class Interop
     internal const uint TP_STATUS_CSUMNOTREADY = 1 << 3;
     internal const uint TP_STATUS_CSUM_VALID = 1 << 7;
     internal const int TPACKET_ALIGNMENT = 16;
+
+    // <linux/if_packet.h> tp_status values of a transmit frame
+    internal const uint TP_STATUS_AVAILABLE = 0;
+    internal const uint TP_STATUS_SEND_REQUEST = 1 << 0;
+    internal const uint TP_STATUS_SENDING = 1 << 1;
+    internal const uint TP_STATUS_WRONG_FORMAT = 1 << 2;
 
     /// <summary>struct tpacket_req: the PACKET_RX_RING request for TPACKET_V1/V2 (fixed-size frames, none across a block).</summary>
     [StructLayout(LayoutKind.Sequential)]

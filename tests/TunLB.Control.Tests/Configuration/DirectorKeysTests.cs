@@ -13,7 +13,7 @@ public class DirectorKeysTests
         ["conn_full_policy"] = "\"refuse\"", ["timeout_tcp"] = "100", ["timeout_tcp_fin"] = "10", ["timeout_udp"] = "30",
         ["sloppy_tcp"] = "true", ["expire_quiescent_template"] = "true", ["restore_inner_ttl"] = "false",
         ["answer_ping"] = "false", ["icmp_rate"] = "10", ["icmp_burst"] = "5", ["frag_max"] = "100", ["tx"] = "\"raw\"",
-        ["pmtu_expires"] = "0", ["workers"] = "\"auto\"", ["check_port_range"] = "\"62000-62010\"",
+        ["busy_poll_us"] = "7", ["pmtu_expires"] = "0", ["workers"] = "\"auto\"", ["check_port_range"] = "\"62000-62010\"",
         ["announce"] = "true", ["announce_table"] = "200", ["withdraw_grace"] = "0",
     };
 
@@ -95,7 +95,7 @@ public class DirectorKeysTests
         foreach (var io in Enum.GetValues<IoBackend>()) Assert.True(ConfigNames.Io.TryParse(io.ConfigName(), out var back) && back == io);
         foreach (var tx in Enum.GetValues<TxMode>()) Assert.True(ConfigNames.Tx.TryParse(tx.ConfigName(), out var back) && back == tx);
         Assert.Equal(["tun", "afpacket", "xdp", "auto"], ConfigLoader.IoBackends);
-        Assert.Equal(["auto", "raw"], ConfigLoader.TxModes);
+        Assert.Equal(["auto", "raw", "sendmmsg"], ConfigLoader.TxModes);
         Assert.Equal(["ipip", "gue"], ConfigLoader.EncapNames);
         Assert.True(ConfigNames.Io.TryParse("xdp", out var xdp) && xdp == IoBackend.Xdp);
         Assert.False(ConfigNames.Io.TryParse("dpdk", out _));
