@@ -209,7 +209,7 @@ public sealed class DirectorRuntime : IDisposable
         if (mode == TxMode.Raw) { State.Tx = "raw"; return "raw IP sockets"; }
         // Tunnel packets to a resolved next hop go straight to the device (AF_PACKET), skipping the IP output path.
         _hops = new NextHopTable(TunnelDestinations, 1000, LogError);
-        var (line, api) = mode == TxMode.Auto ? TxRings.Attach(_txs, _hops, _ports, LogError) : TxRings.AttachSendmmsg(_txs, _hops);
+        var (line, api) = mode == TxMode.Ring ? TxRings.Attach(_txs, _hops, _ports, LogError) : TxRings.AttachSendmmsg(_txs, _hops);
         State.Tx = api;
         return line;
     }

@@ -6,7 +6,7 @@ namespace TunLB.Control.Configuration;
 public static class ConfigNames
 {
     public static readonly NameTable<IoBackend> Io = new((IoBackend.Tun, "tun"), (IoBackend.AfPacket, "afpacket"), (IoBackend.Xdp, "xdp"), (IoBackend.Auto, "auto"));
-    public static readonly NameTable<TxMode> Tx = new((TxMode.Auto, "auto"), (TxMode.Raw, "raw"), (TxMode.Sendmmsg, "sendmmsg"));
+    public static readonly NameTable<TxMode> Tx = new((TxMode.Auto, "auto"), (TxMode.Raw, "raw"), (TxMode.Sendmmsg, "sendmmsg"), (TxMode.Ring, "ring"));
     /// <summary><c>encap</c> in a config file, <c>tun_type</c> in the API, <c>--tun-type</c> for adm.</summary>
     public static readonly NameTable<EncapKind> Encap = new((EncapKind.Ipip, "ipip"), (EncapKind.Gue, "gue"));
 

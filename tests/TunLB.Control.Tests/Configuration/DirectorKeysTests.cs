@@ -95,7 +95,7 @@ public class DirectorKeysTests
         foreach (var io in Enum.GetValues<IoBackend>()) Assert.True(ConfigNames.Io.TryParse(io.ConfigName(), out var back) && back == io);
         foreach (var tx in Enum.GetValues<TxMode>()) Assert.True(ConfigNames.Tx.TryParse(tx.ConfigName(), out var back) && back == tx);
         Assert.Equal(["tun", "afpacket", "xdp", "auto"], ConfigLoader.IoBackends);
-        Assert.Equal(["auto", "raw", "sendmmsg"], ConfigLoader.TxModes);
+        Assert.Equal(["auto", "raw", "sendmmsg", "ring"], ConfigLoader.TxModes);
         Assert.Equal(["ipip", "gue"], ConfigLoader.EncapNames);
         Assert.True(ConfigNames.Io.TryParse("xdp", out var xdp) && xdp == IoBackend.Xdp);
         Assert.False(ConfigNames.Io.TryParse("dpdk", out _));
