@@ -126,7 +126,10 @@ internal static class KeepalivedSyntax
     {
         if (stack.Count >= MaxIncludeDepth)
             throw new KeepalivedParseException(file, line, $"include {pattern}: includes nested more than {MaxIncludeDepth} deep");
-        var full = Path.GetFullPath(Path.IsPathRooted(pattern) ? pattern : Path.Combine(dir, pattern));
+        string full;
+        // A NUL in the name (found by fuzzing) makes GetFullPath throw: report it as the file's error, as ReadText does.
+        try { full = Path.GetFullPath(Path.IsPathRooted(pattern) ? pattern : Path.Combine(dir, pattern)); }
+        catch (ArgumentException ex) { throw new KeepalivedParseException(file, line, $"include {pattern}: invalid path: {ex.Message}"); }
         var matches = Glob.Expand(full);
         if (matches.Count == 0)
         {

@@ -101,9 +101,22 @@ public sealed class FragmentTable
         return DropReason.None;
     }
 
-    /// <summary>Records a new datagram whose fragment [offset, offset + length) goes to <paramref name="destinationId"/>.</summary>
+    /// <summary>
+    /// Records a new datagram whose fragment [offset, offset + length) goes to <paramref name="destinationId"/>. A datagram
+    /// already tracked (its server went away and the caller chose another) is re-pointed, never entered twice: a second
+    /// entry would be shadowed by the first, and the rest of the datagram would not follow the new choice.
+    /// </summary>
     public void Add(in IpAddress src, in IpAddress dst, byte proto, uint id, int offset, int length, int destinationId, long nowMs)
     {
+        int known = FindIndex(src, dst, proto, id, nowMs);
+        if (known >= 0)
+        {
+            ref Entry k = ref _entries[known];
+            k.DestinationId = destinationId;
+            k.ExpiresAtMs = nowMs + _timeoutMs;
+            AddRange(ref k, offset, length);
+            return;
+        }
         var e = _entries;
         int s = SetStart(src, dst, proto, id);
         int victim = s;
