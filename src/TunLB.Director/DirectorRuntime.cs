@@ -139,7 +139,7 @@ public sealed class DirectorRuntime : IDisposable
             StartWorkers(workers);
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
-            _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
+            _api = ApiServer.StartAsync(State, d, log: LogError).GetAwaiter().GetResult();
             string announce = StartAnnouncing();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
