@@ -15,6 +15,7 @@ public sealed class CrashRestartTests(ITestOutputHelper output)
     {
         using var lab = new HardeningLab();
         var t = lab.T;
+        HostSnapshot.WaitForDad(t, "director");
         string before = HostSnapshot.Take(t, "director");
         string cfg = StandardLab.DirectorConfig("mh");
         var d = lab.StartDirector(cfg);

@@ -23,6 +23,13 @@ internal static class HostSnapshot
             Run("sh", "-c", "grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp"));
     }
 
+    /// <summary>Waits until no address is tentative (IPv6 duplicate address detection of fresh links), at most 5 s.</summary>
+    public static void WaitForDad(Topology t, string role)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (t.Try(role, 10_000, "ip", "addr", "show").Stdout.Contains("tentative") && sw.ElapsedMilliseconds < 5000) Thread.Sleep(100);
+    }
+
     /// <summary>The lines only in one of the two snapshots, for the assertion message.</summary>
     public static string Diff(string before, string after)
     {
