@@ -5,8 +5,8 @@ using TunLB.Lab;
 namespace TunLB.EndToEnd.Tests.Hardening;
 
 /// <summary>
-/// The standard lab with an HTTP/1.1 keep-alive server on port 8080 of every real server (python's http.server speaks
-/// HTTP/1.0 by default and closes each connection) beside the blob server on port 80. Disposed with everything it started.
+/// The standard lab with an HTTP/1.1 keep-alive server (nginx) on port 8080 of every real server (python's http.server
+/// speaks HTTP/1.0 and closes each connection) beside the blob server on port 80. Disposed with everything it started.
 /// </summary>
 public sealed class HardeningLab : IDisposable
 {
@@ -28,14 +28,27 @@ public sealed class HardeningLab : IDisposable
             Services.StartRealServers();
             foreach (var rs in StandardLab.RealServers)
             {
+                // nginx: HTTP/1.1 keep-alive and fast enough that the client, not the server, sets the request rate.
                 var root = Path.Combine(WorkDir, "www-" + rs.Role);
-                var web = T.Start(rs.Role, $"http11-{rs.Role}", "/usr/bin/python3", "-u", "-c",
-                    "import functools, http.server as h\n" +
-                    "h.SimpleHTTPRequestHandler.protocol_version = 'HTTP/1.1'\n" +
-                    "h.SimpleHTTPRequestHandler.log_message = lambda *a: None\n" +
-                    $"s = h.ThreadingHTTPServer(('{StandardLab.Vip}', {KeepAlivePort}), functools.partial(h.SimpleHTTPRequestHandler, directory='{root}'))\n" +
-                    "print('serving', flush=True)\ns.serve_forever()\n");
-                if (!web.WaitForOutput("serving", 15_000)) throw new InvalidOperationException(web.Output);
+                var dir = Path.Combine(WorkDir, "nginx-" + rs.Role);
+                Directory.CreateDirectory(dir);
+                var conf = Path.Combine(dir, "nginx.conf");
+                File.WriteAllText(conf, $$"""
+                    daemon off; master_process off; worker_processes 1; pid {{dir}}/nginx.pid; error_log stderr;
+                    events { worker_connections 1024; }
+                    http {
+                      access_log off; keepalive_requests 1000000; keepalive_timeout 60s;
+                      client_body_temp_path {{dir}}; proxy_temp_path {{dir}}; fastcgi_temp_path {{dir}}; uwsgi_temp_path {{dir}}; scgi_temp_path {{dir}};
+                      server { listen {{StandardLab.Vip}}:{{KeepAlivePort}}; root {{root}}; }
+                    }
+                    """);
+                var web = T.Start(rs.Role, $"nginx-{rs.Role}", "nginx", "-c", conf, "-e", "stderr");
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                while (T.Try(rs.Role, 5_000, "ss", "-Hltn", $"sport = :{KeepAlivePort}").Stdout.Length == 0)
+                {
+                    if (web.HasExited || sw.ElapsedMilliseconds > 15_000) throw new InvalidOperationException("nginx did not start: " + web.Output);
+                    Thread.Sleep(100);
+                }
             }
         }
         catch

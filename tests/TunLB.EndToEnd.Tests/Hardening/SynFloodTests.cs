@@ -15,8 +15,9 @@ public sealed class SynFloodTests(ITestOutputHelper output)
     private const int FloodPackets = 3_000_000, FloodSeconds = 10;
 
     [Theory]
-    [InlineData(1_000_000, "both", 20_000, 90)]           // the defence engages: SYNs above the rate go statelessly
-    [InlineData(20_000, "short_synrecv", 5_000, 50)]      // a small table: half-open entries are evicted first
+    // The rates are low because this shared 2-core VM generates only 7,000 to 60,000 SYNs/s (docs/robustness.md).
+    [InlineData(1_000_000, "both", 2_000, 90)]            // the defence engages: SYNs above the rate go statelessly
+    [InlineData(20_000, "short_synrecv", 2_000, 50)]      // a small table: half-open entries are evicted first
     public void EstablishedFlowsSurviveAndMemoryStaysBounded(int connMax, string mode, int rate, int fill)
     {
         using var lab = new HardeningLab();
@@ -33,11 +34,11 @@ public sealed class SynFloodTests(ITestOutputHelper output)
         string outFile = Path.Combine(lab.WorkDir, "download.bin");
         var download = t.Start("client", "flood-download", "curl", "-s", "--max-time", "60", "--limit-rate", "25k", "-o", outFile,
             $"http://{StandardLab.Vip}/blob");
-        var wrk = lab.StartWrk(FloodSeconds + 2);
+        var wrk = lab.StartWrk(FloodSeconds + 4, connections: 8);
         Thread.Sleep(1000);
         var sw = Stopwatch.StartNew();
         var flood = t.Try("client", (FloodSeconds + 20) * 1000, "timeout", FloodSeconds.ToString(), "trafgen", "--dev", "eth0",
-            "--conf", cfg, "--num", FloodPackets.ToString(), "--cpus", "1", "-A", "-Q", "-C");
+            "--conf", cfg, "--num", FloodPackets.ToString(), "--cpus", "1", "--no-sock-mem", "--notouch-irq", "--no-cpu-stats");
         double floodSeconds = sw.Elapsed.TotalSeconds;
         var stats = lab.Api("/api/v1/stats");
         long rssAfter = HardeningLab.RssKiB(d.Pid);
@@ -55,7 +56,7 @@ public sealed class SynFloodTests(ITestOutputHelper output)
         output.WriteLine($"stats: {sf}; connections {stats.GetProperty("connection_table_evictions")} evicted");
         output.WriteLine(lab.Api("/api/v1/info").ToString());
 
-        Assert.True(sent > 100_000, $"trafgen sent only {sent} packets:\n{flood.Stdout}\n{flood.Stderr}");
+        Assert.True(sent > 20_000, $"trafgen sent only {sent} packets:\n{flood.Stdout}\n{flood.Stderr}");
         Assert.Equal(lab.Services.BlobSha256, sha);                             // the download finished intact
         Assert.True(requests >= 1000, wrk.Output);                              // 1,000+ keep-alive requests ...
         Assert.Equal(0, errors);                                                // ... none lost
