@@ -20,7 +20,7 @@ internal static class HostSnapshot
             Run("ip", "-6", "rule", "show"),
             Run("ip", "neigh", "show", "proxy"),
             Run("nft", "list", "ruleset"),
-            Run("sh", "-c", "grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp"));
+            Run("sh", "-c", "grep -H . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/ip_local_reserved_ports /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/proxy_arp"));
     }
 
     /// <summary>Waits until no address is tentative (IPv6 duplicate address detection of fresh links), at most 5 s.</summary>
