@@ -48,6 +48,7 @@ public sealed class LeastPrivilegeTests(ITestOutputHelper output)
         Assert.Equal(forward, t.Exec("director", "cat", "/proc/sys/net/ipv4/ip_forward").Trim());
     }
 
+    // The AF_XDP UMEM is locked memory: without CAP_IPC_LOCK it counts against RLIMIT_MEMLOCK (systemd: LimitMEMLOCK=).
     // /dev/net/tun is 0600 on this VM (no udev, whose default rule makes it 0666): inside the private mount namespace of
     // `ip netns exec` a 0666 node is bound over it, so the host's node stays as it is.
     private static BackgroundProcess Unprivileged(Topology t, string role, string label, string caps, string runDir, params string[] args)
@@ -57,7 +58,7 @@ public sealed class LeastPrivilegeTests(ITestOutputHelper output)
         Directory.CreateDirectory(dev);
         string cmd = string.Join(' ', new[] { Tunlb.Command()[0] }.Concat(args));
         string script = $"set -e; mount -t tmpfs tunlbdev {dev}; mknod -m 0666 {dev}/tun c 10 200; mount --bind {dev}/tun /dev/net/tun; " +
-            $"exec env TUNLB_RUN_DIR={runDir} setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps -all,{plus} " +
+            $"exec prlimit --memlock=unlimited:unlimited env TUNLB_RUN_DIR={runDir} setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps -all,{plus} " +
             $"--ambient-caps -all,{plus} --bounding-set -all,{plus} --no-new-privs {cmd}";
         return t.Start(role, label, "sh", "-c", script);
     }
