@@ -100,6 +100,9 @@ public sealed class DirectorRuntime : IDisposable
         try
         {
             var d = _cfg.Director;
+            // What a director that died (kill -9) left is undone first and listed (HostJournal, docs/robustness.md).
+            _net.Journal = HostJournal.For("director-" + d.TunName);
+            foreach (var line in _net.Journal.Recover()) LogError("tunlb director: " + line);
             int workers = State.Engines.Length;
             // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
             // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.
@@ -139,7 +142,7 @@ public sealed class DirectorRuntime : IDisposable
             StartWorkers(workers);
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
-            _api = ApiServer.StartAsync(State, d).GetAwaiter().GetResult();
+            _api = ApiServer.StartAsync(State, d, log: LogError).GetAwaiter().GetResult();
             string announce = StartAnnouncing();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);

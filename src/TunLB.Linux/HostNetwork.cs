@@ -23,7 +23,8 @@ public sealed class HostNetworkException : Exception
 public sealed class HostNetwork : IDisposable
 {
     // Key: set for changes a later call can take back (a route or proxy entry added here and removed again).
-    private readonly List<(string What, Action Revert, string? Key)> _undo = new();
+    // Command: the revert as a command line for the crash journal (HostJournal), or null when it cannot be replayed.
+    private readonly List<(string What, Action Revert, string? Key, string[]? Command)> _undo = new();
     private readonly Action<string>? _log;
 
     /// <param name="netns">A namespace name under /var/run/netns to work in (`ip -n`, setns for sysctls), or null for
@@ -37,6 +38,12 @@ public sealed class HostNetwork : IDisposable
 
     public string? Netns { get; }
 
+    /// <summary>
+    /// Where the pending undo steps are kept while the process runs (rewritten at every change, deleted after
+    /// <see cref="Undo"/>), so a start after a crash can undo them (<see cref="HostJournal.Recover"/>).
+    /// </summary>
+    public HostJournal? Journal { get; set; }
+
     /// <summary>Descriptions of the changes that <see cref="Undo"/> would revert, oldest first.</summary>
     public IReadOnlyList<string> PendingUndo { get { lock (_undo) return _undo.Select(u => u.What).ToArray(); } }
 
@@ -49,12 +56,13 @@ public sealed class HostNetwork : IDisposable
         if (mtu is int m && m != oldMtu)
         {
             RunIp("link", "set", "dev", device, "mtu", m.ToString(CultureInfo.InvariantCulture));
-            Record($"mtu {device} {m} (was {oldMtu})", () => RunIp("link", "set", "dev", device, "mtu", oldMtu.ToString(CultureInfo.InvariantCulture)));
+            string[] back = ["link", "set", "dev", device, "mtu", oldMtu.ToString(CultureInfo.InvariantCulture)];
+            Record($"mtu {device} {m} (was {oldMtu})", () => RunIp(back), command: IpCommand(back));
         }
         if (!wasUp)
         {
             RunIp("link", "set", "dev", device, "up");
-            Record($"link {device} up", () => RunIp("link", "set", "dev", device, "down"));
+            Record($"link {device} up", () => RunIp("link", "set", "dev", device, "down"), command: IpCommand("link", "set", "dev", device, "down"));
         }
     }
 
@@ -64,7 +72,7 @@ public sealed class HostNetwork : IDisposable
         var (wasUp, _) = GetLink(device);
         if (!wasUp) return;
         RunIp("link", "set", "dev", device, "down");
-        Record($"link {device} down", () => RunIp("link", "set", "dev", device, "up"));
+        Record($"link {device} down", () => RunIp("link", "set", "dev", device, "up"), command: IpCommand("link", "set", "dev", device, "up"));
     }
 
     /// <summary>Whether the link is administratively up, and its MTU (`ip -j link show`).</summary>
@@ -84,7 +92,7 @@ public sealed class HostNetwork : IDisposable
     {
         string cidr = Cidr(address, prefixLength);
         RunIp("addr", "add", cidr, "dev", device);
-        Record($"address {cidr} on {device}", () => RunIp("addr", "del", cidr, "dev", device));
+        Record($"address {cidr} on {device}", () => RunIp("addr", "del", cidr, "dev", device), command: IpCommand("addr", "del", cidr, "dev", device));
     }
 
     /// <summary>`ip addr del A/len dev D`; undo adds it back.</summary>
@@ -92,7 +100,7 @@ public sealed class HostNetwork : IDisposable
     {
         string cidr = Cidr(address, prefixLength);
         RunIp("addr", "del", cidr, "dev", device);
-        Record($"removal of address {cidr} from {device}", () => RunIp("addr", "add", cidr, "dev", device));
+        Record($"removal of address {cidr} from {device}", () => RunIp("addr", "add", cidr, "dev", device), command: IpCommand("addr", "add", cidr, "dev", device));
     }
 
     /// <summary>Every IPv4/IPv6 address in the namespace, from `ip -j addr show`.</summary>
@@ -111,7 +119,8 @@ public sealed class HostNetwork : IDisposable
     {
         string cidr = Cidr(destination, prefixLength);
         RunIp("route", replace ? "replace" : "add", cidr, "dev", device);
-        Record($"route {cidr} dev {device}", () => RunIp("route", "del", cidr, "dev", device), RouteKey(cidr, device));
+        Record($"route {cidr} dev {device}", () => RunIp("route", "del", cidr, "dev", device), RouteKey(cidr, device),
+            IpCommand("route", "del", cidr, "dev", device));
     }
 
     /// <summary>
@@ -123,7 +132,7 @@ public sealed class HostNetwork : IDisposable
         string cidr = Cidr(destination, prefixLength);
         RunIp("route", "del", cidr, "dev", device);
         if (!Forget(RouteKey(cidr, device)))
-            Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device));
+            Record($"removal of route {cidr} dev {device}", () => RunIp("route", "add", cidr, "dev", device), command: IpCommand("route", "add", cidr, "dev", device));
     }
 
     /// <summary>
@@ -134,7 +143,8 @@ public sealed class HostNetwork : IDisposable
     {
         string cidr = Cidr(destination, prefixLength), t = table.ToString(CultureInfo.InvariantCulture);
         RunIp("route", "replace", cidr, "dev", device, "table", t);
-        Record($"route {cidr} dev {device} table {t}", () => RunIp("route", "del", cidr, "dev", device, "table", t), RouteKey(cidr, device, t));
+        Record($"route {cidr} dev {device} table {t}", () => RunIp("route", "del", cidr, "dev", device, "table", t), RouteKey(cidr, device, t),
+            IpCommand("route", "del", cidr, "dev", device, "table", t));
     }
 
     /// <summary>`ip route del D/len dev X table T` for a route added with <see cref="AddTableRoute"/>, which is then forgotten.</summary>
@@ -150,7 +160,8 @@ public sealed class HostNetwork : IDisposable
     {
         string f = ipv6 ? "-6" : "-4", t = table.ToString(CultureInfo.InvariantCulture);
         RunIp(f, "route", "replace", "default", "dev", device, "table", t);
-        Record($"route {f} default dev {device} table {t}", () => RunIp(f, "route", "del", "default", "dev", device, "table", t));
+        Record($"route {f} default dev {device} table {t}", () => RunIp(f, "route", "del", "default", "dev", device, "table", t),
+            command: IpCommand(f, "route", "del", "default", "dev", device, "table", t));
     }
 
     // ---- policy routing rules ----
@@ -170,7 +181,8 @@ public sealed class HostNetwork : IDisposable
         int? local = LocalRulePriority(f);
         string pref = (local ?? 0).ToString(CultureInfo.InvariantCulture);
         RunIp(f, "rule", "add", "pref", pref, "fwmark", m, "lookup", t);
-        Record($"rule {f} pref {pref} fwmark {m} lookup {t}", () => RunIp(f, "rule", "del", "pref", pref, "fwmark", m, "lookup", t));
+        Record($"rule {f} pref {pref} fwmark {m} lookup {t}", () => RunIp(f, "rule", "del", "pref", pref, "fwmark", m, "lookup", t),
+            command: IpCommand(f, "rule", "del", "pref", pref, "fwmark", m, "lookup", t));
         if (local is int l)
         {
             string bridge = (l + 1).ToString(CultureInfo.InvariantCulture);
@@ -202,7 +214,8 @@ public sealed class HostNetwork : IDisposable
     {
         string a = address.ToString();
         RunIp("neigh", "replace", "proxy", a, "dev", device);
-        Record($"proxy neighbour {a} dev {device}", () => RunIp("neigh", "del", "proxy", a, "dev", device), ProxyKey(a, device));
+        Record($"proxy neighbour {a} dev {device}", () => RunIp("neigh", "del", "proxy", a, "dev", device), ProxyKey(a, device),
+            IpCommand("neigh", "del", "proxy", a, "dev", device));
     }
 
     /// <summary>`ip neigh del proxy A dev D` for an entry added with <see cref="AddProxyNeighbour"/>, which is then forgotten.</summary>
@@ -232,7 +245,7 @@ public sealed class HostNetwork : IDisposable
         string old = ReadSysctl(name);
         if (old == value) return;
         WriteSysctlRaw(name, value);
-        Record($"sysctl {name}={value} (was {old})", () => WriteSysctlRaw(name, old));
+        Record($"sysctl {name}={value} (was {old})", () => WriteSysctlRaw(name, old), command: ["sysctl", Netns ?? "", name, old]);
     }
 
     private void WriteSysctlRaw(string name, string value)
@@ -286,9 +299,10 @@ public sealed class HostNetwork : IDisposable
             lock (_undo)
             {
                 if (_undo.Count == 0) break;
-                (what, revert, _) = _undo[^1];
+                (what, revert, _, _) = _undo[^1];
                 _undo.RemoveAt(_undo.Count - 1);
             }
+            SaveJournal();
             try
             {
                 revert();
@@ -299,6 +313,7 @@ public sealed class HostNetwork : IDisposable
                 (errors ??= new()).Add(new HostNetworkException($"undo {what}: {e.Message}", e));
             }
         }
+        Journal?.Delete();
         if (errors is not null) throw new AggregateException("Some host network changes could not be undone.", errors);
     }
 
@@ -316,14 +331,31 @@ public sealed class HostNetwork : IDisposable
     }
 
     /// <summary>Adds an undo step; one with the <paramref name="key"/> of a step still pending is not added twice.</summary>
-    private void Record(string what, Action revert, string? key = null)
+    private void Record(string what, Action revert, string? key = null, string[]? command = null)
     {
         lock (_undo)
         {
             if (key is not null && _undo.Exists(u => u.Key == key)) return;
-            _undo.Add((what, revert, key));
+            _undo.Add((what, revert, key, command));
         }
+        SaveJournal();
         _log?.Invoke(what);
+    }
+
+    /// <summary>
+    /// Records a change made elsewhere (an nft table, say) with its revert and the command that reverts it, so undo and
+    /// the crash journal cover it too.
+    /// </summary>
+    public void Remember(string what, Action revert, string[] command) => Record(what, revert, command: command);
+
+    private string[] IpCommand(params string[] args) => ["ip", .. Ip(args)];
+
+    private void SaveJournal()
+    {
+        if (Journal is not { } j) return;
+        HostJournal.Step[] steps;
+        lock (_undo) steps = _undo.Where(u => u.Command is not null).Select(u => new HostJournal.Step(u.What, u.Command!)).ToArray();
+        j.Write(steps, _log);
     }
 
     /// <summary>Drops the newest undo step recorded with <paramref name="key"/>; false when there is none.</summary>
@@ -334,8 +366,9 @@ public sealed class HostNetwork : IDisposable
             int i = _undo.FindLastIndex(u => u.Key == key);
             if (i < 0) return false;
             _undo.RemoveAt(i);
-            return true;
         }
+        SaveJournal();
+        return true;
     }
 
     // ---- iproute2 ----

@@ -62,6 +62,7 @@ public sealed class RealServerAgent : IDisposable
     {
         try
         {
+            RecoverFromCrash();
             bool anyV6Vip = _cfg.Vips.Any(v => !v.IsV4);
             bool anyV4Director = _cfg.Directors.Any(d => d.IsV4);
             bool anyV6Director = _cfg.Directors.Any(d => !d.IsV4);
@@ -105,6 +106,8 @@ public sealed class RealServerAgent : IDisposable
             {
                 Nftables.Run(rules);
                 _mssInstalled = true;
+                // Removed in Dispose; journalled so a start after a crash removes it too.
+                _net.Remember($"nft table inet {MssClampRules.Table}", () => { }, ["nft", .. MssClampRules.RemoveCommand.Split(' ')]);
                 mss = $"; nft table inet {MssClampRules.Table} clamps MSS to " +
                       (_cfg.MssClamp == RealServerConfig.MssClampAuto ? "the route MTU" : _cfg.MssClamp.ToString());
             }
@@ -167,6 +170,13 @@ public sealed class RealServerAgent : IDisposable
     }
 
     private AgentCheckServer? _agentCheck;
+
+    // What an agent that died (kill -9) left on this host is undone first and listed (HostJournal).
+    private void RecoverFromCrash()
+    {
+        _net.Journal = HostJournal.For("realserver-" + _cfg.TunName);
+        foreach (var line in _net.Journal.Recover()) _log.WriteLine("tunlb realserver: " + line);
+    }
 
     public void Dispose()
     {

@@ -99,7 +99,8 @@ public sealed record ConnectionDto(
     string State,              // IPVS names: NONE ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK LISTEN SYNACK UDP
     double ExpiresInSeconds, bool Template);
 
-public sealed record StatsSummaryDto(StatsDto Total, RatesDto Rates, IReadOnlyDictionary<string, long> Drops, long ConnectionTableEvictions, long ConnectionTableRefusals);
+public sealed record StatsSummaryDto(StatsDto Total, RatesDto Rates, IReadOnlyDictionary<string, long> Drops, long ConnectionTableEvictions, long ConnectionTableRefusals,
+    SynFloodDto? SynFlood = null);
 
 public sealed record ZeroSpec(string? Protocol = null, string? Vip = null, int? Port = null);
 

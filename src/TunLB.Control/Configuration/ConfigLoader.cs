@@ -10,6 +10,7 @@ public static partial class ConfigLoader
     // Ranges shared with docs/configuration.md; keep them in step.
     public const int MinTunMtu = 576, MaxTunMtu = 65515;
     public const int MaxConnMax = 50_000_000;
+    public const int MaxSynFloodRate = 100_000_000;
     /// <summary>Longest timeout in seconds: its milliseconds still fit in an Int32.</summary>
     public const int MaxTimeoutSeconds = 2_147_483;
     public const int MinMhTableSize = 3, MaxMhTableSize = 16_777_213;

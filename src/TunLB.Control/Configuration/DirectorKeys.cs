@@ -51,6 +51,16 @@ public static class DirectorKeys
         DirectorKey.Int("announce_table", NeedsRestart, s => s.AnnounceTable, DirectorKeyReaders.AnnounceTable),
         DirectorKey.Int("withdraw_grace", NeedsRestart, s => s.WithdrawGrace,
             (r, d) => d with { WithdrawGrace = r.Int("withdraw_grace", 0, MaxWithdrawGrace, d.WithdrawGrace) }),
+        DirectorKey.Int("syn_flood_rate", NeedsRestart, s => s.SynFloodRate,
+            (r, d) => d with { SynFloodRate = r.Int("syn_flood_rate", 0, MaxSynFloodRate, d.SynFloodRate) }),
+        DirectorKey.String("syn_flood_mode", NeedsRestart, s => s.SynFloodMode,
+            (r, d) => d with { SynFloodMode = r.OneOf("syn_flood_mode", HardeningKeyReaders.SynFloodModes, "syn_flood_mode") ?? d.SynFloodMode }),
+        DirectorKey.Int("syn_flood_synrecv_timeout", NeedsRestart, s => s.SynFloodSynRecvTimeout,
+            (r, d) => d with { SynFloodSynRecvTimeout = r.Int("syn_flood_synrecv_timeout", 1, 60, d.SynFloodSynRecvTimeout) }),
+        DirectorKey.Int("conn_half_open_fill", NeedsRestart, s => s.ConnHalfOpenFill,
+            (r, d) => d with { ConnHalfOpenFill = r.Int("conn_half_open_fill", 0, 100, d.ConnHalfOpenFill) }),
+        DirectorKey.String("api_tls_cert", NeedsRestart, s => s.ApiTlsCert, (r, d) => d with { ApiTlsCert = r.String("api_tls_cert") ?? d.ApiTlsCert }),
+        DirectorKey.String("api_tls_key", NeedsRestart, s => s.ApiTlsKey, HardeningKeyReaders.ApiTlsKey),
     ];
 
     /// <summary>The key names, in table order.</summary>

@@ -42,7 +42,7 @@ public struct ConnEntry
 
     public ConnState State;
     public ConnFlags Flags;
-    internal byte _inUse;          // 1 while the slot holds an entry
+    internal byte _inUse;          // 0 free; 1 live in the main LRU list, 2 live in the half-open list
 
     /// <summary>The entry's 5-tuple (a template's key: masked client, VIP, port 0, service port, protocol 0).</summary>
     public readonly FlowKey Key => _key;

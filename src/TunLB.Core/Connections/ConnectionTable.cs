@@ -27,7 +27,7 @@ namespace TunLB.Core.Connections;
 /// is meant for that thread too; called elsewhere it may see torn entries. The one exception is
 /// <see cref="TryPeek"/>, which other workers may call at any time (bounded, never throws).</para>
 /// </remarks>
-public sealed class ConnectionTable
+public sealed partial class ConnectionTable
 {
     public const int DefaultCapacity = 1_000_000;
 
@@ -41,9 +41,16 @@ public sealed class ConnectionTable
 
     private int _freeHead;
     private int _lruHead = -1, _lruTail = -1;
+    // Half-open connections (the engine's SYN_RECV entries) sit in their own LRU list, so they can be evicted first.
+    private int _halfHead = -1, _halfTail = -1;
+    private int _halfOpenCount;
+    private int _halfOpenEvictAt;
     private int _count;
     private int _cursor;
-    private long _evictions, _refusals;
+    private long _evictions, _refusals, _evictedHalfOpen;
+
+    // _inUse values: which LRU list holds a live entry.
+    private const byte InMainList = 1, InHalfOpenList = 2;
 
     /// <param name="capacity">Maximum number of entries (connections plus templates).</param>
     /// <param name="policy">What to do when full.</param>
@@ -67,6 +74,7 @@ public sealed class ConnectionTable
             _entries[i]._lruPrev = _entries[i]._lruNext = -1;
         }
         _freeHead = 0;
+        _halfOpenEvictAt = int.MaxValue;   // off until the owner sets a threshold
     }
 
     public FullTablePolicy Policy { get; set; }
@@ -172,6 +180,7 @@ public sealed class ConnectionTable
     {
         Debug.Assert(hash == Hash(key));
         Debug.Assert(Find(key) < 0, "key already present");
+        if (_halfHead >= 0 && _count >= _halfOpenEvictAt) EvictHalfOpen(ref observer);
         if (_freeHead < 0 && (Policy == FullTablePolicy.Refuse || !EvictOldest(ref observer)))
         {
             _refusals++;
@@ -190,7 +199,7 @@ public sealed class ConnectionTable
         e._controlled = 0;
         e.State = ConnState.None;
         e.Flags = ConnFlags.None;
-        e._inUse = 1;
+        e._inUse = InMainList;
 
         // Append at the chain's tail, so a chain runs oldest first: the eviction victim (the least recently used entry)
         // is then usually its chain's head and unlinks without a walk. The walk here is over the lines the caller's
@@ -224,10 +233,11 @@ public sealed class ConnectionTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Touch(int index)
     {
-        if (index == _lruTail) return;
+        if (index == _lruTail || index == _halfTail) return;
         LruUnlink(index);
         LruAppend(index);
     }
+
 
     /// <summary>True when the entry's time has passed and it is not a template still controlling connections.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -275,10 +285,15 @@ public sealed class ConnectionTable
         return removed;
     }
 
-    /// <summary>Slot indices of live entries, oldest first (LRU order). Not for the hot path.</summary>
+    /// <summary>
+    /// Slot indices of live entries, oldest first (LRU order): the half-open ones (evicted first) and then the others.
+    /// Not for the hot path.
+    /// </summary>
     public IEnumerable<int> LiveIndicesOldestFirst()
     {
         int guard = _count;
+        for (int i = _halfHead; i >= 0 && guard-- > 0; i = _entries[i]._lruNext)
+            yield return i;
         for (int i = _lruHead; i >= 0 && guard-- > 0; i = _entries[i]._lruNext)
             yield return i;
     }
@@ -366,18 +381,26 @@ public sealed class ConnectionTable
     private void LruAppend(int index)
     {
         ref ConnEntry e = ref _entries[index];
-        e._lruPrev = _lruTail;
+        bool half = e._inUse == InHalfOpenList;
+        ref int head = ref half ? ref _halfHead : ref _lruHead;
+        ref int tail = ref half ? ref _halfTail : ref _lruTail;
+        e._lruPrev = tail;
         e._lruNext = -1;
-        if (_lruTail >= 0) _entries[_lruTail]._lruNext = index; else _lruHead = index;
-        _lruTail = index;
+        if (tail >= 0) _entries[tail]._lruNext = index; else head = index;
+        tail = index;
+        if (half) _halfOpenCount++;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void LruUnlink(int index)
     {
         ref ConnEntry e = ref _entries[index];
-        if (e._lruPrev >= 0) _entries[e._lruPrev]._lruNext = e._lruNext; else _lruHead = e._lruNext;
-        if (e._lruNext >= 0) _entries[e._lruNext]._lruPrev = e._lruPrev; else _lruTail = e._lruPrev;
+        bool half = e._inUse == InHalfOpenList;
+        ref int head = ref half ? ref _halfHead : ref _lruHead;
+        ref int tail = ref half ? ref _halfTail : ref _lruTail;
+        if (e._lruPrev >= 0) _entries[e._lruPrev]._lruNext = e._lruNext; else head = e._lruNext;
+        if (e._lruNext >= 0) _entries[e._lruNext]._lruPrev = e._lruPrev; else tail = e._lruPrev;
         e._lruPrev = e._lruNext = -1;
+        if (half) _halfOpenCount--;
     }
 }

@@ -11,11 +11,12 @@ namespace TunLB.Core.DataPath;
 public sealed partial class DirectorEngine
 {
     private DropReason NewConnection(VirtualService svc, in FlowKey flow, ulong flowHash, long nowMs, ref CounterObserver observer,
-        out int index, out Destination? dest)
+        out int index, out Destination? dest, bool stateless = false)
     {
         index = -1;
-        dest = svc.Scheduler.Schedule(flow, svc.Destinations);
+        dest = stateless ? StatelessPick(svc, in flow) : svc.Scheduler.Schedule(flow, svc.Destinations);
         if (dest is null) return DropReason.NoDestination;
+        if (stateless) _statelessAdopted++;
         index = _table.Add(flow, flowHash, nowMs, ref observer);
         if (index < 0) return DropReason.ConnTableFull;
         BindConnection(index, svc, dest);

@@ -84,6 +84,16 @@ public sealed partial class DirectorEngine
         _answerPing = options.AnswerPing;
         _icmpBucket = new TokenBucket(options.IcmpRatePerSecond, options.IcmpBurst);
         _fragments = new FragmentTable(options.FragmentTableCapacity, FlowHash.Mix(_seed ^ 0x5bd1e995), options.FragmentTimeoutMs);
+        _synFlood = new SynFloodGuard(options.SynFlood);
+        _table.HalfOpenEvictionThreshold = HalfOpenThreshold(_table.Capacity, options.SynFlood.HalfOpenEvictFill);
+    }
+
+    private static int HalfOpenThreshold(int capacity, double fill)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(fill);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(fill, 1.0);
+        if (fill == 0) return int.MaxValue;
+        return (int)Math.Clamp(Math.Ceiling(capacity * fill), 1, capacity);
     }
 
     /// <summary>Dropped packets per reason, indexed by <c>(int)DropReason</c>. Written by the worker only.</summary>
@@ -180,6 +190,7 @@ public sealed partial class DirectorEngine
     public int Expire(long nowMs, int budget)
     {
         var observer = new CounterObserver(_snapshot, _atomic);
+        _synFlood.Tick(nowMs);
         return _table.Expire(nowMs, budget, ref observer);
     }
 
@@ -293,14 +304,18 @@ public sealed partial class DirectorEngine
                 dest = adopted;
                 _peerAdopted++;
             }
+            else if (isTcp && (flags & (TcpFlags.Syn | TcpFlags.Rst)) == TcpFlags.Syn && StatelessEngaged(svc, nowMs))
+                return ForwardStateless(packet, in info, svc, output, packets, nowMs, out count); // SYN flood: no entry
             else if (isTcp && ((flags & TcpFlags.Rst) != 0 ||
-                          ((flags & TcpFlags.Syn) == 0 && !_sloppyTcp && !svc.Scheduler.IsConsistentHash)))
+                          ((flags & TcpFlags.Syn) == 0 && !_sloppyTcp && !svc.Scheduler.IsConsistentHash && !StatelessAdoptable(svc, nowMs))))
                 return Drop(DropReason.TcpNoConnection);
             else
             {
+                // Without SYN during (or just after) a stateless defence: follow the flow hash its SYN went by.
+                bool stateless = isTcp && (flags & TcpFlags.Syn) == 0 && StatelessAdoptable(svc, nowMs);
                 r = svc.PersistenceSeconds > 0
                     ? NewPersistentConnection(svc, snap, in info.Flow, nowMs, ref observer, out ci, out dest)
-                    : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest);
+                    : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest, stateless);
                 if (r != DropReason.None) return Drop(r);
                 if (isTcp && (flags & TcpFlags.Syn) == 0) Adopt(ci, svc, dest!);
             }
@@ -323,8 +338,12 @@ public sealed partial class DirectorEngine
         // Keep the LRU order to within a second: moving an entry to the tail writes two other, random entries,
         // the largest per-packet cost in a big table, so a busy flow moves at most once a second (or on a state
         // change, which may shorten its timeout).
-        long expires = nowMs + _timeouts[next];
-        if (expires - conn.ExpiresAtMs >= LruTouchIntervalMs || next != old) table.Touch(ci);
+        long timeout = _timeouts[next];
+        if (next == ConnState.SynRecv) timeout = SynRecvTimeout(timeout);
+        long expires = nowMs + timeout;
+        // SYN_RECV entries live in the table's half-open list, which is evicted first under pressure (SYN floods).
+        if (next != old && (next == ConnState.SynRecv || old == ConnState.SynRecv)) table.SetHalfOpen(ci, next == ConnState.SynRecv);
+        else if (expires - conn.ExpiresAtMs >= LruTouchIntervalMs || next != old) table.Touch(ci);
         conn.ExpiresAtMs = expires;
 
         if (info.IsFirstFragment)

@@ -64,4 +64,7 @@ public sealed class DirectorEngineOptions
     /// read (active, inactive, persistent) change with Interlocked; with 1 they are plain increments.
     /// </summary>
     public int WorkerCount { get; init; } = 1;
+
+    /// <summary>The SYN flood defence: rate, mode, short SYN_RECV timeout, half-open eviction fill (off by default).</summary>
+    public SynFloodOptions SynFlood { get; init; } = SynFloodOptions.Off;
 }

@@ -29,18 +29,27 @@ public sealed class ApiServer : IAsyncDisposable
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    private ApiServer(WebApplication app, IReadOnlyList<IPEndPoint> endpoints)
+    private ApiServer(WebApplication app, IReadOnlyList<IPEndPoint> endpoints, bool tls)
     {
         _app = app;
         EndPoints = endpoints;
+        _scheme = tls ? "https" : "http";
     }
+
+    private readonly string _scheme;
+
+    /// <summary>Largest request body accepted; larger ones get 413 (every API body is a small JSON object).</summary>
+    public const int MaxBodyBytes = 1 << 20;
 
     /// <summary>Where the server listens (with the real port when 0 was asked for).</summary>
     public IReadOnlyList<IPEndPoint> EndPoints { get; private set; }
 
-    /// <summary>"http://127.0.0.1:9400" for the first endpoint.</summary>
+    /// <summary>"http://127.0.0.1:9400" (https with api_tls_cert) for the first endpoint.</summary>
     public string BaseAddress => EndPoints[0].Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
-        ? $"http://[{EndPoints[0].Address}]:{EndPoints[0].Port}" : $"http://{EndPoints[0].Address}:{EndPoints[0].Port}";
+        ? $"{_scheme}://[{EndPoints[0].Address}]:{EndPoints[0].Port}" : $"{_scheme}://{EndPoints[0].Address}:{EndPoints[0].Port}";
+
+    /// <summary>Failed authentications and the 429s they caused.</summary>
+    public AuthFailureLimiter? AuthFailures { get; private set; }
 
     // ---------------------------------------------------------------- security
 
@@ -69,25 +78,33 @@ public sealed class ApiServer : IAsyncDisposable
     }
 
     /// <summary>Starts Kestrel on <paramref name="settings"/>' api address (port 0 = any free port).</summary>
-    /// <exception cref="InvalidOperationException">The address is refused by <see cref="CheckListen"/>.</exception>
-    public static async Task<ApiServer> StartAsync(DirectorState state, DirectorSettings settings, CancellationToken ct = default)
+    /// <exception cref="InvalidOperationException">The address is refused by <see cref="CheckListen"/>, or the TLS
+    /// certificate cannot be read.</exception>
+    public static async Task<ApiServer> StartAsync(DirectorState state, DirectorSettings settings, CancellationToken ct = default,
+        Action<string>? log = null)
     {
         var why = CheckListen(settings, out var addresses);
         if (why is not null) throw new InvalidOperationException(why);
+        var cert = ApiTls.Load(settings);
+        var limiter = new AuthFailureLimiter(state.Time, log ?? (_ => { }));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], EnvironmentName = "Production" });
         builder.Logging.ClearProviders(); // no per-request (or startup) lines on stdout
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = 1 << 20;
-            foreach (var a in addresses) k.Listen(a, settings.ApiPort);
+            k.Limits.MaxRequestBodySize = MaxBodyBytes;
+            foreach (var a in addresses)
+            {
+                if (cert is null) k.Listen(a, settings.ApiPort);
+                else k.Listen(a, settings.ApiPort, l => l.UseHttps(cert));
+            }
         });
         var app = builder.Build();
-        Map(app, new DirectorApi(state), settings.ApiToken);
+        Map(app, new DirectorApi(state), settings.ApiToken, limiter);
         await app.StartAsync(ct).ConfigureAwait(false);
 
-        var server = new ApiServer(app, []);
+        var server = new ApiServer(app, [], cert is not null) { AuthFailures = limiter };
         var bound = app.Urls.Select(u => new Uri(u)).Select(u => new IPEndPoint(IPAddress.Parse(u.Host.Trim('[', ']')), u.Port)).ToArray();
         server.EndPoints = bound.Length > 0 ? bound : addresses.Select(a => new IPEndPoint(a, settings.ApiPort)).ToArray();
         return server;
@@ -102,20 +119,35 @@ public sealed class ApiServer : IAsyncDisposable
 
     // ---------------------------------------------------------------- routes
 
-    private static void Map(WebApplication app, DirectorApi state, string token)
+    private static void Map(WebApplication app, DirectorApi state, string token, AuthFailureLimiter limiter)
     {
-        var tokenBytes = Encoding.UTF8.GetBytes(token);
+        var tokenHash = token.Length > 0 ? SHA256.HashData(Encoding.UTF8.GetBytes(token)) : null;
         app.Use(async (ctx, next) =>
         {
-            if (tokenBytes.Length > 0 && !Status.StatusRoutes.IsPublicRead(ctx.Request) && !Authorized(ctx.Request, tokenBytes))
+            if (tokenHash is not null && !Status.StatusRoutes.IsPublicRead(ctx.Request))
             {
-                ctx.Response.Headers.WWWAuthenticate = "Bearer realm=\"tunlb\"";
-                await Write(ctx, 401, new ErrorDto("missing or wrong bearer token (send \"Authorization: Bearer <api_token>\")", "authorization"));
-                return;
+                var client = ctx.Connection.RemoteIpAddress;
+                if (limiter.IsBlocked(client, out var retry))
+                {
+                    ctx.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await Write(ctx, 429, new ErrorDto("too many failed authentications from this address; retry later", "authorization"));
+                    return;
+                }
+                if (!Authorized(ctx.Request, tokenHash))
+                {
+                    limiter.Failed(client, ctx.Request.Path);
+                    ctx.Response.Headers.WWWAuthenticate = "Bearer realm=\"tunlb\"";
+                    await Write(ctx, 401, new ErrorDto("missing or wrong bearer token (send \"Authorization: Bearer <api_token>\")", "authorization"));
+                    return;
+                }
             }
             try { await next(ctx); }
             catch (ApiException e) { await Write(ctx, e.Status, new ErrorDto(e.Message, e.Field, e.Details)); }
             catch (BadBodyException e) { await Write(ctx, 400, new ErrorDto(e.Message, e.Field)); }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == 413)
+            {
+                await Write(ctx, 413, new ErrorDto($"request body larger than {MaxBodyBytes} bytes", "body"));
+            }
         });
 
         const string svc = "/api/v1/services/{proto}/{vip}/{port}";
@@ -190,12 +222,13 @@ public sealed class ApiServer : IAsyncDisposable
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));
     }
 
-    private static bool Authorized(HttpRequest req, byte[] token)
+    // Compares hashes in constant time: neither the token's bytes nor its length show in the answer's timing.
+    private static bool Authorized(HttpRequest req, byte[] tokenHash)
     {
         string? h = req.Headers.Authorization;
         if (h is null || !h.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return false;
-        var given = Encoding.UTF8.GetBytes(h.AsSpan(7).Trim().ToString());
-        return CryptographicOperations.FixedTimeEquals(given, token);
+        var given = SHA256.HashData(Encoding.UTF8.GetBytes(h.AsSpan(7).Trim().ToString()));
+        return CryptographicOperations.FixedTimeEquals(given, tokenHash);
     }
 
     private static IResult Json(object value, int status = 200, string? location = null) =>

@@ -57,7 +57,9 @@ public sealed class DirectorApi(DirectorState state)
         for (int i = 1; i < DropReasons.Count; i++) drops[DropReasons.Names[i]] = sum[i];
         long c = 0, p = 0, b = 0;
         foreach (var s in State.View.Services) { c += s.Service.Connections; p += s.Service.InPackets; b += s.Service.InBytes; }
-        return new StatsSummaryDto(new StatsDto(c, p, 0, b, 0), Dtos.Rates(State.TotalRates), drops, State.Evictions, State.Refusals);
+        var f = SynFloodTotals.Of(State.Engines);
+        return new StatsSummaryDto(new StatsDto(c, p, 0, b, 0), Dtos.Rates(State.TotalRates), drops, State.Evictions, State.Refusals,
+            new SynFloodDto(f.WorkersActive, f.Engagements, f.EvictedHalfOpen, f.HalfOpen, f.StatelessScheduled, f.StatelessAdopted));
     }
 
     public IReadOnlyList<ConnectionDto> ListConnections(int limit = int.MaxValue) => Run(() => State.ListConnections(limit))

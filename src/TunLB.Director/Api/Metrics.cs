@@ -91,6 +91,8 @@ public static class Metrics
             w.Family("tunlb_connection_table_refusals_total", "counter", "New entries refused because the table was full.");
             w.Sample("", state.Refusals);
 
+            SynFloodMetrics.Render(w, SynFloodTotals.Of(state.Engines));
+
             w.Family("tunlb_worker_connection_table_entries", "gauge", "Entries in one data-path worker's connection table.");
             foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.Connections.Count);
             w.Family("tunlb_worker_forwarded_packets_total", "counter", "Packets one data-path worker encapsulated.");
@@ -143,7 +145,7 @@ public static class Metrics
     /// <summary>Label value escaping of the text format: backslash, double quote and line feed.</summary>
     public static string Escape(string v) => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
-    private sealed class Writer
+    internal sealed class Writer
     {
         private readonly StringBuilder _sb = new();
         private string _name = "";

@@ -40,5 +40,20 @@ internal static class EngineFactory
             IcmpRatePerSecond = Math.Max(1, d.IcmpRate / workers),
             IcmpBurst = Math.Max(1, d.IcmpBurst / workers),
             FragmentTableCapacity = Math.Max(ConfigLoader.FragmentTableMinimum, (d.FragMax + workers - 1) / workers),
+            SynFlood = SynFlood(d),
         });
+
+    /// <summary>The SYN flood defence of one worker: syn_flood_rate is per worker, as Katran's limit is per core.</summary>
+    internal static SynFloodOptions SynFlood(DirectorSettings d) => new()
+    {
+        RatePerSecond = d.SynFloodRate,
+        Mode = d.SynFloodMode switch
+        {
+            "stateless" => SynFloodMode.Stateless,
+            "both" => SynFloodMode.Stateless | SynFloodMode.ShortSynRecv,
+            _ => SynFloodMode.ShortSynRecv,
+        },
+        ShortSynRecvMs = d.SynFloodSynRecvTimeout * 1000L,
+        HalfOpenEvictFill = d.ConnHalfOpenFill / 100.0,
+    };
 }

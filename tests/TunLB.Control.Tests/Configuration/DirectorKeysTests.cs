@@ -15,10 +15,13 @@ public class DirectorKeysTests
         ["answer_ping"] = "false", ["icmp_rate"] = "10", ["icmp_burst"] = "5", ["frag_max"] = "100", ["tx"] = "\"raw\"",
         ["busy_poll_us"] = "7", ["pmtu_expires"] = "0", ["workers"] = "\"auto\"", ["check_port_range"] = "\"62000-62010\"",
         ["announce"] = "true", ["announce_table"] = "200", ["withdraw_grace"] = "0",
+        ["syn_flood_rate"] = "1000", ["syn_flood_mode"] = "\"both\"", ["syn_flood_synrecv_timeout"] = "3",
+        ["conn_half_open_fill"] = "0", ["api_tls_cert"] = "\"/etc/tunlb/api.pem\"", ["api_tls_key"] = "\"/etc/tunlb/api.key\"",
     };
 
     private static DirectorSettings With(string key) =>
         ConfigLoader.ParseDirector("[director]\n" + (key == "capture_interfaces" ? "io = \"afpacket\"\n" : "") +
+                                   (key == "api_tls_key" ? "api_tls_cert = \"/etc/tunlb/api.pem\"\n" : "") +
                                    $"{key} = {Samples[key]}\n", "d.toml").Director;
 
     [Fact]
