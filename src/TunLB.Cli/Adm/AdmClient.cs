@@ -62,6 +62,13 @@ public sealed class AdmClient : IDisposable
     /// <summary>TunLB: withdraw (true) or announce again (false) every VIP of the director (announce = true).</summary>
     public void DrainDirector(bool drain) => Send(drain ? HttpMethod.Post : HttpMethod.Delete, "api/v1/director/drain", null);
     public DirectorStatusDto GetDirector() => Get<DirectorStatusDto>("api/v1/director");
+    /// <summary>GET /api/v1/config.toml: the running state rendered as a config file.</summary>
+    public string GetConfigToml()
+    {
+        using var resp = Exchange(new HttpRequestMessage(HttpMethod.Get, "api/v1/config.toml"));
+        return resp.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+    }
+
     public IReadOnlyList<ConnectionDto> GetConnections() => Get<List<ConnectionDto>>("api/v1/connections");
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);
     public TimeoutsDto GetTimeouts() => Get<TimeoutsDto>("api/v1/timeouts");
