@@ -122,14 +122,20 @@ public static class SeedDemo
         o.WriteLine($"    kill -9 {killed.Role} (its BIRD runs on)");
         var sw = Stopwatch.StartNew();
         Sh.Run("kill", ["-9", svc.Directors[killed.Role].Pid!.Value.ToString()]);
-        res.KillDroppedMs = SeedProbe.Until(t, h => !h.Contains(killed.Address), 10_000) < 0 ? -1 : sw.ElapsedMilliseconds;
-        o.WriteLine($"    router dropped {killed.Address} {res.KillDroppedMs} ms after the SIGKILL: {Hops(t)}");
+        var survivors = SeedLab.Directors.Where(d => d != killed).Select(d => d.Address).ToList();
+        var (ms, states) = SeedProbe.Watch(t, h => h.SequenceEqual(survivors), 10_000);
+        res.KillDroppedMs = ms < 0 ? -1 : sw.ElapsedMilliseconds;
+        res.RouteStates.Add("kill: " + string.Join(" -> ", states));
+        o.WriteLine($"    router's route is {string.Join(", ", survivors)} {res.KillDroppedMs} ms after the SIGKILL (next hops seen: {string.Join(" -> ", states)})");
         Thread.Sleep(1500);
         o.WriteLine($"    {silent.Role} goes silent (drops every packet; process, BIRD and link stay up)");
         sw.Restart();
         SeedProbe.Silence(t, silent, true);
-        res.SilentDroppedMs = SeedProbe.Until(t, h => !h.Contains(silent.Address), 10_000) < 0 ? -1 : sw.ElapsedMilliseconds;
-        o.WriteLine($"    router dropped {silent.Address} {res.SilentDroppedMs} ms later (BFD): {Hops(t)}");
+        survivors.Remove(silent.Address);
+        (ms, states) = SeedProbe.Watch(t, h => h.SequenceEqual(survivors), 10_000);
+        res.SilentDroppedMs = ms < 0 ? -1 : sw.ElapsedMilliseconds;
+        res.RouteStates.Add("silent: " + string.Join(" -> ", states));
+        o.WriteLine($"    router's route is {string.Join(", ", survivors)} {res.SilentDroppedMs} ms later (BFD; next hops seen: {string.Join(" -> ", states)})");
 
         curl.WaitForExit(70_000);
         res.Downloads = Downloads;

@@ -21,6 +21,8 @@ public sealed class SeedDemoResult
     public long KillDroppedMs { get; set; } = -1;
     /// <summary>From a director going silent (drops everything) to its next hop leaving the router's route (BFD).</summary>
     public long SilentDroppedMs { get; set; } = -1;
+    /// <summary>The router's next-hop sets seen while each failed director left, in order.</summary>
+    public List<string> RouteStates { get; } = new();
     public long KilledBackMs { get; set; } = -1;
     public long SilentBackMs { get; set; } = -1;
     public string ClusterView { get; set; } = "";

@@ -18,15 +18,24 @@ public static partial class SeedProbe
         Via().Matches(route).Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Polls until <paramref name="want"/> holds for the router's next hops; the elapsed ms, or -1 on timeout.</summary>
-    public static long Until(Topology t, Func<IReadOnlyList<string>, bool> want, int timeoutMs)
+    public static long Until(Topology t, Func<IReadOnlyList<string>, bool> want, int timeoutMs) =>
+        Watch(t, want, timeoutMs).Ms;
+
+    /// <summary>Like <see cref="Until"/>, and also the distinct next-hop sets seen on the way (a moment without any
+    /// next hop shows as "none").</summary>
+    public static (long Ms, IReadOnlyList<string> States) Watch(Topology t, Func<IReadOnlyList<string>, bool> want, int timeoutMs)
     {
         var sw = Stopwatch.StartNew();
+        var states = new List<string>();
         do
         {
-            if (want(Nexthops(t))) return sw.ElapsedMilliseconds;
+            var h = Nexthops(t);
+            var state = h.Count == 0 ? "none" : string.Join(",", h);
+            if (states.Count == 0 || states[^1] != state) states.Add(state);
+            if (want(h)) return (sw.ElapsedMilliseconds, states);
             Thread.Sleep(5);
         } while (sw.ElapsedMilliseconds < timeoutMs);
-        return -1;
+        return (-1, states);
     }
 
     /// <summary>GET on one director's API from the router namespace (the APIs listen on the directors' LAN addresses).</summary>
