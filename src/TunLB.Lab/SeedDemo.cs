@@ -23,22 +23,27 @@ public static class SeedDemo
         var res = new SeedDemoResult { Prefix = Topology.NewPrefix() };
         res.WorkDir = Path.Combine(Path.GetTempPath(), res.Prefix + "seed");
         SeedLab? lab = null;
-        void Cleanup() { lab?.Topology.Dispose(); lab = null; }
-        using var intReg = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx =>
+        var gate = new object();
+        bool keep = Environment.GetEnvironmentVariable("TUNLB_LAB_KEEP") == "1";
+        void Cleanup()
+        {
+            // One thread at a time: a signal's cleanup and the main thread's must not remove the same things at once.
+            lock (gate)
+            {
+                lab?.Topology.Dispose();
+                lab = null;
+                if (!keep) try { Directory.Delete(res.WorkDir, true); } catch (IOException) { }
+            }
+        }
+        void OnSignal(PosixSignalContext ctx, int code)
         {
             ctx.Cancel = true;
             o.WriteLine("\ninterrupted: removing the lab");
             Cleanup();
-            try { Directory.Delete(res.WorkDir, true); } catch { }
-            Environment.Exit(130);
-        });
-        using var termReg = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            Cleanup();
-            try { Directory.Delete(res.WorkDir, true); } catch { }
-            Environment.Exit(143);
-        });
+            Environment.Exit(code);
+        }
+        using var intReg = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => OnSignal(ctx, 130));
+        using var termReg = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, 143));
         try
         {
             Prerequisites.Ensure(o);
@@ -64,8 +69,7 @@ public static class SeedDemo
         finally
         {
             Cleanup();
-            if (Environment.GetEnvironmentVariable("TUNLB_LAB_KEEP") == "1") o.WriteLine($"  lab removed; configs kept in {res.WorkDir}");
-            else { try { Directory.Delete(res.WorkDir, true); } catch { } o.WriteLine("  lab removed"); }
+            o.WriteLine(keep ? $"  lab removed; configs kept in {res.WorkDir}" : "  lab removed");
         }
         return res;
     }
