@@ -41,9 +41,14 @@ public static partial class SeedProbe
     /// <summary>GET on one director's API from the router namespace (the APIs listen on the directors' LAN addresses).</summary>
     public static JsonDocument? Api(Topology t, SeedDirector d, string path)
     {
-        var r = t.Try("rt", 10_000, "curl", "-s", "--max-time", "3", "-H", $"Authorization: Bearer {SeedLab.ApiToken}", $"{d.ApiUrl}/{path}");
-        if (r.ExitCode != 0 || r.Stdout.Length == 0) return null;
-        try { return JsonDocument.Parse(r.Stdout); } catch (JsonException) { return null; }
+        // Three tries: on a loaded machine one answer in a few hundred took longer than the first try allowed.
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var r = t.Try("rt", 20_000, "curl", "-s", "--max-time", "10", "-H", $"Authorization: Bearer {SeedLab.ApiToken}", $"{d.ApiUrl}/{path}");
+            if (r.ExitCode != 0 || r.Stdout.Length == 0) continue;
+            try { return JsonDocument.Parse(r.Stdout); } catch (JsonException) { }
+        }
+        return null;
     }
 
     /// <summary>Connections each director scheduled for the VIP's service (GET /api/v1/services: stats.conns), and per
@@ -54,8 +59,8 @@ public static partial class SeedProbe
         var perReal = new Dictionary<string, long>();
         foreach (var d in SeedLab.Directors)
         {
-            using var doc = Api(t, d, "api/v1/services");
-            if (doc is null) continue;
+            using var doc = Api(t, d, "api/v1/services")
+                ?? throw new InvalidOperationException($"the API of {d.Role} ({d.ApiUrl}) did not answer");
             foreach (var svc in doc.RootElement.EnumerateArray())
             {
                 if (svc.GetProperty("vip").GetString() != SeedLab.Vip) continue;
