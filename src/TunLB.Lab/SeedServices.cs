@@ -40,6 +40,15 @@ public sealed class SeedServices
         }
     }
 
+    /// <summary>`python3 -m http.server` on port 80 of every address, with a listen backlog of 256 instead of its 5: 150
+    /// connections arriving at once overflowed 5 on a loaded machine, and SYNs retried for seconds.</summary>
+    private const string HttpServer =
+        "import functools, http.server as h, sys\n" +
+        "h.ThreadingHTTPServer.request_queue_size = 256\n" +
+        "s = h.ThreadingHTTPServer(('0.0.0.0', 80), functools.partial(h.SimpleHTTPRequestHandler, directory=sys.argv[1]))\n" +
+        "print('Serving HTTP on 0.0.0.0 port 80', flush=True)\n" +
+        "s.serve_forever()\n";
+
     public string BirdSocket(string role) => Path.Combine(WorkDir, $"bird-{role}.ctl");
 
     private ILabProcess Tunlb(string role, string label, params string[] args) => _launcher.Start(role, label, [.. _tunlb, .. args]);
@@ -71,7 +80,7 @@ public sealed class SeedServices
         progress.WriteLine($"  {Agents.Count} real-server agents are up");
         foreach (var rs in SeedLab.RealServers)
             WebServers[rs.Role] = _launcher.Start(rs.Role, "http-" + rs.Role,
-                ["/usr/bin/python3", "-u", "-m", "http.server", "80", "--bind", "0.0.0.0", "--directory", Path.Combine(WorkDir, "www-" + rs.Role)]);
+                ["/usr/bin/python3", "-u", "-c", HttpServer, Path.Combine(WorkDir, "www-" + rs.Role)]);
         foreach (var (role, web) in WebServers)
             if (!web.WaitForOutput("Serving HTTP", 30_000))
                 throw new InvalidOperationException($"HTTP server on {role} did not start:\n{web.Output}");
