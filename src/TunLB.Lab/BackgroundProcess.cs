@@ -43,6 +43,9 @@ public sealed class BackgroundProcess : IDisposable
         return false;
     }
 
+    /// <summary>Waits for the process to exit; false on timeout.</summary>
+    public bool WaitForExit(int timeoutMs) => _p.WaitForExit(timeoutMs);
+
     /// <summary>Sends a signal (SIGTERM by default) and waits; kills after the grace period.</summary>
     public int Stop(int signal = 15, int graceMs = 5000)
     {

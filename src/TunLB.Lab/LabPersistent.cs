@@ -71,6 +71,7 @@ public static class LabPersistent
     public static int Down(TextWriter o)
     {
         int n = Topology.DeleteByPrefix(Prefix);
+        try { if (Directory.Exists(StateDir)) Directory.Delete(StateDir, true); } catch (IOException) { }
         o.WriteLine(n == 0 ? "no lab namespaces found" : $"removed {n} lab namespaces and their processes");
         return 0;
     }

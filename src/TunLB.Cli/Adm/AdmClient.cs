@@ -71,6 +71,13 @@ public sealed class AdmClient : IDisposable
         using var resp = Exchange(req);
     }
     public DirectorStatusDto GetDirector() => Get<DirectorStatusDto>("api/v1/director");
+    /// <summary>GET /api/v1/config.toml: the running state rendered as a config file.</summary>
+    public string GetConfigToml()
+    {
+        using var resp = Exchange(new HttpRequestMessage(HttpMethod.Get, "api/v1/config.toml"));
+        return resp.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+    }
+
     public IReadOnlyList<ConnectionDto> GetConnections() => Get<List<ConnectionDto>>("api/v1/connections");
     public void Zero(ZeroSpec? spec) => Send(HttpMethod.Post, "api/v1/stats/zero", spec);
     public TimeoutsDto GetTimeouts() => Get<TimeoutsDto>("api/v1/timeouts");

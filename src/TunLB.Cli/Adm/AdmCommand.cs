@@ -69,6 +69,10 @@ public static class AdmCommand
         // --continue belongs to -R only (AdmRestore); it is taken out before ipvsadm's own syntax is parsed.
         bool keepGoing = args.Contains(AdmRestore.ContinueOption);
         if (keepGoing) args = args.Where(a => a != AdmRestore.ContinueOption).ToArray();
+        // TunLB: --cluster (or several --api) lists a fleet of directors; handled apart from ipvsadm's parser.
+        var cluster = AdmCluster.Extract(args, out var clusterError);
+        if (clusterError is not null) { stderr.Write($"{Program}: {clusterError}\n"); return 2; }
+        if (cluster is not null) return AdmCluster.Run(cluster, stdout, stderr, env);
         var (request, error) = AdmParser.Parse(args, env.ResolveHost, env.ResolvePort);
         if (error is not null)
         {
@@ -297,6 +301,9 @@ public static class AdmCommand
         "                                      /etc/tunlb/director.toml, else 127.0.0.1:9400)\n" +
         "  --token TOKEN                       API bearer token (default: $TUNLB_API_TOKEN, else\n" +
         "                                      api_token in /etc/tunlb/director.toml)\n" +
+        "  --cluster URL,URL,... | FILE        with -L: one table over several directors (a column each)\n" +
+        "                                      and where they disagree; FILE: [cluster] directors = [...]\n" +
+        "                                      (no value: /etc/tunlb/adm.toml); --api twice does the same\n" +
         "  --drain                             with -e: weight 0 until the real has no connections;\n" +
         "                                      with -d: drain, then delete it when idle\n" +
         "  --undrain                           with -e: end a drain (the configured weight comes back)\n" +

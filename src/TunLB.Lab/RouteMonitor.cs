@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace TunLB.Lab;
+
+/// <summary>
+/// `ip -ts monitor route` in one namespace: when the kernel's route to a prefix changed, to the microsecond, whatever
+/// the machine's load (polling `ip route` costs a process start per look, hundreds of ms on a busy 2-core machine).
+/// </summary>
+public sealed partial class RouteMonitor : IDisposable
+{
+    private readonly BackgroundProcess _p;
+    private readonly string _prefix;
+
+    private RouteMonitor(BackgroundProcess p, string prefix) { _p = p; _prefix = prefix; }
+
+    public static RouteMonitor Start(Topology t, string role, string prefix)
+    {
+        var p = t.Start(role, "ip-monitor-" + role, "ip", "-ts", "monitor", "route");
+        Thread.Sleep(200); // let it subscribe before anything changes
+        return new RouteMonitor(p, prefix);
+    }
+
+    /// <summary>One change of the route: when, whether it was a deletion, and the next hops it has after the change.</summary>
+    public sealed record Change(DateTime At, bool Deleted, IReadOnlyList<string> Nexthops);
+
+    /// <summary>The changes of the route to the prefix seen so far, in order.</summary>
+    public IReadOnlyList<Change> Changes()
+    {
+        var list = new List<Change>();
+        foreach (Match m in Event().Matches(_p.Output))
+        {
+            var body = m.Groups["body"].Value;
+            bool deleted = body.StartsWith("Deleted ", StringComparison.Ordinal);
+            var dst = (deleted ? body["Deleted ".Length..] : body).Split(' ', 2)[0];
+            if (dst != _prefix && dst + "/32" != _prefix && dst != _prefix + "/32") continue;
+            var at = DateTime.ParseExact(m.Groups["ts"].Value, "yyyy-MM-dd'T'HH:mm:ss.ffffff", CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal);
+            list.Add(new Change(at, deleted, deleted ? [] : SeedProbe.NexthopsOf(body)));
+        }
+        return list;
+    }
+
+    /// <summary>Milliseconds from <paramref name="since"/> to the first change after it that leaves exactly
+    /// <paramref name="nexthops"/>; -1 if none was seen.</summary>
+    public long MsUntil(DateTime since, IReadOnlyList<string> nexthops)
+    {
+        foreach (var c in Changes())
+            if (c.At >= since && !c.Deleted && c.Nexthops.SequenceEqual(nexthops))
+                return (long)(c.At - since).TotalMilliseconds;
+        return -1;
+    }
+
+    public void Dispose() => _p.Stop(2, 1000);
+
+    // "[2026-12-03T11:47:24.245042] 203.0.113.10 proto bird metric 32 \n\tnexthop via ... \n\tnexthop via ..."
+    [GeneratedRegex(@"^\[(?<ts>[^\]]+)\] (?<body>[^\n]*(?:\n[ \t][^\n]*)*)", RegexOptions.Multiline)]
+    private static partial Regex Event();
+}
