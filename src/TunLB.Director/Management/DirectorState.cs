@@ -93,6 +93,9 @@ public sealed partial class DirectorState
     /// <summary>The drain flag and what is announced (announce = true); shared by the API and the announcer.</summary>
     public Announce.AnnounceStatus Announcement { get; } = new();
 
+    /// <summary>Connection sync with peer directors: on/off, synced yet, counters; shared by the API and the announcer.</summary>
+    public Sync.SyncStatus Sync { get; } = new();
+
     /// <summary>What runs now, for readers: swapped whole at every change.</summary>
     public DirectorView View => _view;
 
