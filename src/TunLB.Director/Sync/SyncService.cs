@@ -71,6 +71,9 @@ public sealed class SyncService : IDisposable
 
     public IReadOnlyList<IpAddress> Peers => _settings.Peers;
 
+    /// <summary>The <c>[sync]</c> table it runs with (the config renderer writes it back).</summary>
+    public SyncSettings Settings => _settings;
+
     /// <summary>Records dropped because a worker's ring was full, plus batches a busy worker could not take.</summary>
     public long QueueFull => _queues.Sum(q => q.Dropped) + SyncCounters.Read(ref Counters.QueueFullApply);
 
@@ -89,15 +92,25 @@ public sealed class SyncService : IDisposable
     /// <summary>Starts both threads and asks every peer for its table.</summary>
     public void Start()
     {
-        _startedAtMs = _lastRefillMs = _clock();
-        _lastRequestMs = long.MinValue / 2;
-        _tokens = Burst;
-        _status.Attach(this);
-        UpdateSynced(_startedAtMs);
+        Begin(_clock());
         _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "tunlb-sync-rx" };
         _sender = new Thread(SendLoop) { IsBackground = true, Name = "tunlb-sync-tx" };
         _receiver.Start();
         _sender.Start();
+    }
+
+    /// <summary>
+    /// Starts the clock of the resync wait and the rate cap without threads: <see cref="Start"/> calls it; tests call it and
+    /// then drive <see cref="Tick"/> and <see cref="Handle"/> themselves.
+    /// </summary>
+    public void Begin(long now)
+    {
+        _startedAtMs = _lastRefillMs = now;
+        _lastRequestMs = long.MinValue / 2;
+        _tokens = Burst;
+        _status.Set(false, "starting");
+        _status.Attach(this);
+        UpdateSynced(now);
     }
 
     /// <summary>Blocks until synced or <c>resync_wait</c> ran out (the director's ready line waits for it).</summary>
@@ -120,7 +133,7 @@ public sealed class SyncService : IDisposable
     }
 
     /// <summary>One sender round: refill, resync requests, live records, then bulk answers with what the cap leaves.</summary>
-    internal void Tick(long now)
+    public void Tick(long now)
     {
         _tokens = Math.Min(Burst, _tokens + (now - _lastRefillMs) * _settings.MaxMessagesPerSecond / 1000.0);
         _lastRefillMs = now;
@@ -173,7 +186,7 @@ public sealed class SyncService : IDisposable
         {
             _jobs.RemoveAll(j => j.Peer == peer); // a peer that asks again starts over
             List<SyncRecord>[] parts;
-            try { parts = _commands.Run(_engines, e => e.SyncSnapshot(Environment.TickCount64)); }
+            try { parts = _commands.Run(_engines, e => e.SyncSnapshot(_clock())); }
             catch (WorkerTimeoutException e)
             {
                 _log($"tunlb director: sync: cannot answer {peer}'s table request: {e.Message}");
@@ -253,7 +266,7 @@ public sealed class SyncService : IDisposable
     }
 
     /// <summary>Checks and uses one received datagram (the receiver thread; tests call it directly).</summary>
-    internal void Handle(ReadOnlySpan<byte> datagram, IpAddress from)
+    public void Handle(ReadOnlySpan<byte> datagram, IpAddress from)
     {
         if (!_peers.Contains(from)) { SyncCounters.Add(ref Counters.NonPeer); return; }
         var result = SyncCodec.Open(datagram, _key, out var header, out var body);
@@ -268,6 +281,7 @@ public sealed class SyncService : IDisposable
                 return;
             case SyncMessageKind.BulkEnd:
                 if (_answered.TryAdd(from, true)) _log($"tunlb director: sync: have the table of {from}");
+                UpdateSynced(_clock());
                 return;
         }
         var batch = new SyncRecord[header.Count];
@@ -297,7 +311,7 @@ public sealed class SyncService : IDisposable
             _commands.Post(w, () =>
             {
                 Interlocked.Decrement(ref _pendingBatches[worker]);
-                long now = Environment.TickCount64;
+                long now = _clock();
                 for (int i = 0; i < batch.Length; i++)
                 {
                     bool owner = workers == 1 || (int)(FlowHash.Hash(batch[i].Key, 0) % (ulong)workers) == worker;
