@@ -6,21 +6,6 @@ using TunLB.Core.Sync;
 
 namespace TunLB.Core.DataPath;
 
-/// <summary>What <see cref="DirectorEngine.ApplySync"/> did with a peer director's record.</summary>
-public enum SyncApplyResult : byte
-{
-    /// <summary>Inserted or updated.</summary>
-    Applied,
-    /// <summary>Not in this table and another engine inserts it (or holds it already).</summary>
-    NotHere,
-    /// <summary>No service with that VIP, port and protocol here.</summary>
-    UnknownService,
-    /// <summary>The service has no usable real server with that address here.</summary>
-    UnknownReal,
-    /// <summary>The table is full and refuses.</summary>
-    TableFull,
-}
-
 // Connection sync between directors (docs/connection-sync.md): the data path pushes records of new connections, state
 // changes and templates into its SyncQueue; the sync service applies the peers' records through the worker's commands.
 public sealed partial class DirectorEngine

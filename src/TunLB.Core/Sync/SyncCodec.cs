@@ -179,6 +179,3 @@ public static class SyncCodec
         return true;
     }
 }
-
-/// <summary>A checked message's header fields.</summary>
-public readonly record struct SyncHeader(byte SyncId, SyncMessageKind Kind, int Count);

@@ -13,13 +13,3 @@ public enum SyncMessageKind : ushort
     /// <summary>The last message of a bulk answer (no records): the asker now has this peer's table.</summary>
     BulkEnd = 2,
 }
-
-/// <summary>Why a received datagram was not used.</summary>
-public enum SyncOpenResult : byte
-{
-    Ok,
-    /// <summary>Too short, wrong version, sizes that do not add up, an unknown record type or protocol.</summary>
-    Malformed,
-    /// <summary>The MAC does not match: another key, or changed on the way.</summary>
-    BadMac,
-}
