@@ -26,7 +26,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
 {
     private const string Vip = "203.0.113.10";
     private const string Key = "e2e-sync-key-0123456789abcdef";
-    private const int BlobSize = 1_200_000;
+    private const int BlobSize = 1_200_000; // 24 s at curl's 50 kB/s: still running when the route moves on a loaded machine
     private readonly Topology _t = new(Topology.NewPrefix());
     private readonly string _dir = Directory.CreateTempSubdirectory("tunlb-e2e-sync-").FullName;
 
@@ -117,7 +117,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
     private long Sync(string role, string field) => Api(role, "/api/v1/sync").GetProperty(field).GetInt64();
 
     private BackgroundProcess Download(int i) =>
-        _t.Start("c", $"dl{i}", "curl", "-s", "-S", "--max-time", "60", "--limit-rate", "100k", "-o", Path.Combine(_dir, $"dl{i}"),
+        _t.Start("c", $"dl{i}", "curl", "-s", "-S", "--max-time", "90", "--limit-rate", "50k", "-o", Path.Combine(_dir, $"dl{i}"),
             $"http://{Vip}/blob");
 
     [Fact]
@@ -130,7 +130,9 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         for (int i = 0; i < 4; i++) downloads.Add(Download(i));   // before d2 runs: d2 gets these by bulk resync
         Thread.Sleep(1500);
 
+        var started = Stopwatch.StartNew();
         var d2 = StartDirector("d2", DirectorConfig("198.18.0.2"));
+        output.WriteLine($"d2 was ready {started.ElapsedMilliseconds} ms after its start");
         var s2 = Api("d2", "/api/v1/sync");
         output.WriteLine($"d2 ready: {s2}");
         Assert.True(s2.GetProperty("synced").GetBoolean());
@@ -145,7 +147,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         _t.Exec("rt", "ip", "route", "replace", Vip + "/32", "via", "198.18.0.6");
         output.WriteLine("route moved to d2");
 
-        while (downloads.Any(d => !d.HasExited) && sw.ElapsedMilliseconds < 60_000) Thread.Sleep(200);
+        while (downloads.Any(d => !d.HasExited) && sw.ElapsedMilliseconds < 90_000) Thread.Sleep(200);
         long after = D2Forwarded();
         var d1Sync = Api("d1", "/api/v1/sync");
         var d2Sync = Api("d2", "/api/v1/sync");
