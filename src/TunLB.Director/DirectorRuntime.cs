@@ -7,6 +7,7 @@ using TunLB.Director.Announce;
 using TunLB.Director.Api;
 using TunLB.Director.Health;
 using TunLB.Director.Management;
+using TunLB.Director.Sync;
 using TunLB.Director.Workers;
 using TunLB.Linux;
 
@@ -46,6 +47,7 @@ public sealed class DirectorRuntime : IDisposable
     private ApiServer? _api;
     private HealthMonitor? _health;
     private Announcer? _announcer;      // announce = true
+    private SyncService? _sync;         // [sync]
     private volatile bool _stop;
 
     public DirectorRuntime(DirectorConfig cfg, TextWriter log, TextWriter? err = null)
@@ -139,10 +141,12 @@ public sealed class DirectorRuntime : IDisposable
                 _pmtu6 = new PathMtuLearner(RawIp6Socket.OpenReceiver(IpProtocol.Icmpv6), ipv6: true, () => State.Services, d.PmtuExpires, Log);
                 _pmtu6.Start();
             }
+            OpenSync(); // the engines' sync rings, before the workers start
             StartWorkers(workers);
             _estimator = new Timer(_ => SampleRates(), null, RateEstimator.Interval, RateEstimator.Interval);
             var health = StartHealth();
             _api = ApiServer.StartAsync(State, d, log: LogError).GetAwaiter().GetResult();
+            string sync = StartSync();
             string announce = StartAnnouncing();
             var services = State.Services;
             int reals = services.Sum(s => s.Destinations.Length);
@@ -152,7 +156,7 @@ public sealed class DirectorRuntime : IDisposable
                    (workers > 1 ? $"{workers} workers; " : "") +
                    $"{services.Count} service(s), {reals} real server(s); tx {tx}" +
                    (d.BusyPollUs > 0 ? $"; busy-poll up to {d.BusyPollUs} µs after packets" : "") + $"; api {_api.BaseAddress}" +
-                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + announce;
+                   (d.ApiToken.Length > 0 ? " (bearer token required)" : "") + _local.Describe() + health + sync + announce;
         }
         catch
         {
@@ -257,6 +261,24 @@ public sealed class DirectorRuntime : IDisposable
         return $"; announcing in table {d.AnnounceTable}: {(on.Count == 0 ? "nothing yet" : string.Join(", ", on))}";
     }
 
+    /// <summary>[sync]: the UDP socket (a bind failure fails the start) and every engine's ring of records to send.</summary>
+    private void OpenSync()
+    {
+        var s = _cfg.Sync;
+        if (!s.Enabled) return;
+        _sync = new SyncService(s, State.Engines, State.Commands, UdpSyncTransport.Open(s.Bind, s.Port), State.Sync, null, Log);
+        _sync.AttachQueues();
+    }
+
+    /// <summary>Starts sync and waits (at most resync_wait) for the peers' tables before anything is announced.</summary>
+    private string StartSync()
+    {
+        if (_sync is null) return "";
+        _sync.Start();
+        _sync.WaitSynced();
+        return $"; sync with {string.Join(", ", _sync.Peers)} on port {_cfg.Sync.Port}: {State.Sync.State}";
+    }
+
     /// <summary>
     /// Graceful stop, first step: removes every announced route (routers move traffic away) while forwarding goes on.
     /// Returns how many VIPs were withdrawn; 0 without announce.
@@ -295,6 +317,7 @@ public sealed class DirectorRuntime : IDisposable
     public void Dispose()
     {
         _announcer?.Dispose(); // withdraw before anything stops
+        _sync?.Dispose();
         try { _api?.DisposeAsync().AsTask().GetAwaiter().GetResult(); }
         catch (Exception e) { LogError($"tunlb director: api stop: {e.Message}"); }
         _api = null;

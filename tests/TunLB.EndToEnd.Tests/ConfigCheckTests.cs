@@ -53,6 +53,23 @@ public sealed class ConfigCheckTests : IDisposable
     }
 
     [Fact]
+    public void BadSyncValuesAreListedWithTheirLineAndAGoodSyncTableIsOk()
+    {
+        var bad = Write("sync-bad.toml", Good + "\n\n[sync]\npeers = [\"224.0.0.81\"]\nkey = \"short\"\nport = 0\n");
+        var r = Tunlb("director", "--config", bad, "--check");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Matches(System.Text.RegularExpressions.Regex.Escape(bad) + @":19:\d+: sync\.peers\[0\]: .*multicast", r.Stderr);
+        Assert.Contains("sync.key: the key is 5 characters long", r.Stderr);
+        Assert.Contains("sync.port: 0 is out of range", r.Stderr);
+        Assert.Contains("check failed (3 errors)", r.Stderr);
+
+        var good = Write("sync-good.toml", Good + "\n\n[sync]\npeers = [\"192.0.2.3\", \"192.0.2.4\"]\nkey = \"0123456789abcdef0123\"\n");
+        var ok = Tunlb("director", "--config", good, "--check");
+        Assert.Equal(0, ok.ExitCode);
+        Assert.Contains("sync with 2 peer(s) on port 8848", ok.Stdout);
+    }
+
+    [Fact]
     public void AGoodDirectorFileIsOkAndNothingIsCreatedOnTheHost()
     {
         var path = Write("good.toml", Good);

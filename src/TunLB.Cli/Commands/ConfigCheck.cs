@@ -29,7 +29,8 @@ internal static class ConfigCheck
             int reals = state.View.Services.Sum(s => s.Reals.Count);
             Console.WriteLine($"tunlb director: {file.FullName}: ok: {state.View.Services.Count} service(s), {reals} real server(s), " +
                               $"{state.CheckedReals().Count} health-checked, io {cfg.Director.Io.ConfigName()}, api {cfg.Director.Api}" +
-                              (cfg.Director.ApiToken.Length > 0 ? " (bearer token)" : ""));
+                              (cfg.Director.ApiToken.Length > 0 ? " (bearer token)" : "") +
+                              (cfg.Sync.Enabled ? $", sync with {cfg.Sync.Peers.Count} peer(s) on port {cfg.Sync.Port}" : ""));
             return 0;
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException)

@@ -5,7 +5,7 @@ namespace TunLB.Control.Configuration;
 // director.toml: the file's tables and the service list; [director] is read by DirectorKeys, a service by ConfigLoader.Service.cs.
 public static partial class ConfigLoader
 {
-    private static readonly string[] DirectorFileTables = ["director", "service"];
+    private static readonly string[] DirectorFileTables = ["director", "service", "sync"];
 
     private static DirectorConfig BuildDirector(TTable root, ErrorSink sink)
     {
@@ -19,6 +19,13 @@ public static partial class ConfigLoader
         {
             if (de.Value is TTable dt) settings = DirectorKeys.Read(new TableReader(sink, dt, "director", DirectorKeys.Names));
             else top.Error(de, $"expected a table ([director] header), got {de.Value.Describe()}");
+        }
+
+        var sync = SyncSettings.Defaults;
+        if (top.Get("sync") is { } se)
+        {
+            if (se.Value is TTable st) sync = DirectorKeys.ReadSync(new TableReader(sink, st, "sync", DirectorKeys.SyncNames));
+            else top.Error(se, $"expected a table ([sync] header), got {se.Value.Describe()}");
         }
 
         var tables = top.TableList("service");
@@ -39,7 +46,7 @@ public static partial class ConfigLoader
             seen.Add((svc.Vip, svc.Port, svc.Protocol), (i, svc));
             services.Add(svc);
         }
-        return new DirectorConfig(settings, services, sink.File);
+        return new DirectorConfig(settings, services, sink.File) { Sync = sync };
     }
 
     private static string FormatEndpoint(IpAddress a, int port) => a.IsV4 ? $"{a}:{port}" : $"[{a}]:{port}";

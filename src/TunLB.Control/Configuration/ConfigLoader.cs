@@ -34,6 +34,9 @@ public static partial class ConfigLoader
     /// <summary>withdraw_grace: at most an hour (a stop should not wait longer for routers).</summary>
     public const int MaxWithdrawGrace = 3600;
 
+    /// <summary>[sync] ranges.</summary>
+    public const int MaxSyncMessagesPerSecond = 1_000_000, MinSyncQueueLength = 16, MaxSyncQueueLength = 1 << 24, MaxResyncWait = 3600;
+
     /// <summary>Reads and validates a director config file.</summary>
     /// <exception cref="ConfigException">The file cannot be read or has errors.</exception>
     public static DirectorConfig LoadDirector(string path) => ParseDirector(ReadFile(path), path);

@@ -5,7 +5,11 @@ using TunLB.Core.Packets;
 namespace TunLB.Control.Configuration;
 
 /// <summary>A validated director configuration (director.toml).</summary>
-public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<ServiceConfig> Services, string SourcePath);
+public sealed record DirectorConfig(DirectorSettings Director, IReadOnlyList<ServiceConfig> Services, string SourcePath)
+{
+    /// <summary>The <c>[sync]</c> table (off when absent).</summary>
+    public SyncSettings Sync { get; init; } = SyncSettings.Defaults;
+}
 
 /// <summary>The <c>[director]</c> table. Property initializers are the defaults.</summary>
 public sealed partial record DirectorSettings

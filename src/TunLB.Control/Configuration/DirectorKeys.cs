@@ -63,6 +63,37 @@ public static class DirectorKeys
         DirectorKey.String("api_tls_key", NeedsRestart, s => s.ApiTlsKey, HardeningKeyReaders.ApiTlsKey),
     ];
 
+    /// <summary>
+    /// Every <c>[sync]</c> key (connection sync with peer directors, docs/connection-sync.md). All need a restart; the
+    /// table's presence turns sync on (<c>enabled = false</c> keeps it off).
+    /// </summary>
+    public static readonly IReadOnlyList<SyncKey> Sync =
+    [
+        SyncKey.Custom("enabled", s => TomlValue.Bool(s.Enabled), (r, s) => s with { Enabled = r.Bool("enabled", true) }),
+        SyncKey.Custom("peers", s => TomlValue.StringArray(s.Peers.Select(p => p.ToString())), SyncKeyReaders.Peers),
+        SyncKey.Int("port", s => s.Port, (r, s) => s with { Port = r.Int("port", 1, 65535, s.Port) }),
+        SyncKey.Custom("key", s => s.KeyFile.Length == 0 ? TomlValue.String(s.Key) : null, SyncKeyReaders.Key, secret: true),
+        SyncKey.Custom("key_file", s => s.KeyFile.Length > 0 ? TomlValue.String(s.KeyFile) : null, SyncKeyReaders.KeyFile),
+        SyncKey.Custom("bind", s => s.Bind is { } b ? TomlValue.String(b.ToString()) : null, SyncKeyReaders.Bind),
+        SyncKey.Int("syncid", s => s.SyncId, (r, s) => s with { SyncId = r.Int("syncid", 0, 255, s.SyncId) }),
+        SyncKey.Int("max_messages_per_second", s => s.MaxMessagesPerSecond,
+            (r, s) => s with { MaxMessagesPerSecond = r.Int("max_messages_per_second", 1, MaxSyncMessagesPerSecond, s.MaxMessagesPerSecond) }),
+        SyncKey.Int("queue_length", s => s.QueueLength,
+            (r, s) => s with { QueueLength = r.Int("queue_length", MinSyncQueueLength, MaxSyncQueueLength, s.QueueLength) }),
+        SyncKey.Int("resync_wait", s => s.ResyncWait, (r, s) => s with { ResyncWait = r.Int("resync_wait", 0, MaxResyncWait, s.ResyncWait) }),
+    ];
+
+    /// <summary>The <c>[sync]</c> key names, in table order.</summary>
+    public static readonly IReadOnlyList<string> SyncNames = Sync.Select(k => k.Name).ToArray();
+
+    /// <summary>Reads a <c>[sync]</c> table (present: on unless <c>enabled = false</c>) and checks the rules between its keys.</summary>
+    internal static SyncSettings ReadSync(TableReader r)
+    {
+        var s = SyncSettings.Defaults;
+        foreach (var k in Sync) s = k.Read(r, s);
+        return SyncKeyReaders.Check(r, s);
+    }
+
     /// <summary>The key names, in table order.</summary>
     public static readonly IReadOnlyList<string> Names = All.Select(k => k.Name).ToArray();
 

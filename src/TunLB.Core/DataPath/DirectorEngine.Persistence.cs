@@ -24,6 +24,7 @@ public sealed partial class DirectorEngine
         dest = null;
         ConnectionTable table = _table;
         FlowKey templateKey = TemplateKey(svc, flow);
+        bool templateBound = true; // a new or rebound template (sent to peer directors)
 
         int ti = table.Find(templateKey);
         if (ti >= 0 && table.IsExpired(ti, nowMs))
@@ -39,6 +40,7 @@ public sealed partial class DirectorEngine
             if (bound is not null && bound.Usable && !(_expireQuiescentTemplate && bound.Weight <= 0))
             {
                 dest = bound;
+                templateBound = false;
             }
             else
             {
@@ -84,6 +86,7 @@ public sealed partial class DirectorEngine
         // so a template can outlive its controlled connections' timeouts by up to one sweep period.
         table[ti].ExpiresAtMs = nowMs + svc.PersistenceSeconds * 1000L;
         table.Touch(ti);
+        if (templateBound && _sync is { } sync) EmitSync(sync, in templateKey, ConnState.Template, dest, svc.PersistenceSeconds * 1000L);
         return DropReason.None;
     }
 

@@ -285,6 +285,7 @@ public sealed partial class DirectorEngine
             }
         }
 
+        bool scheduled = false; // a new entry of this director's choice (sent to peer directors)
         if (ci < 0)
         {
             // A TCP flow is scheduled only from a SYN (and never from an RST), as IPVS without sloppy_tcp.
@@ -318,6 +319,7 @@ public sealed partial class DirectorEngine
                     : NewConnection(svc, in info.Flow, flowHash, nowMs, ref observer, out ci, out dest, stateless);
                 if (r != DropReason.None) return Drop(r);
                 if (isTcp && (flags & TcpFlags.Syn) == 0) Adopt(ci, svc, dest!);
+                scheduled = true;
             }
         }
 
@@ -345,6 +347,7 @@ public sealed partial class DirectorEngine
         if (next != old && (next == ConnState.SynRecv || old == ConnState.SynRecv)) table.SetHalfOpen(ci, next == ConnState.SynRecv);
         else if (expires - conn.ExpiresAtMs >= LruTouchIntervalMs || next != old) table.Touch(ci);
         conn.ExpiresAtMs = expires;
+        if ((next != old || scheduled) && _sync is { } sync) EmitSync(sync, in info.Flow, next, dest!, _timeouts[next]);
 
         if (info.IsFirstFragment)
             _fragments.Add(info.Flow.Source, info.Flow.Destination, info.Flow.Protocol, info.FragmentId, 0, info.PayloadLength, dest!.Id, nowMs);

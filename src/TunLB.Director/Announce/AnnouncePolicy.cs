@@ -7,7 +7,7 @@ namespace TunLB.Director.Announce;
 /// Which VIPs this director may announce, from the published view, the workers' heartbeat, the drain flag and the
 /// clock: pure, no I/O, so every rule is tested without a kernel. A VIP is announced while
 /// <list type="bullet">
-/// <item>the director is neither drained nor stopping;</item>
+/// <item>the director is neither drained nor stopping, and with <c>[sync]</c> it has its peers' tables (or gave up waiting);</item>
 /// <item>the VIP is routed into the capture device (a VIP the host holds, or whose route failed, is not captured);</item>
 /// <item>the data plane makes progress: the slowest worker's loop count (<c>DirectorRuntime.Heartbeat</c>, at least
 /// one loop per 100 ms while a worker runs) moved within <see cref="StallAfterMs"/>;</item>
@@ -27,8 +27,9 @@ public sealed class AnnouncePolicy
 
     /// <summary>Decides for one moment. Call it regularly (every 100 ms): it remembers when the heartbeat last moved.</summary>
     /// <param name="captured">The VIPs routed into the capture device now; null = all of them (tests).</param>
+    /// <param name="synced">False while connection sync waits for the peers' tables (docs/connection-sync.md).</param>
     public AnnounceDecision Decide(DirectorView view, long heartbeat, bool drained, bool stopping, long nowMs,
-        IReadOnlyCollection<IpAddress>? captured = null)
+        IReadOnlyCollection<IpAddress>? captured = null, bool synced = true)
     {
         ArgumentNullException.ThrowIfNull(view);
         if (heartbeat != _lastBeat || _lastBeat < 0)
@@ -38,6 +39,7 @@ public sealed class AnnouncePolicy
         }
         string? all = stopping ? "stopping"
             : drained ? "director drained"
+            : !synced ? "waiting for the connection tables of the sync peers"
             // A fixed text: the announcer logs each change of a reason, so no counting milliseconds in it.
             : nowMs - _lastBeatAtMs > StallAfterMs ? $"data plane stalled (no worker progress for more than {StallAfterMs} ms)"
             : null;

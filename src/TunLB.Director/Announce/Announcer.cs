@@ -59,7 +59,8 @@ public sealed class Announcer : IDisposable
         try
         {
             if (_withdrawn) return;
-            var d = _policy.Decide(_state.View, _heartbeat(), _state.Announcement.Drained, stopping: false, _clock(), _captured?.Invoke());
+            var d = _policy.Decide(_state.View, _heartbeat(), _state.Announcement.Drained, stopping: false, _clock(), _captured?.Invoke(),
+                _state.Sync.Synced);
             _table.Sync(d.Announce);
             Publish(d);
         }

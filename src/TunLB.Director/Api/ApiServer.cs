@@ -204,6 +204,7 @@ public sealed class ApiServer : IAsyncDisposable
             return Json(state.SetTimeouts(await Body<TimeoutsDto>(c) ?? throw new BadBodyException("required: a JSON TimeoutsDto body", null)));
         });
         app.MapGet("/api/v1/director", () => Json(state.DirectorStatus()));
+        app.MapGet("/api/v1/sync", () => Json(Sync.SyncDto.From(state.State.Sync)));
         app.MapPost("/api/v1/director/drain", () => Json(state.DrainDirector(true)));
         app.MapDelete("/api/v1/director/drain", () => Json(state.DrainDirector(false)));
         app.MapPost("/api/v1/reload", () =>

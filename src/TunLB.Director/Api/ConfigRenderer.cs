@@ -25,6 +25,12 @@ public static class ConfigRenderer
             sb.Append("[director]\n");
             foreach (var key in DirectorKeys.All)
                 if (key.Toml(d) is { } value) Kv(sb, key.Name, value);
+            if (state.Sync.Service is { } sync)
+            {
+                sb.Append("\n[sync]\n");
+                foreach (var key in DirectorKeys.Sync)
+                    if (key.Toml(sync.Settings) is { } value) Kv(sb, key.Name, value);
+            }
 
             foreach (var e in view.Services)
             {

@@ -111,6 +111,24 @@ public static class Metrics
                 w.Family("tunlb_director_drained", "gauge", "1 while the director is drained (every VIP withdrawn through the API).");
                 w.Sample("", state.Announcement.Drained ? 1 : 0);
             }
+            if (state.Sync.Service is not null)
+            {
+                var s = Sync.SyncDto.From(state.Sync);
+                w.Family("tunlb_sync_synced", "gauge", "1 once this director has its sync peers' tables (or resync_wait ran out).");
+                w.Sample("", s.Synced ? 1 : 0);
+                w.Family("tunlb_sync_messages_sent_total", "counter", "Sync messages (datagrams) sent to peer directors.");
+                w.Sample("", s.MessagesSent);
+                w.Family("tunlb_sync_messages_received_total", "counter", "Sync messages from peers that passed every check.");
+                w.Sample("", s.MessagesReceived);
+                w.Family("tunlb_sync_records_sent_total", "counter", "Connection records sent to peers (live, per peer; bulk answers apart).");
+                w.Sample("", s.RecordsSent);
+                w.Family("tunlb_sync_records_applied_total", "counter", "Peers' connection records inserted or updated in the connection table.");
+                w.Sample("", s.RecordsApplied);
+                w.Family("tunlb_sync_messages_dropped_total", "counter", "Received sync messages dropped, by reason.");
+                foreach (var (why, n) in s.MessagesDropped) w.Sample("{reason=\"" + why + "\"}", n);
+                w.Family("tunlb_sync_records_dropped_total", "counter", "Connection records not sent or not applied, by reason.");
+                foreach (var (why, n) in s.RecordsDropped) w.Sample("{reason=\"" + why + "\"}", n);
+            }
             w.Family("tunlb_services", "gauge", "Virtual services configured.");
             w.Sample("", entries.Count);
             w.Family("tunlb_config_reloads_total", "counter", "Configuration reloads (SIGHUP or API), by result.");

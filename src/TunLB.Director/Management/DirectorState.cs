@@ -84,6 +84,9 @@ public sealed partial class DirectorState
     /// <summary>Control work queued to the data-path workers (connection listings, zeroing, timeouts).</summary>
     public WorkerCommandQueue Commands { get; }
 
+    /// <summary>Connection sync with peer directors: on/off, synced yet, counters; shared by the API and the announcer.</summary>
+    public Sync.SyncStatus Sync { get; } = new();
+
     /// <summary>Tunnel packets and bytes all workers handed to the kernel.</summary>
     public TunnelSendTotals Sent { get; }
 

@@ -75,6 +75,22 @@ public sealed class WorkerCommandQueue
     }
 
     /// <summary>
+    /// Queues <paramref name="work"/> for worker <paramref name="worker"/> without waiting for it (connection sync applies
+    /// peers' records this way); a worker not attached runs it inline here.
+    /// </summary>
+    public void Post(int worker, Action work)
+    {
+        if (!Volatile.Read(ref _attached[worker]))
+        {
+            lock (_inlineGate) work();
+            return;
+        }
+        _queues[worker].Enqueue(work);
+        Volatile.Write(ref _pending[worker], true);
+        if (!Volatile.Read(ref _attached[worker])) RunPending(worker); // detached meanwhile
+    }
+
+    /// <summary>
     /// Runs <paramref name="f"/> on every worker's thread between packets, with that worker's context, and returns the
     /// results in worker order. A worker not attached runs it inline here.
     /// </summary>
