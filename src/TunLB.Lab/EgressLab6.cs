@@ -9,8 +9,9 @@ namespace TunLB.Lab;
 ///      hop 1                                     hop 2                            hop 3      └─ 2001:db8:113::1 ── director 2001:db8:113::2
 ///                                                                                               (VIP routed to it)
 /// </code>
-/// Linux routers source ICMPv6 errors from their address toward the destination, so a router answers the real server
-/// from its downstream address (<see cref="EdgeRouter"/>, ...) and the VIP from its upstream one (<see cref="EdgeToVip"/>, ...).
+/// Linux routers answer expiring probes from the address of the interface the probe came in on, so both series see the
+/// same router addresses (<see cref="EdgeRouter"/>, <see cref="UpstreamRouter"/>, <see cref="InetRouter"/>); the
+/// routers' upstream-facing addresses are <see cref="EdgeUp"/>, <see cref="UpstreamUp"/> and <see cref="InetToDirector"/>.
 /// ICMPv6 rate limiting is off in the routers and the target (net.ipv6.icmp.ratelimit = 0) so the test does not
 /// depend on timing; real routers do rate-limit (see docs/egress-check.md).
 /// </summary>
@@ -21,9 +22,9 @@ public sealed class EgressLab6
     public const string EdgeRouter = "2001:db8:1::1";
     public const string UpstreamRouter = "2001:db8:18:10::2";
     public const string InetRouter = "2001:db8:18:20::2";
-    public const string EdgeToVip = "2001:db8:18:10::1";
-    public const string UpstreamToVip = "2001:db8:18:20::1";
-    public const string InetToVip = "2001:db8:113::1";
+    public const string EdgeUp = "2001:db8:18:10::1";
+    public const string UpstreamUp = "2001:db8:18:20::1";
+    public const string InetToDirector = "2001:db8:113::1";
     public const string Target = "2001:db8:100::10";
     public const string Director = "2001:db8:113::2";
     public const int TargetHop = 4;
@@ -47,20 +48,20 @@ public sealed class EgressLab6
                 Netns.Sysctl(t.Ns(role), "net.ipv6.icmp.ratelimit", "0");
             }
             Link(t, "rs", "eth0", RealServer, "edge", "cust", EdgeRouter);
-            Link(t, "edge", "up", EdgeToVip, "upstream", "down", UpstreamRouter, 64);
-            Link(t, "upstream", "up", UpstreamToVip, "inet", "down", InetRouter, 64);
+            Link(t, "edge", "up", EdgeUp, "upstream", "down", UpstreamRouter, 64);
+            Link(t, "upstream", "up", UpstreamUp, "inet", "down", InetRouter, 64);
             Link(t, "inet", "tgt", "2001:db8:100::1", "target", "eth0", Target);
-            Link(t, "inet", "dir", InetToVip, "director", "eth0", Director);
+            Link(t, "inet", "dir", InetToDirector, "director", "eth0", Director);
             t.Exec("rs", "ip", "-6", "addr", "add", Vip + "/128", "dev", "lo", "nodad");
 
             t.DefaultRoute("rs", EdgeRouter);
             t.DefaultRoute("edge", UpstreamRouter);
             t.DefaultRoute("upstream", InetRouter);
-            t.Route("upstream", "2001:db8:1::/64", EdgeToVip);
+            t.Route("upstream", "2001:db8:1::/64", EdgeUp);
             t.DefaultRoute("target", "2001:db8:100::1");
-            t.DefaultRoute("director", InetToVip);
-            t.Route("inet", "2001:db8:1::/64", UpstreamToVip);
-            t.Route("inet", "2001:db8:18:10::/64", UpstreamToVip);
+            t.DefaultRoute("director", InetToDirector);
+            t.Route("inet", "2001:db8:1::/64", UpstreamUp);
+            t.Route("inet", "2001:db8:18:10::/64", UpstreamUp);
             t.Route("inet", Vip + "/128", Director);
 
             switch (scenario)
@@ -97,11 +98,14 @@ public sealed class EgressLab6
         t.Exec(b, "ip", "-6", "addr", "add", $"{addrB}/{plen}", "dev", ifB, "nodad");
     }
 
-    /// <summary>BCP 38 on a customer-facing interface, IPv6: drop, on ingress, sources outside the customer's prefixes.</summary>
+    /// <summary>
+    /// BCP 38 on a customer-facing interface, IPv6: drop, on ingress, sources outside the customer's prefixes. Link-local
+    /// sources (fe80::/10: neighbour discovery) stay allowed, as on a real router.
+    /// </summary>
     private static void Bcp38(Topology t, string role, string ifName, string prefixes) =>
         t.Exec(role, "nft",
             $"add table ip6 bcp38; add chain ip6 bcp38 ingress {{ type filter hook prerouting priority -300; policy accept; }}; " +
-            $"add rule ip6 bcp38 ingress iifname \"{ifName}\" ip6 saddr != {{ {prefixes} }} drop");
+            $"add rule ip6 bcp38 ingress iifname \"{ifName}\" ip6 saddr != {{ fe80::/10, {prefixes} }} drop");
 
     public static string ExpectedSummary(EgressScenario s) => s switch
     {

@@ -30,16 +30,18 @@ public static class EgressCommands
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var report = new Option<bool>("--report") { Description = "Also print a data/isps.toml entry for this provider, ready to contribute" };
         var provider = new Option<string?>("--provider") { Description = "The real server's provider (name or alias in data/providers.toml): when blocked at hop 1, print the setting to change; also the name for --report" };
+        var post = new Option<bool>("--post") { Description = "Report the result to the director (POST /api/v1/egress/results at --listener, which must then be the TunLB director API)" };
+        var real = new Option<string?>("--real") { Description = "With --post: this real server's address as the director's config names it (default: this host's source address toward the target)" };
         var noHost = new Option<bool>("--no-host-checks") { Description = "Do not check this host's own source validation (rp_filter, nftables fib saddr/rpfilter, firewalld IPv6_rpfilter)" };
         var place = new Option<string?>("--place") { Description = "Datacenter/city/country for --report" };
         var cmd = new Command("egress-check",
             "On a real server: test whether the provider lets packets with the VIP as source out (traceroute-style probes " +
             "from the VIP and from this host's own address; answers to the VIP are collected at the director). " +
             "Exit 0 ALLOWED, 1 BLOCKED, 2 INCONCLUSIVE.");
-        foreach (var o in new Option[] { vip, target, listener, token, maxHops, perHop, rate, timeout, json, report, provider, place, noHost }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { vip, target, listener, token, maxHops, perHop, rate, timeout, json, report, provider, place, noHost, post, real }) cmd.Options.Add(o);
         cmd.SetAction(pr => RunCheck(pr.GetValue(vip)!, pr.GetValue(target)!, pr.GetValue(listener)!, pr.GetValue(token),
             pr.GetValue(maxHops), pr.GetValue(perHop), pr.GetValue(rate)!, pr.GetValue(timeout), pr.GetValue(json),
-            pr.GetValue(report), pr.GetValue(provider), pr.GetValue(place), !pr.GetValue(noHost)));
+            pr.GetValue(report), pr.GetValue(provider), pr.GetValue(place), !pr.GetValue(noHost), pr.GetValue(post), pr.GetValue(real)));
         return cmd;
     }
 
@@ -77,7 +79,7 @@ public static class EgressCommands
     }
 
     private static int RunCheck(string vipText, string targetText, string listener, string? token, int maxHops, int perHop,
-        string rateText, double timeoutSeconds, bool json, bool report, string? provider, string? place, bool hostChecks = true)
+        string rateText, double timeoutSeconds, bool json, bool report, string? provider, string? place, bool hostChecks = true, bool post = false, string? realText = null)
     {
         const int NoVerdict = (int)EgressVerdictKind.Inconclusive;
         void Fail(string m) => Console.Error.WriteLine($"tunlb egress-check: {m}");
@@ -121,6 +123,14 @@ public static class EgressCommands
             {
                 ProviderName = provider, Provider = providerEntry, HostChecks = hostChecks ? HostSourceChecks.Collect() : null,
             };
+            if (post)
+            {
+                var dto = EgressReport.ToDto(result, ctx);
+                var rep = new EgressResultReport(realText ?? control.ToString(), dto.Vip, dto.Target, dto.Verdict, dto.Summary,
+                    dto.BlockingHop, dto.BlockingRouter, dto.FilterLocation, ctx.When);
+                try { client.Post(rep); }
+                catch (Exception e) { Fail($"could not report the result to the director: {e.Message}"); }
+            }
             if (json) Console.WriteLine(JsonSerializer.Serialize(EgressReport.ToDto(result, ctx), ApiJson.Options));
             else Console.Write(EgressReport.Text(result, ctx));
             if (report)
