@@ -26,6 +26,12 @@ public sealed class EgressResultBook
         lock (_gate) _meta = map;
     }
 
+    /// <summary>The <c>site</c> and <c>provider</c> of a real server from the config (nulls when unset or unknown).</summary>
+    public (string? Site, string? Provider) Metadata(IpAddress real)
+    {
+        lock (_gate) return _meta.GetValueOrDefault(real);
+    }
+
     /// <summary>Validates and stores a report: 400-style errors (every one) or null when stored.</summary>
     public IReadOnlyList<ErrorDto>? Report(EgressResultReport? r, DateTimeOffset now, IReadOnlyCollection<IpAddress> currentReals)
     {

@@ -90,4 +90,15 @@ public class EgressResultsApiTests
         Assert.DoesNotContain(list, x => x.Real == "192.0.2.13");
         Assert.Equal(400, EgressResultsApi.Post(s, new EgressResultReport("192.0.2.13", "203.0.113.10", "198.51.100.10", "allowed", "ALLOWED (3 hops)"), Now).Status);
     }
+
+    [Fact]
+    public void Rendered_config_keeps_site_and_provider()
+    {
+        var text = ConfigRenderer.Render(NewState(WithMetadata));
+        Assert.Contains("address = \"192.0.2.11\"", text);
+        Assert.Contains("site = \"fra1\"", text);
+        Assert.Contains("provider = \"Hetzner\"", text);
+        var again = Parse(text);
+        Assert.Equal("ams1", again.Services[0].Reals.Single(r => r.Address.ToString() == "192.0.2.12").Site);
+    }
 }
