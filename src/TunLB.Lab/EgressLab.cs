@@ -15,6 +15,9 @@ public enum EgressScenario
     UpstreamNftables,
     /// <summary>No filtering, but the target never answers (it drops the probes).</summary>
     SilentTarget,
+    /// <summary>The edge router answers expiring probes itself but drops, in its forward chain, what it forwards from
+    /// customer sources outside the customer prefix (nftables): the block shows one hop later, at the upstream router.</summary>
+    EdgeForwardNftables,
 }
 
 /// <summary>What the seed's manual procedure shows on one lab: `traceroute -s VIP -n TARGET` on the real server and
@@ -103,6 +106,11 @@ public sealed class EgressLab
                 case EgressScenario.SilentTarget:
                     t.Exec("target", "nft", "add table ip silent; add chain ip silent in { type filter hook input priority 0; policy accept; }; add rule ip silent in meta l4proto udp drop");
                     break;
+                case EgressScenario.EdgeForwardNftables:
+                    t.Exec("edge", "nft",
+                        "add table ip egfwd; add chain ip egfwd f { type filter hook forward priority 0; policy accept; }; " +
+                        "add rule ip egfwd f iifname \"cust\" ip saddr != 192.0.2.128/25 drop");
+                    break;
             }
             return new EgressLab(t, scenario);
         }
@@ -124,7 +132,7 @@ public sealed class EgressLab
     {
         EgressScenario.Open => $"ALLOWED ({TargetHop} hops)",
         EgressScenario.EdgeRpFilter or EgressScenario.EdgeNftables => $"BLOCKED AT HOP 1 ({EdgeRouter})",
-        EgressScenario.UpstreamNftables => $"BLOCKED AT HOP 2 ({UpstreamRouter})",
+        EgressScenario.UpstreamNftables or EgressScenario.EdgeForwardNftables => $"BLOCKED AT HOP 2 ({UpstreamRouter})",
         _ => "INCONCLUSIVE",
     };
 

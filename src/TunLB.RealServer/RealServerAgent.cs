@@ -113,7 +113,8 @@ public sealed class RealServerAgent : IDisposable
             }
 
             _agentCheck = AgentCheckServer.StartIfEnabled(_cfg);
-            return (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
+            _egress = EgressSchedule.StartIfEnabled(_cfg, _log);
+            return (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + (_egress is null ? "" : _egress.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
                    $"rp_filter {dev}={rp}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
         }
         catch
@@ -170,6 +171,7 @@ public sealed class RealServerAgent : IDisposable
     }
 
     private AgentCheckServer? _agentCheck;
+    private EgressSchedule? _egress;
 
     // What an agent that died (kill -9) left on this host is undone first and listed (HostJournal).
     private void RecoverFromCrash()
@@ -180,6 +182,7 @@ public sealed class RealServerAgent : IDisposable
 
     public void Dispose()
     {
+        _egress?.Dispose();
         _agentCheck?.Dispose();
         foreach (var w in _decap) w.Stop();
         foreach (var w in _workers) w.Join(2000);

@@ -96,6 +96,24 @@ public sealed class EgressCheckTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Forward_path_filter_at_the_edge_names_the_edge_and_the_next_hop()
+    {
+        var r = Check(EgressScenario.EdgeForwardNftables);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal(EgressLab.ExpectedSummary(EgressScenario.EdgeForwardNftables), S(r.Json, "summary"));
+        // The edge answered VIP probes expiring there (it received them) but forwarded none: both candidates are named.
+        Assert.Equal(1, r.Json.GetProperty("last_vip_hop").GetInt32());
+        var c = r.Json.GetProperty("filter_candidates").EnumerateArray().Select(x => (x.GetProperty("hop").GetInt32(), S(x, "router"), S(x, "place"))).ToList();
+        Assert.Equal([(1, EgressLab.EdgeRouter, "forward-path"), (2, EgressLab.UpstreamRouter, "input")], c);
+        Assert.Contains($"at or after hop 1 ({EgressLab.EdgeRouter}", S(r.Json, "filter_location"));
+        Assert.Contains($"at or before hop 2 ({EgressLab.UpstreamRouter})", S(r.Json, "filter_location"));
+        // Manual: the director sees the edge's time-exceeded only, exactly as for a filter at the upstream's input.
+        Assert.Equal([EgressLab.EdgeRouter], r.Manual.RoutersSeen);
+        Assert.False(r.Manual.TargetAnsweredVip);
+        Assert.True(ReachedTarget(r.Manual.OwnTraceroute), r.Manual.OwnTraceroute);
+    }
+
+    [Fact]
     public void Silent_target_is_INCONCLUSIVE_where_the_manual_procedure_cannot_tell_it_from_a_block()
     {
         var r = Check(EgressScenario.SilentTarget);

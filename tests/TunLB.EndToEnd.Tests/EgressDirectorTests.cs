@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TunLB.Lab;
 
 namespace TunLB.EndToEnd.Tests;
@@ -21,8 +22,12 @@ public sealed class EgressDirectorTests : IDisposable
         {
             var svc = new LabServices(_lab, Tunlb.Command(), _work);
             svc.StartRealServers(http: false);
-            svc.StartDirector(StandardLab.DirectorConfig("rr")
-                .Replace("api = \"127.0.0.1:9400\"", $"api = \"{StandardLab.DirectorAddress}:9400\"\napi_token = \"{Token}\""));
+            // Each real server's datacenter as its site metadata (shown with egress results).
+            var cfg = StandardLab.DirectorConfig("rr")
+                .Replace("api = \"127.0.0.1:9400\"", $"api = \"{StandardLab.DirectorAddress}:9400\"\napi_token = \"{Token}\"");
+            foreach (var r in StandardLab.RealServers)
+                cfg = cfg.Replace($"address = \"{r.Address}\"\n", $"address = \"{r.Address}\"\nsite = \"{r.Datacenter}\"\nprovider = \"Lab {r.Datacenter}\"\n");
+            svc.StartDirector(cfg);
         }
         catch
         {
@@ -69,5 +74,39 @@ public sealed class EgressDirectorTests : IDisposable
         // rs3 sits behind dc2, which does not filter: still allowed.
         var other = Check("rs3");
         Assert.True(other.ExitCode == 0, other.Stdout + other.Stderr);
+    }
+
+    [Fact]
+    public void Results_posted_by_egress_check_are_served_per_real_with_site_provider_and_time()
+    {
+        var rs1 = StandardLab.RealServers.Single(r => r.Role == "rs1");
+        var before = Egress();
+        Assert.All(before, x => Assert.Null(Str(x, "verdict")));
+        Assert.Equal(StandardLab.RealServers.Select(r => r.Address).Distinct().Count(), before.Count);
+
+        var posted = _lab.Topology.Try("rs1", 60_000, Tunlb.Command()[0], "egress-check", "--vip", StandardLab.Vip, "--target", StandardLab.ClientAddress,
+            "--listener", $"http://{StandardLab.DirectorAddress}:9400", "--token", Token, "--post", "--real", rs1.Address);
+        Assert.True(posted.ExitCode == 0, posted.Stdout + posted.Stderr);
+        Assert.DoesNotContain("could not report", posted.Stderr);
+
+        var mine = Egress().Single(x => x.GetProperty("real").GetString() == rs1.Address);
+        Assert.Equal(rs1.Datacenter, mine.GetProperty("site").GetString());
+        Assert.Equal($"Lab {rs1.Datacenter}", mine.GetProperty("provider").GetString());
+        Assert.Equal("allowed", mine.GetProperty("verdict").GetString());
+        Assert.StartsWith("ALLOWED", mine.GetProperty("summary").GetString());
+        Assert.True(DateTimeOffset.UtcNow - mine.GetProperty("received_at").GetDateTimeOffset() < TimeSpan.FromMinutes(2));
+        // The others have no result yet.
+        Assert.All(Egress().Where(x => x.GetProperty("real").GetString() != rs1.Address), x => Assert.Null(Str(x, "verdict")));
+    }
+
+    /// <summary>A string property, null when absent or null (the API omits null fields).</summary>
+    private static string? Str(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v.GetString() : null;
+
+    private List<JsonElement> Egress()
+    {
+        var r = _lab.Topology.Try("client", 20_000, "curl", "-sf", "-H", $"Authorization: Bearer {Token}", $"http://{StandardLab.DirectorAddress}:9400/api/v1/egress");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        return JsonDocument.Parse(r.Stdout).RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 }

@@ -36,5 +36,15 @@ public sealed class EgressAnswersClient : IDisposable
         return JsonSerializer.Deserialize<List<EgressAnswerDto>>(stream, ApiJson.Options) ?? [];
     }
 
+    /// <summary>POST a result to the director (<c>/api/v1/egress/results</c>); throws with a readable message when refused.</summary>
+    public void Post(EgressResultReport report)
+    {
+        var url = new Uri(_url, "/api/v1/egress/results");
+        var body = new StringContent(JsonSerializer.Serialize(report, ApiJson.Options), System.Text.Encoding.UTF8, "application/json");
+        using var resp = _http.Send(new HttpRequestMessage(HttpMethod.Post, url) { Content = body });
+        if (!resp.IsSuccessStatusCode)
+            throw new InvalidOperationException($"{url}: HTTP {(int)resp.StatusCode} {new StreamReader(resp.Content.ReadAsStream()).ReadToEnd().Trim()}");
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -10,17 +10,25 @@ public enum IspStatus { Allows, AllowsByException, CustomRouterSetup, Refuses }
 public sealed record IspEntry(string Name, IspStatus Status, string Place, string Note, int Line)
 {
     public string StatusText => IspCatalog.StatusName(Status);
+
+    /// <summary>"historical" for the seed's reports (a time when these were separate companies), else null.</summary>
+    public string? Era { get; init; }
+
+    /// <summary>The report's original wording, kept with a historical entry.</summary>
+    public string? Original { get; init; }
 }
 
 /// <summary>
 /// The provider list shipped with TunLB: data/isps.toml, an array of <c>[[isp]]</c> tables with the keys
-/// <c>name</c>, <c>status</c>, <c>place</c> and <c>note</c> (all strings, all required).
+/// <c>name</c>, <c>status</c>, <c>place</c> and <c>note</c> (all strings, all required), and optionally <c>era</c>
+/// ("historical") and <c>original</c> (the report's own words).
 /// </summary>
 public static class IspCatalog
 {
     public const string FileName = "isps.toml";
     public static readonly IReadOnlyList<string> StatusNames = ["allows", "allows-by-exception", "custom-router-setup", "refuses"];
     private static readonly string[] Keys = ["name", "status", "place", "note"];
+    private static readonly string[] OptionalKeys = ["era", "original"];
 
     public static string StatusName(IspStatus s) => StatusNames[(int)s];
 
@@ -65,7 +73,7 @@ public static class IspCatalog
                     var v = new Dictionary<string, string>();
                     foreach (var e in t.Entries)
                     {
-                        if (!Keys.Contains(e.Name)) { errors.Add(new ConfigError(file, e.Line, e.Column, $"isp.{e.Name}", "unknown key (name, status, place, note)")); continue; }
+                        if (!Keys.Contains(e.Name) && !OptionalKeys.Contains(e.Name)) { errors.Add(new ConfigError(file, e.Line, e.Column, $"isp.{e.Name}", "unknown key (name, status, place, note, era, original)")); continue; }
                         if (e.Value is TScalar { Value: string s } && s.Trim().Length > 0) v[e.Name] = s.Trim();
                         else errors.Add(new ConfigError(file, e.Line, e.Column, $"isp.{e.Name}", $"must be a non-empty string, not {e.Value.Describe()}"));
                     }
@@ -75,8 +83,13 @@ public static class IspCatalog
                         errors.Add(new ConfigError(file, t.Find("status")!.Line, t.Find("status")!.Column, "isp.status", $"\"{st}\" is not one of {string.Join(", ", StatusNames)}"));
                     if (v.TryGetValue("name", out var name) && !names.TryAdd(name, t.Line))
                         errors.Add(new ConfigError(file, t.Find("name")!.Line, t.Find("name")!.Column, "isp.name", $"\"{name}\" is listed twice (first at line {names[name]})"));
-                    if (v.Count == Keys.Length && StatusNames.Contains(v["status"]))
-                        list.Add(new IspEntry(v["name"], (IspStatus)StatusNames.ToList().IndexOf(v["status"]), v["place"], v["note"], t.Line));
+                    if (v.TryGetValue("era", out var era) && era != "historical")
+                        errors.Add(new ConfigError(file, t.Find("era")!.Line, t.Find("era")!.Column, "isp.era", $"\"{era}\" is not \"historical\""));
+                    if (Keys.All(v.ContainsKey) && StatusNames.Contains(v["status"]))
+                        list.Add(new IspEntry(v["name"], (IspStatus)StatusNames.ToList().IndexOf(v["status"]), v["place"], v["note"], t.Line)
+                        {
+                            Era = v.GetValueOrDefault("era"), Original = v.GetValueOrDefault("original"),
+                        });
                 }
             }
         }

@@ -5,7 +5,7 @@ namespace TunLB.Control.Configuration;
 // realserver.toml.
 public static partial class ConfigLoader
 {
-    private static readonly string[] RealServerFileTables = ["realserver"];
+    private static readonly string[] RealServerFileTables = ["realserver", "egress"];
     private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", .. HealthConfigReader.RealServerKeys];
 
     private static RealServerConfig BuildRealServer(TTable root, ErrorSink sink)
@@ -58,12 +58,14 @@ public static partial class ConfigLoader
                     break;
             }
         }
-        return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vips.Select(v => v.Address).ToList(), directors.Select(d => d.Address).ToList(),
+        var vipList = vips.Select(v => v.Address).ToList();
+        return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vipList, directors.Select(d => d.Address).ToList(),
             tunName, sink.File)
         {
             Gue = gue,
             GuePort = guePort,
             MssClamp = mss,
+            Egress = EgressScheduleConfig.Read(top, vipList),
         });
     }
 

@@ -179,6 +179,8 @@ public static partial class ConfigLoader
             Encap = r.String(names.Encap),
             GuePort = r.Integer(names.GuePort),
             GueChecksum = r.OptionalBool(names.GueChecksum),
+            Site = r.String(names.Site),
+            Provider = r.String(names.Provider),
         }, servicePort, names);
         foreach (var e in check.Errors)
         {
@@ -197,6 +199,8 @@ public static partial class ConfigLoader
             Encap = s.Encap,
             GuePort = s.GuePort,
             GueChecksum = s.GueChecksum,
+            Site = s.Site,
+            Provider = s.Provider,
             Line = r.Table.Line,
         };
     }

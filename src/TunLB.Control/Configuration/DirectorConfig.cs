@@ -145,10 +145,13 @@ public sealed record RealConfig
     public int GuePort { get; init; } = Tunnel.DefaultGuePort;
     /// <summary>GUE over IPv4: fill the UDP checksum (always filled over IPv6).</summary>
     public bool GueChecksum { get; init; }
+    /// <summary>Metadata: datacenter and provider of the real server (<c>site</c>, <c>provider</c>); shown with egress results.</summary>
+    public string? Site { get; init; }
+    public string? Provider { get; init; }
     /// <summary>1-based line of the <c>[[service.real]]</c> header.</summary>
     public int Line { get; init; }
 
     /// <summary>The settings of this real server, as the API and adm carry them too.</summary>
     public RealServerSettings Settings() =>
-        new(Address, Port, Weight, UpperThreshold, LowerThreshold, Encap, (ushort)GuePort, GueChecksum, Mtu);
+        new(Address, Port, Weight, UpperThreshold, LowerThreshold, Encap, (ushort)GuePort, GueChecksum, Mtu) { Site = Site, Provider = Provider };
 }

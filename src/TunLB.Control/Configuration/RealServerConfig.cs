@@ -24,4 +24,7 @@ public sealed partial record RealServerConfig(
     /// otherwise the MSS in bytes.
     /// </summary>
     public int MssClamp { get; init; }
+
+    /// <summary>The <c>[egress]</c> schedule (null when the table is absent; off unless its interval is set).</summary>
+    public EgressScheduleConfig? Egress { get; init; }
 }

@@ -13,6 +13,10 @@ public sealed record RealServerFieldNames(
     public static readonly RealServerFieldNames Api =
         new("address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "tun_type", "tun_port", "tun_flags");
 
+    /// <summary>Metadata keys (the same in the file and the API).</summary>
+    public string Site { get; init; } = "site";
+    public string Provider { get; init; } = "provider";
+
     /// <summary>Every name, in the order of a config file's known keys and of the errors.</summary>
-    public IReadOnlyList<string> All => [Address, Port, Weight, UpperThreshold, LowerThreshold, Mtu, Encap, GuePort, GueChecksum];
+    public IReadOnlyList<string> All => [Address, Port, Weight, UpperThreshold, LowerThreshold, Mtu, Encap, GuePort, GueChecksum, Site, Provider];
 }

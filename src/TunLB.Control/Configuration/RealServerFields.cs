@@ -18,4 +18,8 @@ public sealed record RealServerFields
     public long? GuePort { get; init; }
     public bool? GueChecksum { get; init; }
     public long? Mtu { get; init; }
+    /// <summary>Free-form metadata: the datacenter the real server is in (egress results are grouped by it).</summary>
+    public string? Site { get; init; }
+    /// <summary>Free-form metadata: the provider, ideally a name or alias of data/providers.toml (egress-check hints).</summary>
+    public string? Provider { get; init; }
 }

@@ -67,10 +67,27 @@ public static class RealServerRules
             gueChecksum = false;
         }
 
+        string? site = Label(f.Site, names.Site, errors);
+        string? provider = Label(f.Provider, names.Provider, errors);
         var value = addressOk
-            ? new RealServerSettings(address, (ushort)port, weight, upper, lower, encap, (ushort)guePort, gueChecksum, mtu)
+            ? new RealServerSettings(address, (ushort)port, weight, upper, lower, encap, (ushort)guePort, gueChecksum, mtu) { Site = site, Provider = provider }
             : null;
         return new RealServerCheck(value, errors);
+    }
+
+    public const int MaxLabelLength = 64;
+
+    /// <summary>A metadata label: 1..64 printable characters, trimmed; null when not given or invalid (with an error).</summary>
+    private static string? Label(string? value, string field, List<FieldError> errors)
+    {
+        if (value is null) return null;
+        var v = value.Trim();
+        if (v.Length == 0 || v.Length > MaxLabelLength || v.Any(char.IsControl))
+        {
+            errors.Add(new(field, $"{field} must be 1..{MaxLabelLength} printable characters"));
+            return null;
+        }
+        return v;
     }
 
     /// <summary>The value when given and in range; otherwise the fallback (and an error when out of range).</summary>

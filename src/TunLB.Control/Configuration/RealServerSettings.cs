@@ -9,4 +9,9 @@ namespace TunLB.Control.Configuration;
 /// <param name="GueChecksum">GUE over IPv4: fill the UDP checksum (always false with IPIP).</param>
 public sealed record RealServerSettings(
     IpAddress Address, ushort Port, int Weight, int UpperThreshold, int LowerThreshold,
-    EncapKind Encap, ushort GuePort, bool GueChecksum, int Mtu);
+    EncapKind Encap, ushort GuePort, bool GueChecksum, int Mtu)
+{
+    /// <summary>Metadata (<c>site</c>, <c>provider</c>); null when not given. Not used by the data path.</summary>
+    public string? Site { get; init; }
+    public string? Provider { get; init; }
+}

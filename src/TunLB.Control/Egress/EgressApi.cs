@@ -14,8 +14,8 @@ namespace TunLB.Control.Egress;
 /// <param name="Hop">The probe's TTL (1 = first router).</param>
 /// <param name="Seq">The probe's number within its hop (0-based).</param>
 /// <param name="From">Who answered: a router (time-exceeded) or the target (port-unreachable).</param>
-/// <param name="Type">ICMP type: 11 time-exceeded, 3 destination-unreachable.</param>
-/// <param name="Code">ICMP code (type 3 code 3 = port unreachable).</param>
+/// <param name="Type">ICMP type: 11 time-exceeded, 3 destination-unreachable; for an IPv6 probe the ICMPv6 type: 3 time-exceeded, 1 destination-unreachable.</param>
+/// <param name="Code">ICMP code (type 3 code 3 = port unreachable; ICMPv6 type 1 code 4 = port unreachable).</param>
 /// <param name="Kind">Type and code in words: "time-exceeded", "port-unreachable", "admin-prohibited", ...</param>
 /// <param name="Source">The probe's source address (the VIP for answers the director sees).</param>
 /// <param name="Target">The probe's destination.</param>
@@ -31,12 +31,11 @@ public sealed record EgressAnswerDto(
         {
             Tag = s.Tag, Session = s.Value, HasSession = true,
             Ttl = (byte)Math.Clamp(Hop, 0, 255), Seq = (byte)Math.Clamp(Seq, 0, 255), Type = (byte)Type, Code = (byte)Code,
-            From = V4(From), ProbeSource = V4(Source), Target = V4(Target), TimeMs = Time.ToUnixTimeMilliseconds(),
+            From = Ip(From), ProbeSource = Ip(Source), Target = Ip(Target), TimeMs = Time.ToUnixTimeMilliseconds(),
         };
     }
 
-    private static uint V4(string s) => IPAddress.TryParse(s, out var a) && a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-        ? IpAddress.FromIPAddress(a).V4 : 0;
+    private static IpAddress Ip(string s) => IPAddress.TryParse(s, out var a) ? IpAddress.FromIPAddress(a) : default;
 }
 
 /// <summary>The egress answers endpoint, independent of the HTTP server that hosts it.</summary>
@@ -51,14 +50,14 @@ public static class EgressApi
     /// </summary>
     public static List<EgressAnswerDto> Answers(EgressAnswerRecorder recorder, EgressSessionId session, long nowMs, DateTimeOffset utcNow)
     {
-        var seen = new HashSet<(byte, byte, uint, byte, byte)>();
+        var seen = new HashSet<(byte, byte, IpAddress, byte, byte)>();
         var list = new List<EgressAnswerDto>();
         foreach (var a in recorder.GetAnswers(session))
         {
             if (!seen.Add((a.Ttl, a.Seq, a.From, a.Type, a.Code))) continue;
             list.Add(new EgressAnswerDto(
                 a.HasSession ? new EgressSessionId(a.Session).ToString() : session.ToString(),
-                a.Ttl, a.Seq, EgressVerdict.Fmt(a.From), a.Type, a.Code, IcmpErrorV4.Describe(a.Type, a.Code),
+                a.Ttl, a.Seq, EgressVerdict.Fmt(a.From), a.Type, a.Code, a.Describe(),
                 EgressVerdict.Fmt(a.ProbeSource), EgressVerdict.Fmt(a.Target), utcNow.AddMilliseconds(a.TimeMs - nowMs)));
         }
         return list;

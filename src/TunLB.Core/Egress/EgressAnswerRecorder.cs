@@ -40,12 +40,12 @@ public sealed class EgressAnswerRecorder
     public long Collisions => Interlocked.Read(ref _collisions);
 
     /// <summary>
-    /// Records <paramref name="ipv4Packet"/> when it is an ICMP error (time-exceeded or destination-unreachable)
+    /// Records <paramref name="ipPacket"/> when it is an ICMP or ICMPv6 error (time-exceeded or destination-unreachable)
     /// quoting an egress probe, and returns true; returns false for every other packet. Allocation-free and lock-free.
     /// </summary>
-    public bool TryRecord(ReadOnlySpan<byte> ipv4Packet, long nowMs)
+    public bool TryRecord(ReadOnlySpan<byte> ipPacket, long nowMs)
     {
-        if (!EgressAnswer.TryParse(ipv4Packet, nowMs, out var answer)) return false;
+        if (!EgressAnswer.TryParse(ipPacket, nowMs, out var answer)) return false;
         Record(answer);
         return true;
     }

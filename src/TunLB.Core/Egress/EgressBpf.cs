@@ -38,7 +38,7 @@ public static class EgressBpf
     /// <summary>Bytes of an accepted packet to keep (the whole packet, as tcpdump does).</summary>
     public const uint SnapLength = 262144;
 
-    /// <summary>The filter for ICMP to <paramref name="vip"/> (IPv4, host order). TODO(IPv6): ETH_P_IPV6, ICMPv6 (58).</summary>
+    /// <summary>The filter for ICMP to <paramref name="vip"/> (IPv4, host order).</summary>
     public static BpfInstruction[] IcmpTo(uint vip) =>
     [
         /* 0 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE), // A = skb->pkt_type
@@ -55,4 +55,34 @@ public static class EgressBpf
         /*11 */ new(BPF_RET | BPF_K, 0, 0, SnapLength),
         /*12 */ new(BPF_RET | BPF_K, 0, 0, 0),
     ];
+
+    /// <summary>
+    /// The IPv6 filter (socket bound to ETH_P_IPV6): "icmp6 and dst host VIP", not outgoing, ICMPv6 directly after the
+    /// fixed header (an extension header in front of an ICMPv6 error is not expected and not parsed).
+    /// </summary>
+    public static BpfInstruction[] Icmp6To(Flows.IpAddress vip)
+    {
+        if (vip.IsV4) throw new ArgumentException("IPv6 VIP expected", nameof(vip));
+        uint w0 = (uint)(vip.Hi >> 32), w1 = (uint)vip.Hi, w2 = (uint)(vip.Lo >> 32), w3 = (uint)vip.Lo;
+        return
+        [
+            /* 0 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, SKF_AD_OFF + SKF_AD_PKTTYPE),
+            /* 1 */ new(BPF_JMP | BPF_JEQ | BPF_K, 14, 0, PACKET_OUTGOING),          // outgoing → drop
+            /* 2 */ new(BPF_LD | BPF_B | BPF_ABS, 0, 0, 0),                          // A = version/traffic class
+            /* 3 */ new(BPF_ALU | BPF_AND | BPF_K, 0, 0, 0xF0),
+            /* 4 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 11, 0x60),                    // not IPv6 → drop
+            /* 5 */ new(BPF_LD | BPF_B | BPF_ABS, 0, 0, 6),                          // A = next header
+            /* 6 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 9, 58),                       // not ICMPv6 → drop
+            /* 7 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, 24),                         // destination, 4 words
+            /* 8 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 7, w0),
+            /* 9 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, 28),
+            /*10 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 5, w1),
+            /*11 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, 32),
+            /*12 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, w2),
+            /*13 */ new(BPF_LD | BPF_W | BPF_ABS, 0, 0, 36),
+            /*14 */ new(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, w3),
+            /*15 */ new(BPF_RET | BPF_K, 0, 0, SnapLength),
+            /*16 */ new(BPF_RET | BPF_K, 0, 0, 0),
+        ];
+    }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using TunLB.Core.Flows;
 using TunLB.Core.Packets;
 
 namespace TunLB.Core.Egress;
@@ -15,7 +16,8 @@ public enum EgressSeries : byte { Vip = 1, Control = 2 }
 /// </code>
 /// The destination port alone gives hop and seq (so does the payload when a router quotes it), which is what
 /// lets a director that never saw the plan attribute an answer. Ports 33434..33689, the traceroute range.
-/// TODO(IPv6): the same layout over IPv6 (hop limit, flow label for the tag) and ICMPv6 type 1/3 answers.
+/// IPv6 (<see cref="WriteV6"/>): a 40-byte header (hop limit = hop, flow label = session.IpId, next header 17) and the
+/// same UDP datagram; ICMPv6 errors quote it whole, so the payload identifies the session.
 /// </summary>
 public static class EgressProbe
 {
@@ -28,6 +30,7 @@ public static class EgressProbe
     public const int PayloadLength = 16;
     public const int UdpLength = 8 + PayloadLength;
     public const int PacketLength = 20 + UdpLength;
+    public const int PacketLengthV6 = 40 + UdpLength;
     public const byte Version = 1;
 
     /// <summary>"TLBe" in ASCII, big-endian.</summary>
@@ -43,6 +46,48 @@ public static class EgressProbe
         ttl = i / SeqPerHop + 1;
         seq = i % SeqPerHop;
         return true;
+    }
+
+    /// <summary>Writes a probe of the family of <paramref name="source"/> (both addresses of one family); returns its length.</summary>
+    public static int Write(Span<byte> dst, IpAddress source, IpAddress target, EgressSessionId session, int ttl, int seq, EgressSeries series) =>
+        source.IsV4 && target.IsV4
+            ? Write(dst, source.V4, target.V4, session, ttl, seq, series)
+            : WriteV6(dst, source, target, session, ttl, seq, series);
+
+    /// <summary>Writes one complete IPv6 probe (header, UDP, payload, UDP checksum) and returns <see cref="PacketLengthV6"/>.</summary>
+    public static int WriteV6(Span<byte> dst, IpAddress source, IpAddress target, EgressSessionId session, int ttl, int seq, EgressSeries series)
+    {
+        if (source.IsV4 || target.IsV4) throw new ArgumentException("IPv6 addresses expected");
+        if (ttl < 1 || ttl > MaxTtl) throw new ArgumentOutOfRangeException(nameof(ttl));
+        if (seq < 0 || seq >= SeqPerHop) throw new ArgumentOutOfRangeException(nameof(seq));
+        if (dst.Length < PacketLengthV6) throw new ArgumentException("buffer too small", nameof(dst));
+        var p = dst.Slice(0, PacketLengthV6);
+        p.Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(p, 0x6000_0000u | session.IpId);
+        BinaryPrimitives.WriteUInt16BigEndian(p.Slice(4), UdpLength);
+        p[6] = IpProtocol.Udp;
+        p[7] = (byte)ttl;
+        source.WriteV6(p.Slice(8));
+        target.WriteV6(p.Slice(24));
+        var u = p.Slice(40);
+        WriteUdp(u, session, ttl, seq, series);
+        ushort c = Checksum.Finish(Checksum.Add(Checksum.PseudoHeader(source, target, IpProtocol.Udp, UdpLength), u.Slice(0, UdpLength)));
+        BinaryPrimitives.WriteUInt16BigEndian(u.Slice(6), c == 0 ? (ushort)0xFFFF : c);
+        return PacketLengthV6;
+    }
+
+    private static void WriteUdp(Span<byte> u, EgressSessionId session, int ttl, int seq, EgressSeries series)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(u, session.SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(u.Slice(2), Port(ttl, seq));
+        BinaryPrimitives.WriteUInt16BigEndian(u.Slice(4), UdpLength);
+        var d = u.Slice(8);
+        BinaryPrimitives.WriteUInt32BigEndian(d, Magic);
+        d[4] = Version;
+        d[5] = (byte)series;
+        d[6] = (byte)ttl;
+        d[7] = (byte)seq;
+        BinaryPrimitives.WriteUInt64BigEndian(d.Slice(8), session.Value);
     }
 
     /// <summary>
@@ -66,16 +111,7 @@ public static class EgressProbe
         BinaryPrimitives.WriteUInt16BigEndian(p.Slice(10), Checksum.Compute(p.Slice(0, 20)));
 
         var u = p.Slice(20);
-        BinaryPrimitives.WriteUInt16BigEndian(u, session.SourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(u.Slice(2), Port(ttl, seq));
-        BinaryPrimitives.WriteUInt16BigEndian(u.Slice(4), UdpLength);
-        var d = u.Slice(8);
-        BinaryPrimitives.WriteUInt32BigEndian(d, Magic);
-        d[4] = Version;
-        d[5] = (byte)series;
-        d[6] = (byte)ttl;
-        d[7] = (byte)seq;
-        BinaryPrimitives.WriteUInt64BigEndian(d.Slice(8), session.Value);
+        WriteUdp(u, session, ttl, seq, series);
 
         // UDP checksum over the pseudo-header (src, dst, 0, 17, UDP length) and the datagram.
         uint sum = (source >> 16) + (source & 0xFFFF) + (target >> 16) + (target & 0xFFFF) + IpProtocol.Udp + (uint)UdpLength;

@@ -1,3 +1,5 @@
+using TunLB.Core.Flows;
+
 namespace TunLB.Core.Egress;
 
 public enum EgressVerdictKind
@@ -10,8 +12,8 @@ public enum EgressVerdictKind
     Inconclusive = 2,
 }
 
-/// <summary>What answered at one hop, per series (addresses in host order, first seen first).</summary>
-public sealed record EgressHop(int Ttl, IReadOnlyList<uint> VipFrom, IReadOnlyList<uint> ControlFrom);
+/// <summary>What answered at one hop, per series (first seen first).</summary>
+public sealed record EgressHop(int Ttl, IReadOnlyList<IpAddress> VipFrom, IReadOnlyList<IpAddress> ControlFrom);
 
 /// <summary>
 /// The outcome of an egress check. <see cref="Hops"/>: for Allowed, the hop at which the target answered the VIP series.
@@ -23,13 +25,16 @@ public sealed record EgressResult(
     string Reason,
     int Hops,
     int BlockingHop,
-    uint BlockingRouter,
+    IpAddress BlockingRouter,
     int LastVipHop,
-    uint LastVipRouter,
+    IpAddress LastVipRouter,
     int ControlTargetHop,
     IReadOnlyList<EgressHop> Table)
 {
     public int ExitCode => (int)Kind;
+
+    /// <summary>For Blocked: where the filter can be, nearest first (see <see cref="EgressLocalisation"/>).</summary>
+    public IReadOnlyList<EgressFilterCandidate> Candidates { get; init; } = [];
 }
 
 /// <summary>The verdict function of the egress check. Pure: answers in, verdict out.</summary>
@@ -49,7 +54,11 @@ public static class EgressVerdict
     /// Using the last VIP answer rather than the first VIP gap keeps a VIP answer lost to ICMP rate limiting at one
     /// hop from being mistaken for the block when a later hop answered VIP probes.
     /// </summary>
-    public static EgressResult Decide(uint vip, uint control, uint target, IEnumerable<EgressAnswer> answers)
+    public static EgressResult Decide(uint vip, uint control, uint target, IEnumerable<EgressAnswer> answers) =>
+        Decide(IpAddress.FromV4(vip), IpAddress.FromV4(control), IpAddress.FromV4(target), answers);
+
+    /// <summary>The same decision for either family (all three addresses of one family).</summary>
+    public static EgressResult Decide(IpAddress vip, IpAddress control, IpAddress target, IEnumerable<EgressAnswer> answers)
     {
         var vipAnswers = new List<EgressAnswer>();
         var ctlAnswers = new List<EgressAnswer>();
@@ -65,37 +74,40 @@ public static class EgressVerdict
 
         int vipTarget = MinTtl(vipAnswers, a => a.From == target);
         int ctlTarget = MinTtl(ctlAnswers, a => a.From == target);
-        int lastVip = 0; uint lastVipRouter = 0;
+        int lastVip = 0; IpAddress lastVipRouter = default;
         foreach (var a in vipAnswers)
-            if (a.Ttl > lastVip || (a.Ttl == lastVip && lastVipRouter == 0)) { lastVip = a.Ttl; lastVipRouter = a.From; }
+            if (a.Ttl > lastVip || (a.Ttl == lastVip && lastVipRouter == default)) { lastVip = a.Ttl; lastVipRouter = a.From; }
 
         if (vipTarget > 0)
             return new EgressResult(EgressVerdictKind.Allowed,
-                $"the target answered VIP-sourced probes at hop {vipTarget}", vipTarget, 0, 0, lastVip, lastVipRouter, ctlTarget, table);
+                $"the target answered VIP-sourced probes at hop {vipTarget}", vipTarget, 0, default, lastVip, lastVipRouter, ctlTarget, table);
 
         if (ctlTarget == 0)
         {
             string why;
-            var stop = ctlAnswers.FindLast(a => a.Type == IcmpErrorV4.TypeDestinationUnreachable);
+            var stop = ctlAnswers.FindLast(a => a.IsUnreachable);
             if (stop.Ttl != 0)
-                why = $"the control series stopped at hop {stop.Ttl} with {IcmpErrorV4.Describe(stop.Type, stop.Code)} from {Fmt(stop.From)}";
+                why = $"the control series stopped at hop {stop.Ttl} with {stop.Describe()} from {Fmt(stop.From)}";
             else if (ctlAnswers.Count == 0)
                 why = "no control probe was answered at all (ICMP filtered on the way back, or no route)";
             else
                 why = $"the target never answered the control series (last answer from hop {ctlAnswers[^1].Ttl}, {Fmt(ctlAnswers[^1].From)})";
-            return new EgressResult(EgressVerdictKind.Inconclusive, why, 0, 0, 0, lastVip, lastVipRouter, 0, table);
+            return new EgressResult(EgressVerdictKind.Inconclusive, why, 0, 0, default, lastVip, lastVipRouter, 0, table);
         }
 
         int k = MinTtl(ctlAnswers, a => a.Ttl > lastVip);
         if (k == 0)
             return new EgressResult(EgressVerdictKind.Inconclusive,
                 $"VIP probes were answered up to hop {lastVip}, beyond the target's hop {ctlTarget} in the control series, but never by the target (the two series took different paths?)",
-                0, 0, 0, lastVip, lastVipRouter, ctlTarget, table);
-        uint router = ctlAnswers.Find(a => a.Ttl == k).From;
+                0, 0, default, lastVip, lastVipRouter, ctlTarget, table);
+        IpAddress router = ctlAnswers.Find(a => a.Ttl == k).From;
         string reason = lastVip == 0
             ? $"no VIP-sourced probe was answered; hop {k} ({Fmt(router)}) answered the control series"
             : $"VIP-sourced probes were answered up to hop {lastVip} ({Fmt(lastVipRouter)}); hop {k} ({Fmt(router)}) answered the control series only";
-        return new EgressResult(EgressVerdictKind.Blocked, reason, 0, k, router, lastVip, lastVipRouter, ctlTarget, table);
+        return new EgressResult(EgressVerdictKind.Blocked, reason, 0, k, router, lastVip, lastVipRouter, ctlTarget, table)
+        {
+            Candidates = EgressLocalisation.Candidates(lastVip, lastVipRouter, k, router),
+        };
     }
 
     private static int Order(EgressAnswer x, EgressAnswer y)
@@ -123,12 +135,14 @@ public static class EgressVerdict
         return rows;
     }
 
-    private static List<uint> Distinct(List<EgressAnswer> list, int ttl)
+    private static List<IpAddress> Distinct(List<EgressAnswer> list, int ttl)
     {
-        var r = new List<uint>();
+        var r = new List<IpAddress>();
         foreach (var a in list) if (a.Ttl == ttl && !r.Contains(a.From)) r.Add(a.From);
         return r;
     }
 
     public static string Fmt(uint v4) => $"{v4 >> 24}.{(v4 >> 16) & 0xFF}.{(v4 >> 8) & 0xFF}.{v4 & 0xFF}";
+
+    public static string Fmt(IpAddress a) => a.IsV4 ? Fmt(a.V4) : a.ToString();
 }

@@ -218,6 +218,12 @@ public sealed class ApiServer : IAsyncDisposable
             var (status, body) = TunLB.Control.Egress.EgressApi.Handle(state.State.Egress, session, Environment.TickCount64, DateTimeOffset.UtcNow);
             return Results.Json(body, ApiJson.Options, statusCode: status);
         });
+        app.MapGet(EgressResultsApi.Path, () => Json(EgressResultsApi.Get(state.State)));
+        app.MapPost(EgressResultsApi.ResultsPath, async (HttpContext c) =>
+        {
+            var (status, body) = EgressResultsApi.Post(state.State, await Body<TunLB.Control.Egress.EgressResultReport>(c), DateTimeOffset.UtcNow);
+            return Json(body, status);
+        });
         app.MapGet("/metrics", () => Results.Text(Metrics.Render(state.State), Metrics.ContentType));
         Status.StatusRoutes.Map(app, state.State); // status page, events, history, run-time checks
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));

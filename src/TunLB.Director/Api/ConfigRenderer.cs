@@ -77,6 +77,9 @@ public static class ConfigRenderer
                         Kv(sb, n.GuePort, Int(r.GuePort));
                         Kv(sb, n.GueChecksum, Bool(r.GueChecksum));
                     }
+                    var (site, provider) = state.EgressResults.Metadata(r.Address);
+                    if (site is not null) Kv(sb, n.Site, Str(site));
+                    if (provider is not null) Kv(sb, n.Provider, Str(provider));
                     if (hs.PerReal.TryGetValue(r.Address, out var rc) && rc != hs.Check) RenderCheck(sb, "service.real.check", rc);
                 }
             }

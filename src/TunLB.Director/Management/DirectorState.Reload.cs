@@ -108,6 +108,7 @@ public sealed partial class DirectorState
             _settings = _settings with { TimeoutTcp = d1.TimeoutTcp, TimeoutTcpFin = d1.TimeoutTcpFin, TimeoutUdp = d1.TimeoutUdp };
 
             _health.Reload(_entries, cfg.Services.ToDictionary(s => s.Key, s => s.Health), changes);
+            EgressResults.SetMetadata(cfg.Services.SelectMany(s => s.Reals));
             foreach (var h in _health.All.Values) _availability.Apply(h);
             foreach (var e in _entries) _availability.EvaluateQuorum(e);
             ReloadsOk++;

@@ -48,6 +48,7 @@ public sealed partial class DirectorState
         _availability = new Availability(_health, _reals, _o.Time, _o);
         var d = cfg.Director;
         _settings = d;
+        EgressResults.SetMetadata(cfg.Services.SelectMany(s => s.Reals));
         ConfigPath = cfg.SourcePath;
         Engines = EngineFactory.Create(d, _o.HashSeed ?? (ulong)Random.Shared.NextInt64());
         Commands = new WorkerCommandQueue(Engines.Length, _o.WorkerTimeout);
@@ -92,6 +93,9 @@ public sealed partial class DirectorState
 
     /// <summary>ICMP answers to egress-check probes sent from real servers with the VIP as source.</summary>
     public EgressAnswerRecorder Egress { get; } = new();
+
+    /// <summary>Egress-check results reported by real servers, with their site/provider metadata (GET /api/v1/egress).</summary>
+    public TunLB.Control.Egress.EgressResultBook EgressResults { get; } = new();
 
     /// <summary>The drain flag and what is announced (announce = true); shared by the API and the announcer.</summary>
     public Announce.AnnounceStatus Announcement { get; } = new();

@@ -101,7 +101,7 @@ public sealed class DirectorWorker
                     // ICMP errors quoting an egress-check probe are recorded (for `tunlb egress-check`); everything
                     // else goes through the engine, which counts its verdict and writes what to send: the tunnelled
                     // packet (or its outer fragments) and/or an ICMP reply to the client.
-                    if (!(inBuf[9] == IpProtocol.Icmp && (inBuf[0] >> 4) == 4 && egress.TryRecord(inBuf.AsSpan(0, n), now)))
+                    if (!(IsIcmpError(inBuf) && egress.TryRecord(inBuf.AsSpan(0, n), now)))
                     {
                         engine.Process(inBuf.AsSpan(0, n), outBuf.AsSpan(used), meta.AsSpan(total), now, out int c);
                         int end = used;
@@ -143,4 +143,8 @@ public sealed class DirectorWorker
             commands.SetAttached(w, false);
         }
     }
+
+    /// <summary>ICMP (IPv4 protocol 1) or ICMPv6 (next header 58, no extension header): worth offering to the egress recorder.</summary>
+    private static bool IsIcmpError(byte[] p) =>
+        ((p[0] >> 4) == 4 && p[9] == IpProtocol.Icmp) || ((p[0] >> 4) == 6 && p[6] == IcmpErrorV6.NextHeaderIcmpV6);
 }

@@ -16,8 +16,8 @@ public sealed record EgressProbePlan(
 
     public void Validate()
     {
-        if (!Vip.IsV4 || !ControlSource.IsV4 || !Target.IsV4)
-            throw new ArgumentException("egress-check is IPv4 only for now"); // TODO(IPv6)
+        if (Vip.IsV4 != Target.IsV4 || ControlSource.IsV4 != Target.IsV4)
+            throw new ArgumentException("the VIP, the target and the real server's own address must be of one family (IPv4 or IPv6)");
         if (MaxHops < 1 || MaxHops > MaxHopsLimit) throw new ArgumentException($"max hops must be 1..{MaxHopsLimit}");
         if (ProbesPerHop < 1 || ProbesPerHop > MaxProbesPerHopLimit) throw new ArgumentException($"probes per hop must be 1..{MaxProbesPerHopLimit}");
         if (!(RatePerSecond > 0) || RatePerSecond > MaxRate) throw new ArgumentException($"rate must be above 0 and at most {MaxRate}/s");
@@ -41,28 +41,46 @@ public static class EgressProber
     public static EgressProbeOutcome Run(EgressProbePlan plan, Func<IReadOnlyList<EgressAnswer>> fetchVipAnswers, Action<string>? log = null)
     {
         plan.Validate();
-        uint vip = plan.Vip.V4, ctl = plan.ControlSource.V4, target = plan.Target.V4;
+        IpAddress vip = plan.Vip, ctl = plan.ControlSource, target = plan.Target;
+        bool v6 = !target.IsV4;
         var control = new List<EgressAnswer>();
-        using var sender = RawIpSocket.OpenSender();
-        using var icmp = RawIpSocket.OpenReceiver(Interop.IPPROTO_ICMP);
+        using var sender = v6 ? null : RawIpSocket.OpenSender();
+        using var sender6 = v6 ? RawIp6Socket.OpenSender() : null;
+        using var icmp = v6 ? null : RawIpSocket.OpenReceiver(Interop.IPPROTO_ICMP);
+        using var icmp6 = v6 ? RawIp6Socket.OpenReceiver(Interop.IPPROTO_ICMPV6) : null;
         var clock = Stopwatch.StartNew();
         var receiver = new Thread(() =>
         {
             var buf = new byte[65536];
             while (true)
             {
-                int n = icmp.Receive(buf, 200);
-                if (n < 0) return;
-                if (n == 0) continue;
-                if (EgressAnswer.TryParse(buf.AsSpan(0, n), clock.ElapsedMilliseconds, out var a)
-                    && a.ProbeSource == ctl && a.Target == target && a.BelongsTo(plan.Session))
+                EgressAnswer a = default;
+                bool ok;
+                if (v6)
+                {
+                    // A raw ICMPv6 socket hands over the message without the IPv6 header, checksum already verified
+                    // by the kernel; it was delivered here, so its destination is taken to be our own address.
+                    int m = icmp6!.ReceiveFrom(buf, 200, out var from);
+                    if (m < 0) return;
+                    if (m == 0) continue;
+                    ok = IcmpErrorV6.TryParseMessage(buf.AsSpan(0, m), from, ctl, 0, out var e6)
+                        && EgressAnswer.TryMatch(buf.AsSpan(0, m), e6, clock.ElapsedMilliseconds, out a);
+                }
+                else
+                {
+                    int n = icmp!.Receive(buf, 200);
+                    if (n < 0) return;
+                    if (n == 0) continue;
+                    ok = EgressAnswer.TryParse(buf.AsSpan(0, n), clock.ElapsedMilliseconds, out a);
+                }
+                if (ok && a.ProbeSource == ctl && a.Target == target && a.BelongsTo(plan.Session))
                     lock (control) control.Add(a);
             }
         }) { IsBackground = true, Name = "egress icmp" };
         receiver.Start();
 
         var interval = TimeSpan.FromSeconds(1 / plan.RatePerSecond);
-        var packet = new byte[EgressProbe.PacketLength];
+        var packet = new byte[EgressProbe.PacketLengthV6];
         int sent = 0, hops = 0;
         long nextSendTicks = 0;
         void Pace()
@@ -81,9 +99,10 @@ public static class EgressProber
                 foreach (var (src, series) in new[] { (vip, EgressSeries.Vip), (ctl, EgressSeries.Control) })
                 {
                     Pace();
-                    EgressProbe.Write(packet, src, target, plan.Session, ttl, seq, series);
-                    if (!sender.Send(packet, plan.Target))
-                        log?.Invoke($"send ttl {ttl} seq {seq} from {EgressVerdict.Fmt(src)} failed: errno {sender.LastError}");
+                    int len = EgressProbe.Write(packet, src, target, plan.Session, ttl, seq, series);
+                    bool okSend = v6 ? sender6!.Send(packet.AsSpan(0, len), target) : sender!.Send(packet.AsSpan(0, len), target);
+                    if (!okSend)
+                        log?.Invoke($"send ttl {ttl} seq {seq} from {EgressVerdict.Fmt(src)} failed: errno {(v6 ? sender6!.LastError : sender!.LastError)}");
                     else sent++;
                 }
             }
@@ -105,7 +124,8 @@ public static class EgressProber
             if (vipAnswers.Any(a => a.From == target) || clock.Elapsed >= deadline) break;
             Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(500, Math.Max(1, (deadline - clock.Elapsed).TotalMilliseconds))));
         }
-        icmp.Dispose();
+        icmp?.Dispose();
+        icmp6?.Dispose();
         receiver.Join();
         List<EgressAnswer> ctlCopy;
         lock (control) ctlCopy = [.. control];

@@ -6,8 +6,8 @@ using TunLB.Core.Flows;
 namespace TunLB.Linux.Egress;
 
 /// <summary>
-/// An AF_PACKET / SOCK_DGRAM / ETH_P_IP capture socket with a classic BPF filter: receives IPv4 packets (starting at
-/// the IP header, link layer removed) from every interface or one, before the IP layer has decided anything: it sees
+/// An AF_PACKET / SOCK_DGRAM capture socket (ETH_P_IP or ETH_P_IPV6) with a classic BPF filter: receives IP packets
+/// (starting at the IP header, link layer removed) from every interface or one, before the IP layer has decided anything: it sees
 /// packets the kernel then drops (rp_filter, no local address, firewall). Receive-only.
 /// </summary>
 public sealed unsafe class PacketSocket : IPacketReceiver
@@ -25,7 +25,14 @@ public sealed unsafe class PacketSocket : IPacketReceiver
     /// then binds to ETH_P_IP on <paramref name="interfaceName"/> (null: all interfaces). Attaching before binding means
     /// no unfiltered packet is ever queued. Needs CAP_NET_RAW.
     /// </summary>
-    public static PacketSocket OpenIpv4(ReadOnlySpan<BpfInstruction> filter, string? interfaceName = null)
+    public static PacketSocket OpenIpv4(ReadOnlySpan<BpfInstruction> filter, string? interfaceName = null) =>
+        Open(filter, Interop.ETH_P_IP, interfaceName);
+
+    /// <summary>The same for IPv6 packets (ETH_P_IPV6); the filter sees the IPv6 header at offset 0.</summary>
+    public static PacketSocket OpenIpv6(ReadOnlySpan<BpfInstruction> filter, string? interfaceName = null) =>
+        Open(filter, Interop.ETH_P_IPV6, interfaceName);
+
+    private static PacketSocket Open(ReadOnlySpan<BpfInstruction> filter, ushort ethProtocol, string? interfaceName)
     {
         if (filter.Length == 0 || filter.Length > ushort.MaxValue) throw new ArgumentException("empty or oversized BPF program", nameof(filter));
         int ifindex = 0;
@@ -40,7 +47,7 @@ public sealed unsafe class PacketSocket : IPacketReceiver
             int errno = Marshal.GetLastPInvokeError();
             throw new NativeErrorException($"socket(AF_PACKET, SOCK_DGRAM){(errno == Interop.EPERM ? " (needs CAP_NET_RAW)" : "")}", errno);
         }
-        var s = new PacketSocket(new FileDescriptor(fd), $"packet socket ip on {interfaceName ?? "all interfaces"}");
+        var s = new PacketSocket(new FileDescriptor(fd), $"packet socket {(ethProtocol == Interop.ETH_P_IP ? "ip" : "ip6")} on {interfaceName ?? "all interfaces"}");
         try
         {
             fixed (BpfInstruction* prog = filter)
@@ -51,7 +58,7 @@ public sealed unsafe class PacketSocket : IPacketReceiver
             }
             Interop.sockaddr_ll sll = default;
             sll.sll_family = Interop.AF_PACKET;
-            sll.sll_protocol = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(Interop.ETH_P_IP) : Interop.ETH_P_IP;
+            sll.sll_protocol = BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(ethProtocol) : ethProtocol;
             sll.sll_ifindex = ifindex;
             if (Interop.bind(fd, &sll, (uint)sizeof(Interop.sockaddr_ll)) < 0)
                 throw NativeErrorException.FromLastError($"bind AF_PACKET {interfaceName ?? "any"}");
@@ -60,7 +67,7 @@ public sealed unsafe class PacketSocket : IPacketReceiver
         return s;
     }
 
-    /// <summary>Receives one IPv4 packet (IP header first). See <see cref="IPacketReceiver.Receive"/>.</summary>
+    /// <summary>Receives one IP packet (IP header first). See <see cref="IPacketReceiver.Receive"/>.</summary>
     public int Receive(Span<byte> buffer, int timeoutMs) => PortIo.Receive(_fd, buffer, timeoutMs, isSocket: true, ref _lastError);
 
     public void Dispose() => _fd.Close();

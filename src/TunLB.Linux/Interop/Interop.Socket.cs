@@ -21,6 +21,7 @@ internal static partial class Interop
     internal const int IPPROTO_ICMP = 1;
     internal const int IPPROTO_IPIP = 4;
     internal const int IPPROTO_UDP = 17;
+    internal const int IPPROTO_ICMPV6 = 58;
     internal const int IPPROTO_RAW = 255;
 
     /// <summary>socket(2).</summary>

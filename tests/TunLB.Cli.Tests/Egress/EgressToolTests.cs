@@ -49,7 +49,7 @@ public class EgressToolTests
     [Fact]
     public void Provider_request_states_source_host_reason_and_evidence()
     {
-        var result = new EgressResult(EgressVerdictKind.Blocked, "r", 0, 2, A("198.18.10.2"), 1, A("192.0.2.129"), 4, []);
+        var result = new EgressResult(EgressVerdictKind.Blocked, "r", 0, 2, IP("198.18.10.2"), 1, IP("192.0.2.129"), 4, []);
         var ctx = new EgressCheckContext("203.0.113.10", "192.0.2.131", "198.51.100.10", "0123456789abcdef", 16, 2, 20, 32, 8,
             "http://203.0.113.2:9401", null, new DateTimeOffset(2030, 1, 2, 3, 4, 0, TimeSpan.Zero));
         var text = EgressReport.ProviderRequest(result, ctx);

@@ -390,7 +390,7 @@ public class ConfigLoaderDirectorErrorTests
             wieght = 1
             """, "/tmp/bad.toml");
         Assert.Equal("/tmp/bad.toml:12:1: service[0].real[0].wieght: unknown key; did you mean \"weight\"? " +
-                     "(known keys here: address, port, weight, upper_threshold, lower_threshold, mtu, encap, gue_port, gue_checksum, check)", ex.Message);
+                     "(known keys here: address, port, weight, upper_threshold, lower_threshold, mtu, encap, gue_port, gue_checksum, site, provider, check)", ex.Message);
     }
 
     [Fact]

@@ -92,6 +92,6 @@ public class RealServerRulesTests
 
     [Fact]
     public void Field_names_are_the_config_keys_in_file_order() =>
-        Assert.Equal(["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum"],
+        Assert.Equal(["address", "port", "weight", "upper_threshold", "lower_threshold", "mtu", "encap", "gue_port", "gue_checksum", "site", "provider"],
             RealServerFieldNames.Config.All);
 }

@@ -29,7 +29,7 @@ public class EgressApiTests
         var back = JsonSerializer.Deserialize<List<EgressAnswerDto>>(json, ApiJson.Options)!;
         var a = back[1].ToAnswer();
         Assert.True(a.BelongsTo(Session));
-        Assert.Equal((4, 1, A("198.51.100.10"), A("203.0.113.10"), A("198.51.100.10")), ((int)a.Ttl, (int)a.Seq, a.From, a.ProbeSource, a.Target));
+        Assert.Equal((4, 1, IP("198.51.100.10"), IP("203.0.113.10"), IP("198.51.100.10")), ((int)a.Ttl, (int)a.Seq, a.From, a.ProbeSource, a.Target));
     }
 
     [Fact]

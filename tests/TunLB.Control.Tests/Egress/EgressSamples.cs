@@ -10,6 +10,7 @@ internal static class EgressSamples
 {
     internal static readonly EgressSessionId Session = new(0x0123456789ABCDEFUL);
     internal static uint A(string s) => IpAddress.Parse(s).V4;
+    internal static IpAddress IP(string s) => IpAddress.Parse(s);
 
     /// <summary>An ICMP error from <paramref name="from"/> quoting a whole VIP probe (Linux-style quote).</summary>
     internal static byte[] Answer(string from, byte type, byte code, int ttl, int seq)

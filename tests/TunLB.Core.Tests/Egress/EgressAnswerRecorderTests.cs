@@ -67,7 +67,7 @@ public class EgressAnswerRecorderTests
             foreach (var a in r.Snapshot())
             {
                 // Each field must come from the same write: the router of hop t is 198.18.t.1.
-                Assert.Equal(A($"198.18.{a.Ttl}.1"), a.From);
+                Assert.Equal(IP($"198.18.{a.Ttl}.1"), a.From);
                 Assert.Equal(Session.Tag, a.Tag);
                 checkedAnswers++;
             }

@@ -9,6 +9,7 @@ namespace TunLB.Core.Tests.Egress;
 internal static class EgressPackets
 {
     public static uint A(string s) => IpAddress.Parse(s).V4;
+    public static IpAddress IP(string s) => IpAddress.Parse(s);
 
     public const string Vip = "203.0.113.10";
     public const string RealServer = "192.0.2.131";
@@ -53,6 +54,6 @@ internal static class EgressPackets
     public static EgressAnswer Answer(string probeSource, int ttl, int seq, string from, byte type = 11, byte code = 0) => new()
     {
         Tag = Session.Tag, Session = Session.Value, HasSession = true, Ttl = (byte)ttl, Seq = (byte)seq, Type = type, Code = code,
-        From = A(from), ProbeSource = A(probeSource), Target = A(Target), TimeMs = ttl * 100 + seq,
+        From = IP(from), ProbeSource = IP(probeSource), Target = IP(Target), TimeMs = ttl * 100 + seq,
     };
 }

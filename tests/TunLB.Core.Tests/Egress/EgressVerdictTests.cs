@@ -28,7 +28,7 @@ public class EgressVerdictTests
         Assert.Equal(5, r.Hops);
         Assert.Equal(0, r.ExitCode);
         Assert.Equal(7, r.Table.Count);
-        Assert.Equal([A(Routers[0])], r.Table[0].VipFrom);
+        Assert.Equal([IP(Routers[0])], r.Table[0].VipFrom);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class EgressVerdictTests
         var r = Decide(Series(RealServer, 99));
         Assert.Equal(EgressVerdictKind.Blocked, r.Kind);
         Assert.Equal(1, r.BlockingHop);
-        Assert.Equal(A(Routers[0]), r.BlockingRouter);
+        Assert.Equal(IP(Routers[0]), r.BlockingRouter);
         Assert.Equal(0, r.LastVipHop);
         Assert.Equal(1, r.ExitCode);
         Assert.Equal(5, r.ControlTargetHop);
@@ -56,9 +56,9 @@ public class EgressVerdictTests
         var r = Decide(Series(Vip, 2).Concat(Series(RealServer, 99)));
         Assert.Equal(EgressVerdictKind.Blocked, r.Kind);
         Assert.Equal(3, r.BlockingHop);
-        Assert.Equal(A(Routers[2]), r.BlockingRouter);
+        Assert.Equal(IP(Routers[2]), r.BlockingRouter);
         Assert.Equal(2, r.LastVipHop);
-        Assert.Equal(A(Routers[1]), r.LastVipRouter);
+        Assert.Equal(IP(Routers[1]), r.LastVipRouter);
         Assert.Contains("hop 3 (198.18.1.1) answered the control series only", r.Reason);
     }
 
@@ -68,7 +68,7 @@ public class EgressVerdictTests
         // Hop 2 dropped its answers to the VIP (rate limit), hop 3 answered them: the VIP packets passed hop 2.
         var r = Decide(Series(Vip, 3, silent: [2]).Concat(Series(RealServer, 99)));
         Assert.Equal(4, r.BlockingHop);
-        Assert.Equal(A(Routers[3]), r.BlockingRouter);
+        Assert.Equal(IP(Routers[3]), r.BlockingRouter);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public class EgressVerdictTests
         var r = Decide(Series(Vip, 2).Concat(Series(RealServer, 99, silent: [3])));
         Assert.Equal(EgressVerdictKind.Blocked, r.Kind);
         Assert.Equal(4, r.BlockingHop);
-        Assert.Equal(A(Routers[3]), r.BlockingRouter);
+        Assert.Equal(IP(Routers[3]), r.BlockingRouter);
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class EgressVerdictTests
     {
         var r = Decide(Series(Vip, 2).Concat(Series(RealServer, 99, silent: [3, 4])));
         Assert.Equal(5, r.BlockingHop);
-        Assert.Equal(A(Target), r.BlockingRouter);
+        Assert.Equal(IP(Target), r.BlockingRouter);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class EgressVerdictTests
     public void Answers_for_other_sources_or_targets_are_ignored()
     {
         var stray = Series("192.0.2.77", 99).Select(a => a).ToList();
-        var otherTarget = Series(Vip, 99).Select(a => { a.Target = A("198.51.100.99"); return a; });
+        var otherTarget = Series(Vip, 99).Select(a => { a.Target = IP("198.51.100.99"); return a; });
         var r = Decide(stray.Concat(otherTarget).Concat(Series(RealServer, 99)));
         Assert.Equal(EgressVerdictKind.Blocked, r.Kind);
         Assert.Equal(1, r.BlockingHop);

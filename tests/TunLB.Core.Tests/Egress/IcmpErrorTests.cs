@@ -24,9 +24,9 @@ public class IcmpErrorTests
         Assert.False(a.HasSession);
         Assert.Equal(Session.Tag, a.Tag);
         Assert.Equal((3, 1), (a.Ttl, a.Seq));
-        Assert.Equal(A(Router), a.From);
-        Assert.Equal(A(Vip), a.ProbeSource);
-        Assert.Equal(A(Target), a.Target);
+        Assert.Equal(IP(Router), a.From);
+        Assert.Equal(IP(Vip), a.ProbeSource);
+        Assert.Equal(IP(Target), a.Target);
         Assert.Equal(1234, a.TimeMs);
         Assert.True(a.BelongsTo(Session));
         Assert.False(a.BelongsTo(new EgressSessionId(Session.Value ^ 1)));
@@ -43,8 +43,8 @@ public class IcmpErrorTests
         Assert.Equal(Session.Value, a.Session);
         Assert.Equal((9, 0), (a.Ttl, a.Seq));
         Assert.Equal((3, 3), (a.Type, a.Code));
-        Assert.Equal(A(Target), a.From);
-        Assert.Equal(A(RealServer), a.ProbeSource);
+        Assert.Equal(IP(Target), a.From);
+        Assert.Equal(IP(RealServer), a.ProbeSource);
         Assert.False(a.BelongsTo(new EgressSessionId(Session.Value ^ (1UL << 40))));
     }
 

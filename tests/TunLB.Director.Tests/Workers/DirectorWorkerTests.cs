@@ -75,6 +75,21 @@ public class DirectorWorkerTests
     }
 
     [Fact]
+    public void Ipv6_egress_answers_are_recorded_not_forwarded()
+    {
+        var answer = TunLB.Core.Tests.Egress.EgressPacketsV6.IcmpError("2001:db8:18::1", 3, 0,
+            TunLB.Core.Tests.Egress.EgressPacketsV6.Probe(TunLB.Core.Tests.Egress.EgressPacketsV6.Vip, 1, 0));
+        _rx.Enqueue(Syn(40000), answer);
+        _rx.Complete();
+        Worker().Run();
+
+        Assert.Equal(1, _s.Egress.Recorded);
+        Assert.Equal(TunLB.Core.Flows.IpAddress.Parse("2001:db8:18::1"), Assert.Single(_s.Egress.GetAnswers(Egress.Session)).From);
+        var call = Assert.Single(_tx.Calls);
+        Assert.Single(call); // the SYN only
+    }
+
+    [Fact]
     public void Egress_answers_are_recorded_not_forwarded()
     {
         var answer = Egress.IcmpError("198.18.2.1", 11, 0, Egress.Probe(Egress.Vip, 1, 0));
