@@ -82,8 +82,8 @@ public sealed class HardeningLab : IDisposable
     }
 
     /// <summary>Starts wrk from the client against the keep-alive service (HTTP/1.1, connections reused).</summary>
-    public BackgroundProcess StartWrk(int seconds, int connections = 4) =>
-        T.Start("client", "wrk", "wrk", "-t1", $"-c{connections}", $"-d{seconds}s", "--timeout", "5s",
+    public BackgroundProcess StartWrk(int seconds, int connections = 4, int timeoutSeconds = 5) =>
+        T.Start("client", "wrk", "wrk", "-t1", $"-c{connections}", $"-d{seconds}s", "--timeout", $"{timeoutSeconds}s",
             $"http://{StandardLab.Vip}:{KeepAlivePort}/index.html");
 
     /// <summary>wrk's totals: requests, socket errors (connect+read+write+timeout), non-2xx/3xx answers.</summary>
