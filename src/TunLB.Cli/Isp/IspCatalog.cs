@@ -36,19 +36,7 @@ public static class IspCatalog
     /// Where the list is: <paramref name="explicitPath"/>, else $TUNLB_ISPS, else data/isps.toml next to the executable,
     /// else the first data/isps.toml found walking up from the executable and from the working directory (a checkout).
     /// </summary>
-    public static string? Locate(string? explicitPath = null)
-    {
-        if (!string.IsNullOrEmpty(explicitPath)) return explicitPath;
-        var env = Environment.GetEnvironmentVariable("TUNLB_ISPS");
-        if (!string.IsNullOrEmpty(env)) return env;
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-            {
-                var p = Path.Combine(d.FullName, "data", FileName);
-                if (File.Exists(p)) return p;
-            }
-        return null;
-    }
+    public static string? Locate(string? explicitPath = null) => DataFile.Locate(FileName, "TUNLB_ISPS", explicitPath);
 
     public static IReadOnlyList<IspEntry> Load(string path) => Parse(File.ReadAllText(path), path);
 

@@ -19,19 +19,7 @@ public static class ProviderCatalog
     public static string SupportName(ProviderSupport s) => SupportNames[(int)s];
 
     /// <summary>Next to data/isps.toml: the same search (explicit path, $TUNLB_PROVIDERS, data/ next to the executable or up from it / the working directory).</summary>
-    public static string? Locate(string? explicitPath = null)
-    {
-        if (!string.IsNullOrEmpty(explicitPath)) return explicitPath;
-        var env = Environment.GetEnvironmentVariable("TUNLB_PROVIDERS");
-        if (!string.IsNullOrEmpty(env)) return env;
-        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-            {
-                var p = Path.Combine(d.FullName, "data", FileName);
-                if (File.Exists(p)) return p;
-            }
-        return null;
-    }
+    public static string? Locate(string? explicitPath = null) => DataFile.Locate(FileName, "TUNLB_PROVIDERS", explicitPath);
 
     public static IReadOnlyList<ProviderEntry> Load(string path) => Parse(File.ReadAllText(path), path);
 
