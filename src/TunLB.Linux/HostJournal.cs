@@ -98,9 +98,22 @@ public sealed class HostJournal
         }
     }
 
-    /// <summary>The inode of this process's network namespace (two daemons in two namespaces never share a journal).</summary>
+    /// <summary>
+    /// This process's network namespace: its cookie (SO_NETNS_COOKIE, never reused while the machine runs), else its inode.
+    /// Inodes are reused once a namespace is gone, so a journal named by inode could be replayed into a new, unrelated
+    /// namespace (seen in the test suite, which creates and deletes hundreds); a cookie cannot.
+    /// </summary>
     private static string NamespaceId()
     {
+        try
+        {
+            using var s = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+                System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            Span<byte> cookie = stackalloc byte[8];
+            if (s.GetRawSocketOption(SolSocket, SoNetnsCookie, cookie) == 8)
+                return "netns" + BitConverter.ToUInt64(cookie).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (System.Net.Sockets.SocketException) { }   // kernels before 5.14
         try
         {
             var target = new FileInfo("/proc/self/ns/net").LinkTarget ?? "";   // "net:[4026531840]"
@@ -109,4 +122,6 @@ public sealed class HostJournal
         }
         catch (IOException) { return "net"; }
     }
+
+    private const int SolSocket = 1, SoNetnsCookie = 71;
 }
