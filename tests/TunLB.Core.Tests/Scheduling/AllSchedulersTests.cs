@@ -90,9 +90,15 @@ public class AllSchedulersTests
 
         int found = Run(s, d, flows); // warm up (JIT, tiering)
         found = Run(s, d, flows);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        found += Run(s, d, flows);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Up to three rounds of 10,000 decisions: the runtime's tier-up may allocate once on this thread (7,856 B seen in
+        // one full run); an allocation per decision would show in every round.
+        long allocated = -1;
+        for (int round = 0; round < 3 && allocated != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            found += Run(s, d, flows);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
 
         Assert.Equal(0, allocated);
         Assert.True(found > 0);
