@@ -37,7 +37,16 @@ public sealed class BackgroundProcess : IDisposable
         while (sw.ElapsedMilliseconds < timeoutMs)
         {
             if (Output.Contains(text, StringComparison.Ordinal)) return true;
-            if (_p.HasExited) return Output.Contains(text, StringComparison.Ordinal);
+            if (_p.HasExited)
+            {
+                // The process has exited, but its last lines may still be in the pipe: the asynchronous readers deliver
+                // them after HasExited turns true. Wait for both streams to reach end of file (bounded: a child that
+                // inherited the pipe could hold it open).
+                _p.WaitForExit(2000);
+                var drain = Stopwatch.StartNew();
+                while (drain.ElapsedMilliseconds < 1000 && !Output.Contains(text, StringComparison.Ordinal)) Thread.Sleep(20);
+                return Output.Contains(text, StringComparison.Ordinal);
+            }
             Thread.Sleep(50);
         }
         return false;
