@@ -6,7 +6,9 @@ namespace TunLB.EndToEnd.Tests.Hardening;
 
 /// <summary>
 /// The standard lab with an HTTP/1.1 keep-alive server (nginx) on port 8080 of every real server (python's http.server
-/// speaks HTTP/1.0 and closes each connection) beside the blob server on port 80. Disposed with everything it started.
+/// speaks HTTP/1.0 and closes each connection) beside the blob server on port 80. nginx serves the same files (/blob
+/// too) and listens with a backlog of 511, where python's http.server has 5: tests that open many connections at once
+/// use port 8080. Disposed with everything it started.
 /// </summary>
 public sealed class HardeningLab : IDisposable
 {
