@@ -23,6 +23,7 @@ public sealed class CrashRestartTests(ITestOutputHelper output)
         var (curl, files) = StartDownloads(lab, "40k");    // 300 KB at 40 kB/s: about 7.5 s each
         int inFlight = WaitInFlight(curl, files);
         output.WriteLine($"{inFlight}/{Downloads} downloads in flight at the kill");
+        Assert.True(inFlight > 0, "no download was in flight at the kill: " + curl.Output);
         Sh.Run("kill", ["-KILL", d.Pid.ToString()]);
         var sw = Stopwatch.StartNew();
         while (!d.HasExited && sw.ElapsedMilliseconds < 10_000) Thread.Sleep(20);
