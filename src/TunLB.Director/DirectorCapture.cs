@@ -85,6 +85,9 @@ internal sealed class DirectorCapture : IDisposable
     /// <summary>The service set changed (xdp: the program's service maps). Control plane; throws on failure.</summary>
     public void UpdateServices(ServiceEndpoints services) => _xdp?.UpdateServices(ToXdp(services));
 
+    /// <summary>The capture's counters (null for tun: the workers read the TUN queues themselves).</summary>
+    public CaptureCounters? Counters() => _afpacket?.Counters() ?? _xdp?.Counters();
+
     /// <summary>Counters for the exit summary ("" for tun).</summary>
     public string Summary() => _afpacket?.Summary() ?? _xdp?.Summary() ?? "";
 

@@ -176,6 +176,7 @@ public sealed class DirectorRuntime : IDisposable
         _ports = _capture.Ports;
         State.Io = _capture.Choice;
         State.CaptureSummary = () => _capture?.Summary() ?? "";
+        State.CaptureCounters = () => _capture?.Counters();
         byte ttl = (byte)(d.RestoreInnerTtl && _capture.Choice.Backend == IoBackend.Tun ? 1 : 0);
         foreach (var e in State.Engines) e.InnerTtlIncrement = ttl;
         return _capture.Describe;

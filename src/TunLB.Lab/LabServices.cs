@@ -35,13 +35,14 @@ public sealed class LabServices
         _lab.Topology.Start(role, label, _tunlb[0], [.. _tunlb.Skip(1), .. args]);
 
     /// <summary>Starts the real-server agents and an HTTP server bound to the VIP on each real server.</summary>
-    public void StartRealServers(bool http = true)
+    /// <param name="realServerConfig">The agents' config; <see cref="StandardLab.RealServerConfig"/> when null.</param>
+    public void StartRealServers(bool http = true, string? realServerConfig = null)
     {
         var blob = new byte[BlobSize];
         new Random(42).NextBytes(blob);
         BlobSha256 = Convert.ToHexStringLower(SHA256.HashData(blob));
         var rsConf = Path.Combine(WorkDir, "realserver.toml");
-        File.WriteAllText(rsConf, StandardLab.RealServerConfig());
+        File.WriteAllText(rsConf, realServerConfig ?? StandardLab.RealServerConfig());
         foreach (var rs in StandardLab.RealServers)
         {
             var agent = StartTunlb(rs.Role, $"agent-{rs.Role}", "realserver", "--config", rsConf);

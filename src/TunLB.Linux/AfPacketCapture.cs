@@ -100,6 +100,19 @@ public sealed class AfPacketCapture : IDisposable
         (_interfaces.Count == 0 ? "all interfaces" : string.Join(",", _interfaces)) +
         $" + outgoing on the TUN device; nft table inet {_table} drops service traffic at prerouting";
 
+    /// <summary>The counters as numbers (/metrics).</summary>
+    public CaptureCounters Counters()
+    {
+        long frames = 0, supers = 0, segments = 0, trunc = 0, malformed = 0, unsupported = 0, kdrops = 0;
+        foreach (var r in _rings)
+        {
+            frames += r.Frames; supers += r.SuperPackets; segments += r.Segments;
+            trunc += r.DroppedTruncated; malformed += r.DroppedMalformed; unsupported += r.DroppedUnsupported;
+            kdrops += r.ReadKernelStatistics().Item2;
+        }
+        return new CaptureCounters("afpacket", frames, 0, trunc, malformed, unsupported, kdrops, supers, segments);
+    }
+
     /// <summary>Counters for the exit summary.</summary>
     public string Summary()
     {

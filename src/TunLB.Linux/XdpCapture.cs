@@ -100,6 +100,23 @@ public sealed class XdpCapture : IDisposable
         return sb.ToString();
     }
 
+    /// <summary>The counters as numbers (/metrics).</summary>
+    public CaptureCounters Counters()
+    {
+        long rx = 0, malformed = 0, truncated = 0, tun = 0, kdrop = 0;
+        foreach (var p in _ports)
+        {
+            tun += p.TunPackets;
+            foreach (var s in p.Sockets)
+            {
+                rx += s.RxPackets; malformed += s.DroppedMalformed; truncated += s.DroppedTruncated;
+                var st = s.ReadKernelStatistics();
+                kdrop += st.RxDropped + st.RxRingFull;
+            }
+        }
+        return new CaptureCounters("xdp", rx, tun, truncated, malformed, 0, kdrop, 0, 0);
+    }
+
     /// <summary>Counters for the exit summary.</summary>
     public string Summary()
     {

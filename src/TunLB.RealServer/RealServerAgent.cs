@@ -54,6 +54,9 @@ public sealed class RealServerAgent : IDisposable
 
     private DecapFilter NewFilter() => new(_cfg.Directors, _cfg.Vips);
 
+    /// <summary>Every receiver's name and worker (its filter's verdicts and its injection counters).</summary>
+    public IReadOnlyList<(string Name, DecapWorker Worker)> Receivers => _filters.Select((f, i) => (f.Name, _decap[i])).ToArray();
+
     /// <summary>Every receiver's name and filter (for counters).</summary>
     public IReadOnlyList<(string Name, DecapFilter Filter)> Filters => _filters;
 
@@ -114,7 +117,8 @@ public sealed class RealServerAgent : IDisposable
 
             _agentCheck = AgentCheckServer.StartIfEnabled(_cfg);
             _egress = EgressSchedule.StartIfEnabled(_cfg, _log);
-            return (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + (_egress is null ? "" : _egress.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
+            _metrics = AgentMetricsServer.StartIfEnabled(_cfg, () => AgentMetrics.Render(Receivers));
+            return (_metrics is null ? "" : _metrics.Describe() + "; ") + (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + (_egress is null ? "" : _egress.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
                    $"rp_filter {dev}={rp}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
         }
         catch
@@ -172,6 +176,7 @@ public sealed class RealServerAgent : IDisposable
 
     private AgentCheckServer? _agentCheck;
     private EgressSchedule? _egress;
+    private AgentMetricsServer? _metrics;
 
     // What an agent that died (kill -9) left on this host is undone first and listed (HostJournal).
     private void RecoverFromCrash()
@@ -182,6 +187,7 @@ public sealed class RealServerAgent : IDisposable
 
     public void Dispose()
     {
+        _metrics?.Dispose();
         _egress?.Dispose();
         _agentCheck?.Dispose();
         foreach (var w in _decap) w.Stop();

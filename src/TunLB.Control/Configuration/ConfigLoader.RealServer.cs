@@ -6,7 +6,7 @@ namespace TunLB.Control.Configuration;
 public static partial class ConfigLoader
 {
     private static readonly string[] RealServerFileTables = ["realserver", "egress"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", .. HealthConfigReader.RealServerKeys];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", "metrics", .. HealthConfigReader.RealServerKeys];
 
     private static RealServerConfig BuildRealServer(TTable root, ErrorSink sink)
     {
@@ -58,6 +58,15 @@ public static partial class ConfigLoader
                     break;
             }
         }
+        string metrics = "", metricsHost = "";
+        int metricsPort = 0;
+        if (r.Get("metrics") is { } me && r.TryString(me, out var metricsText) && metricsText.Length > 0)
+        {
+            // An IP literal: the agent binds it without resolving anything.
+            if (!ConfigText.TryParseHostPort(metricsText, out metricsHost, out metricsPort, out var err)) r.Error(me, err);
+            else if (!System.Net.IPAddress.TryParse(metricsHost, out _)) r.Error(me, $"\"{metricsHost}\" in metrics must be an IP address, like 127.0.0.1:9403");
+            else metrics = metricsText;
+        }
         var vipList = vips.Select(v => v.Address).ToList();
         return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vipList, directors.Select(d => d.Address).ToList(),
             tunName, sink.File)
@@ -65,6 +74,9 @@ public static partial class ConfigLoader
             Gue = gue,
             GuePort = guePort,
             MssClamp = mss,
+            Metrics = metrics,
+            MetricsHost = metricsHost,
+            MetricsPort = metricsPort,
             Egress = EgressScheduleConfig.Read(top, vipList),
         });
     }

@@ -28,6 +28,7 @@ public sealed partial class DirectorEngine
             packets[0] = new OutputPacket { Offset = 0, Length = n, NextHop = info.Flow.Source, Kind = OutputKind.Reply };
             count = 1;
             _icmpGenerated++;
+            _answered++;
             return DropReason.None;
         }
 
@@ -58,7 +59,7 @@ public sealed partial class DirectorEngine
         count = 0;
         if (!_icmpBucket.TryTake(nowMs))
         {
-            Drops[(int)DropReason.IcmpRateLimited]++;
+            _icmpSuppressed++; // not a second verdict: the packet is dropped once, as frag_needed
             return Drop(DropReason.FragNeeded);
         }
         int n = info.IsV6

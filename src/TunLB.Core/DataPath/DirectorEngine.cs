@@ -216,6 +216,7 @@ public sealed partial class DirectorEngine
     public DropReason Process(ReadOnlySpan<byte> packet, Span<byte> output, Span<OutputPacket> packets, long nowMs, out int count)
     {
         count = 0;
+        _received++;
         DropReason r = PacketParser.Parse(packet, out PacketInfo info);
         DirectorEngineSnapshot snap = _snapshot;
         if (r != DropReason.None)

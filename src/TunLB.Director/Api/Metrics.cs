@@ -92,6 +92,7 @@ public static class Metrics
             w.Sample("", state.Refusals);
 
             SynFloodMetrics.Render(w, SynFloodTotals.Of(state.Engines));
+            DataPathMetrics.Render(w, state);
 
             w.Family("tunlb_worker_connection_table_entries", "gauge", "Entries in one data-path worker's connection table.");
             foreach (var e in state.Engines) w.Sample("{worker=\"" + e.WorkerIndex + "\"}", e.Connections.Count);

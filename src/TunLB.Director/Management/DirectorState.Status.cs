@@ -8,4 +8,7 @@ public sealed partial class DirectorState
 
     /// <summary>The capture backend's counters (ring and queue drops) as one line; set by the runtime, empty in tests.</summary>
     public Func<string>? CaptureSummary { get; set; }
+
+    /// <summary>The capture backend's counters as numbers (/metrics); null for tun and in tests.</summary>
+    public Func<TunLB.Linux.CaptureCounters?>? CaptureCounters { get; set; }
 }

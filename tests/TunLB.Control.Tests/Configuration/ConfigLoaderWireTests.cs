@@ -107,10 +107,22 @@ public class ConfigLoaderWireTests
     }
 
     [Theory]
+    [InlineData("", "", "", 0)]
+    [InlineData("metrics = \"127.0.0.1:9403\"", "127.0.0.1:9403", "127.0.0.1", 9403)]
+    [InlineData("metrics = \"[::1]:9403\"", "[::1]:9403", "::1", 9403)]
+    public void The_agent_metrics_address_is_read(string line, string metrics, string host, int port)
+    {
+        var c = RealServer(Rs + line + "\n");
+        Assert.Equal((metrics, host, port), (c.Metrics, c.MetricsHost, c.MetricsPort));
+    }
+
+    [Theory]
     [InlineData("mss_clamp = 100", "out of range")]
     [InlineData("mss_clamp = \"max\"", "auto")]
     [InlineData("gue_port = 70000", "out of range")]
     [InlineData("gue = 1", "boolean")]
+    [InlineData("metrics = \"localhost:9403\"", "IP address")]
+    [InlineData("metrics = \"127.0.0.1\"", "port")]
     public void Bad_real_server_keys_are_reported(string line, string text)
     {
         var e = Assert.Single(RealServerErrors(Rs + line + "\n"));

@@ -19,7 +19,8 @@ public sealed class HardeningLab : IDisposable
     public string ConfigPath => Path.Combine(WorkDir, "director.toml");
     public const int KeepAlivePort = 8080;
 
-    public HardeningLab()
+    /// <param name="realServerConfig">The agents' config (e.g. with gue or metrics); the standard one when null.</param>
+    public HardeningLab(string? realServerConfig = null)
     {
         var prefix = Topology.NewPrefix();
         WorkDir = Path.Combine(Path.GetTempPath(), prefix + "hard");
@@ -27,7 +28,7 @@ public sealed class HardeningLab : IDisposable
         try
         {
             Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
-            Services.StartRealServers();
+            Services.StartRealServers(realServerConfig: realServerConfig);
             foreach (var rs in StandardLab.RealServers)
             {
                 // nginx: HTTP/1.1 keep-alive and fast enough that the client, not the server, sets the request rate.
