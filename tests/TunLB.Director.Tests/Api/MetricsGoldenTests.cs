@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using TunLB.Control.Configuration;
+using TunLB.Core.Flows;
+using TunLB.Core.Packets;
+using TunLB.Director.Api;
+using TunLB.Director.Management;
+using TunLB.Director.Sync;
+using TunLB.Health;
+using static TunLB.Director.Tests.Fixtures;
+
+namespace TunLB.Director.Tests.Api;
+
+/// <summary>
+/// The whole of /metrics for one fixed state, byte for byte, against metrics.golden.txt: every family, its HELP and
+/// TYPE lines, label order and number formatting. A change to the output shows here as a diff to review; after an
+/// intended change, run with TUNLB_UPDATE_GOLDEN=1 to rewrite the file.
+/// </summary>
+public sealed class MetricsGoldenTests
+{
+    private const string Toml = """
+        [director]
+        conn_max = 1000
+        announce = true
+        announce_table = 120
+
+        [[service]]
+        vip = "203.0.113.10"
+        port = 80
+        scheduler = "rr"
+        [service.check]
+        type = "tcp"
+        fall = 2
+        [service.sorry]
+        address = "192.0.2.200"
+        [[service.real]]
+        address = "192.0.2.11"
+        [[service.real]]
+        address = "192.0.2.12"
+        weight = 3
+
+        [[service]]
+        vip = "2001:db8::10"
+        port = 53
+        protocol = "udp"
+        scheduler = "wlc"
+        [[service.real]]
+        address = "2001:db8::21"
+        port = 5353
+        """;
+
+    private sealed class NoWire : ISyncTransport
+    {
+        public int Receive(Span<byte> buffer, int timeoutMs, out IpAddress from) { from = default; return 0; }
+        public bool Send(ReadOnlySpan<byte> datagram, IpAddress peer) => true;
+        public void Dispose() { }
+    }
+
+    private static DirectorState FixedState()
+    {
+        var t = new FakeTime();
+        var s = new DirectorState(Parse(Toml), new DirectorStateOptions
+        {
+            OuterSource = _ => DirectorAddress,
+            Clock = () => 1000,
+            HashSeed = 42,
+            Time = t,
+        });
+        s.RunHook = (_, _) => { };
+        for (ushort p = 40000; p < 40004; p++) { Send(s, Syn(p)); Send(s, Ack(p)); }
+        Send(s, Ack(50000));                                                  // tcp_no_connection
+        Send(s, TestPackets.Tcp(Client, 40010, Vip, 81, TcpFlags.Syn));       // no_service
+        var id = s.Services[0].Destinations.First(d => d.Address.ToString() == "192.0.2.11").Id;
+        for (int i = 0; i < 2; i++)
+        {
+            t.Advance(1);
+            s.ReportCheck(id, CheckResult.Fail("refused", TimeSpan.FromMilliseconds(250)), t.Now);
+        }
+        t.Advance(4.5);
+        s.Drain(s.Services[0].Key, IpAddress.Parse("192.0.2.12"), 80, removeWhenIdle: false);
+        s.Io = new IoChoice(IoBackend.AfPacket, IoBackend.Auto);
+        var sync = new SyncService(new SyncSettings { Enabled = true, Peers = [IpAddress.Parse("192.0.2.3")], Key = "0123456789abcdef-shared" },
+            s.Engines, s.Commands, new NoWire(), s.Sync, clock: () => 1000);
+        sync.Begin(1000);
+        return s;
+    }
+
+    [Fact]
+    public void Metrics_of_a_fixed_state_match_the_golden_file()
+    {
+        var s = FixedState();
+        var text = Metrics.Render(s);
+        MetricsFormat.Check(text);
+        // The one value the state takes from the wall clock (the start counts as the last reload).
+        var stamp = "tunlb_config_last_reload_timestamp_seconds " + s.LastReloadTime.ToUnixTimeSeconds() + "\n";
+        Assert.Contains(stamp, text);
+        text = text.Replace(stamp, "tunlb_config_last_reload_timestamp_seconds {start}\n");
+
+        var golden = GoldenPath();
+        if (Environment.GetEnvironmentVariable("TUNLB_UPDATE_GOLDEN") == "1") File.WriteAllText(golden, text);
+        var expected = File.ReadAllText(golden);
+        var a = expected.Split('\n');
+        var b = text.Split('\n');
+        for (int i = 0; i < Math.Min(a.Length, b.Length); i++)
+            Assert.True(a[i] == b[i], $"line {i + 1} differs:\nexpected: {a[i]}\nactual:   {b[i]}");
+        Assert.Equal(expected, text);
+    }
+
+    private static string GoldenPath([CallerFilePath] string self = "") => Path.Combine(Path.GetDirectoryName(self)!, "metrics.golden.txt");
+}
