@@ -20,7 +20,10 @@ internal static class Fixtures
 
     public static DirectorConfig Parse(string toml, string path = "director.toml") => ConfigLoader.ParseDirector(toml, path);
 
-    public static DirectorState NewState(string toml = Basic, string path = "director.toml", List<string>? log = null, List<string>? errors = null) =>
+    /// <summary>A state over <paramref name="toml"/> with every real routed from <see cref="DirectorAddress"/>, a fixed data-path
+    /// clock and hash seed, and <paramref name="time"/> (default: the system's) as the health clock.</summary>
+    public static DirectorState NewState(string toml = Basic, string path = "director.toml", List<string>? log = null, List<string>? errors = null,
+        TimeProvider? time = null) =>
         new(Parse(toml, path), new DirectorStateOptions
         {
             OuterSource = _ => DirectorAddress,
@@ -28,6 +31,7 @@ internal static class Fixtures
             LogError = l => { lock (errors ?? new()) errors?.Add(l); },
             Clock = () => 1000,
             HashSeed = 42,
+            Time = time ?? TimeProvider.System,
         });
 
     public static byte[] Syn(ushort port, string client = Client, ushort vport = 80) => TestPackets.Tcp(client, port, Vip, vport, TcpFlags.Syn);

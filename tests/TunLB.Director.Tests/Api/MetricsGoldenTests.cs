@@ -58,13 +58,7 @@ public sealed class MetricsGoldenTests
     private static DirectorState FixedState()
     {
         var t = new FakeTime();
-        var s = new DirectorState(Parse(Toml), new DirectorStateOptions
-        {
-            OuterSource = _ => DirectorAddress,
-            Clock = () => 1000,
-            HashSeed = 42,
-            Time = t,
-        });
+        var s = NewState(Toml, time: t);
         s.RunHook = (_, _) => { };
         for (ushort p = 40000; p < 40004; p++) { Send(s, Syn(p)); Send(s, Ack(p)); }
         Send(s, Ack(50000));                                                  // tcp_no_connection

@@ -42,7 +42,7 @@ public sealed class StatusApiTests : LiveApiTests
     protected override DirectorState CreateState()
     {
         _time = new FakeTime();
-        return new DirectorState(Parse(Toml), new DirectorStateOptions { OuterSource = _ => DirectorAddress, Clock = () => 1000, HashSeed = 42, Time = _time });
+        return NewState(Toml, time: _time);
     }
 
     protected override DirectorSettings ApiSettings(DirectorSettings s) => base.ApiSettings(s) with { ApiToken = Token };
