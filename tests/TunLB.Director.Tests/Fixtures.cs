@@ -3,6 +3,7 @@ using TunLB.Core.Flows;
 using TunLB.Core.Packets;
 using TunLB.Director.Api;
 using TunLB.Director.Management;
+using TunLB.Tests.Shared;
 
 namespace TunLB.Director.Tests;
 
@@ -12,42 +13,17 @@ internal static class Fixtures
     public const string Client = "198.51.100.10";
     public static readonly IpAddress DirectorAddress = IpAddress.Parse("192.0.2.1");
 
-    public const string Basic = """
-        [director]
-        api = "127.0.0.1:9400"
-        conn_max = 1000
-
-        [[service]]
-        vip = "203.0.113.10"
-        port = 80
-        protocol = "tcp"
-        scheduler = "rr"
-
-        [[service.real]]
-        address = "192.0.2.11"
-
-        [[service.real]]
-        address = "192.0.2.12"
-
-        [[service]]
-        vip = "203.0.113.10"
-        port = 53
-        protocol = "udp"
-        scheduler = "mh"
-        scheduler_flags = ["mh-port"]
-        mh_table_size = 251
-
-        [[service.real]]
-        address = "192.0.2.21"
-        weight = 2
-        """;
+    public const string Basic = DirectorConfigs.Basic;
 
     /// <summary>The management API's operations over <paramref name="s"/> (validation, DTOs, HTTP errors).</summary>
     public static DirectorApi ApiOf(DirectorState s) => new(s);
 
     public static DirectorConfig Parse(string toml, string path = "director.toml") => ConfigLoader.ParseDirector(toml, path);
 
-    public static DirectorState NewState(string toml = Basic, string path = "director.toml", List<string>? log = null, List<string>? errors = null) =>
+    /// <summary>A state over <paramref name="toml"/> with every real routed from <see cref="DirectorAddress"/>, a fixed data-path
+    /// clock and hash seed, and <paramref name="time"/> (default: the system's) as the health clock.</summary>
+    public static DirectorState NewState(string toml = Basic, string path = "director.toml", List<string>? log = null, List<string>? errors = null,
+        TimeProvider? time = null) =>
         new(Parse(toml, path), new DirectorStateOptions
         {
             OuterSource = _ => DirectorAddress,
@@ -55,6 +31,7 @@ internal static class Fixtures
             LogError = l => { lock (errors ?? new()) errors?.Add(l); },
             Clock = () => 1000,
             HashSeed = 42,
+            Time = time ?? TimeProvider.System,
         });
 
     public static byte[] Syn(ushort port, string client = Client, ushort vport = 80) => TestPackets.Tcp(client, port, Vip, vport, TcpFlags.Syn);

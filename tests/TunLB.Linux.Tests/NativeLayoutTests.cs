@@ -11,98 +11,21 @@ namespace TunLB.Linux.Tests;
 /// </summary>
 public sealed class NativeLayoutTests
 {
-    private const string CProgram = """
-        #include <stdio.h>
-        #include <stddef.h>
-        #include <net/if.h>
-        #include <netinet/in.h>
-        #include <poll.h>
-        #include <fcntl.h>
-        #include <sched.h>
-        #include <sys/socket.h>
-        #include <sys/ioctl.h>
-        #include <sys/eventfd.h>
-        #include <linux/if_tun.h>
-
-        #define P(name, value) printf("%s=%ld\n", name, (long)(value))
-        int main(void) {
-            P("sizeof(ifreq)", sizeof(struct ifreq));
-            P("offsetof(ifreq.ifr_name)", offsetof(struct ifreq, ifr_name));
-            P("offsetof(ifreq.ifr_flags)", offsetof(struct ifreq, ifr_flags));
-            P("offsetof(ifreq.ifr_ifindex)", offsetof(struct ifreq, ifr_ifindex));
-            P("offsetof(ifreq.ifr_mtu)", offsetof(struct ifreq, ifr_mtu));
-            P("sizeof(sockaddr_in)", sizeof(struct sockaddr_in));
-            P("offsetof(sockaddr_in.sin_family)", offsetof(struct sockaddr_in, sin_family));
-            P("offsetof(sockaddr_in.sin_port)", offsetof(struct sockaddr_in, sin_port));
-            P("offsetof(sockaddr_in.sin_addr)", offsetof(struct sockaddr_in, sin_addr));
-            P("offsetof(sockaddr_in.sin_zero)", offsetof(struct sockaddr_in, sin_zero));
-            P("sizeof(sockaddr_in6)", sizeof(struct sockaddr_in6));
-            P("offsetof(sockaddr_in6.sin6_family)", offsetof(struct sockaddr_in6, sin6_family));
-            P("offsetof(sockaddr_in6.sin6_port)", offsetof(struct sockaddr_in6, sin6_port));
-            P("offsetof(sockaddr_in6.sin6_flowinfo)", offsetof(struct sockaddr_in6, sin6_flowinfo));
-            P("offsetof(sockaddr_in6.sin6_addr)", offsetof(struct sockaddr_in6, sin6_addr));
-            P("offsetof(sockaddr_in6.sin6_scope_id)", offsetof(struct sockaddr_in6, sin6_scope_id));
-            P("sizeof(iovec)", sizeof(struct iovec));
-            P("offsetof(iovec.iov_len)", offsetof(struct iovec, iov_len));
-            P("sizeof(msghdr)", sizeof(struct msghdr));
-            P("offsetof(msghdr.msg_namelen)", offsetof(struct msghdr, msg_namelen));
-            P("offsetof(msghdr.msg_iov)", offsetof(struct msghdr, msg_iov));
-            P("offsetof(msghdr.msg_iovlen)", offsetof(struct msghdr, msg_iovlen));
-            P("offsetof(msghdr.msg_flags)", offsetof(struct msghdr, msg_flags));
-            P("sizeof(mmsghdr)", sizeof(struct mmsghdr));
-            P("offsetof(mmsghdr.msg_len)", offsetof(struct mmsghdr, msg_len));
-            P("offsetof(mmsghdr.msg_hdr)", offsetof(struct mmsghdr, msg_hdr));
-            P("offsetof(msghdr.msg_name)", offsetof(struct msghdr, msg_name));
-            P("offsetof(msghdr.msg_control)", offsetof(struct msghdr, msg_control));
-            P("offsetof(msghdr.msg_controllen)", offsetof(struct msghdr, msg_controllen));
-            P("sizeof(pollfd)", sizeof(struct pollfd));
-            P("offsetof(pollfd.fd)", offsetof(struct pollfd, fd));
-            P("offsetof(pollfd.events)", offsetof(struct pollfd, events));
-            P("offsetof(pollfd.revents)", offsetof(struct pollfd, revents));
-            P("IFNAMSIZ", IFNAMSIZ);
-            P("TUNSETIFF", TUNSETIFF);
-            P("TUNSETPERSIST", TUNSETPERSIST);
-            P("TUNGETIFF", TUNGETIFF);
-            P("IFF_TUN", IFF_TUN);
-            P("IFF_TAP", IFF_TAP);
-            P("IFF_NO_PI", IFF_NO_PI);
-            P("IFF_MULTI_QUEUE", IFF_MULTI_QUEUE);
-            P("IFF_NAPI", IFF_NAPI);
-            P("AF_INET", AF_INET);
-            P("AF_INET6", AF_INET6);
-            P("AF_PACKET", AF_PACKET);
-            P("SOCK_DGRAM", SOCK_DGRAM);
-            P("SOCK_RAW", SOCK_RAW);
-            P("SOCK_NONBLOCK", SOCK_NONBLOCK);
-            P("SOCK_CLOEXEC", SOCK_CLOEXEC);
-            P("IPPROTO_IP", IPPROTO_IP);
-            P("IPPROTO_IPIP", IPPROTO_IPIP);
-            P("IPPROTO_UDP", IPPROTO_UDP);
-            P("IPPROTO_RAW", IPPROTO_RAW);
-            P("SOL_IP", SOL_IP);
-            P("IP_HDRINCL", IP_HDRINCL);
-            P("SOL_SOCKET", SOL_SOCKET);
-            P("SO_RCVBUF", SO_RCVBUF);
-            P("SO_SNDBUF", SO_SNDBUF);
-            P("SO_RCVBUFFORCE", SO_RCVBUFFORCE);
-            P("SO_SNDBUFFORCE", SO_SNDBUFFORCE);
-            P("SO_BINDTODEVICE", SO_BINDTODEVICE);
-            P("MSG_DONTWAIT", MSG_DONTWAIT);
-            P("MSG_TRUNC", MSG_TRUNC);
-            P("POLLIN", POLLIN);
-            P("POLLERR", POLLERR);
-            P("POLLHUP", POLLHUP);
-            P("POLLNVAL", POLLNVAL);
-            P("O_RDONLY", O_RDONLY);
-            P("O_RDWR", O_RDWR);
-            P("O_NONBLOCK", O_NONBLOCK);
-            P("O_CLOEXEC", O_CLOEXEC);
-            P("CLONE_NEWNET", CLONE_NEWNET);
-            P("EFD_NONBLOCK", EFD_NONBLOCK);
-            P("EFD_CLOEXEC", EFD_CLOEXEC);
-            return 0;
-        }
-        """;
+    private static readonly string CProgram = new CLayoutProgram("net/if.h", "netinet/in.h", "poll.h", "fcntl.h", "sched.h", "sys/socket.h", "sys/ioctl.h", "sys/eventfd.h", "linux/if_tun.h")
+        .Struct("ifreq", "ifr_name", "ifr_flags", "ifr_ifindex", "ifr_mtu")
+        .Struct("sockaddr_in", "sin_family", "sin_port", "sin_addr", "sin_zero")
+        .Struct("sockaddr_in6", "sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id")
+        .Struct("iovec", "iov_len")
+        .Struct("msghdr", "msg_namelen", "msg_iov", "msg_iovlen", "msg_flags", "msg_name", "msg_control", "msg_controllen")
+        .Struct("mmsghdr", "msg_len", "msg_hdr")
+        .Struct("pollfd", "fd", "events", "revents")
+        .Constants("IFNAMSIZ", "TUNSETIFF", "TUNSETPERSIST", "TUNGETIFF", "IFF_TUN", "IFF_TAP", "IFF_NO_PI",
+            "IFF_MULTI_QUEUE", "IFF_NAPI", "AF_INET", "AF_INET6", "AF_PACKET", "SOCK_DGRAM", "SOCK_RAW",
+            "SOCK_NONBLOCK", "SOCK_CLOEXEC", "IPPROTO_IP", "IPPROTO_IPIP", "IPPROTO_UDP", "IPPROTO_RAW", "SOL_IP",
+            "IP_HDRINCL", "SOL_SOCKET", "SO_RCVBUF", "SO_SNDBUF", "SO_RCVBUFFORCE", "SO_SNDBUFFORCE",
+            "SO_BINDTODEVICE", "MSG_DONTWAIT", "MSG_TRUNC", "POLLIN", "POLLERR", "POLLHUP", "POLLNVAL", "O_RDONLY",
+            "O_RDWR", "O_NONBLOCK", "O_CLOEXEC", "CLONE_NEWNET", "EFD_NONBLOCK", "EFD_CLOEXEC")
+        .ToString();
 
     private static readonly Lazy<Dictionary<string, long>> Native = new(() => CHeaderValues.CompileAndRun(CProgram));
 

@@ -5,6 +5,7 @@ using TunLB.Control.Configuration;
 using TunLB.Core.Flows;
 using TunLB.Director.Api;
 using TunLB.Director.Management;
+using TunLB.Tests.Shared;
 
 namespace TunLB.Fuzz.Targets;
 
@@ -19,35 +20,16 @@ namespace TunLB.Fuzz.Targets;
 /// </summary>
 public sealed class ApiBodyTarget : IFuzzTarget
 {
-    private const string Config = """
+    // The director tests' two services, the second web real server over GUE, and an IPv6 service with persistence.
+    private const string Config = $"""
         [director]
         api = "127.0.0.1:9400"
         conn_max = 256
 
-        [[service]]
-        vip = "203.0.113.10"
-        port = 80
-        protocol = "tcp"
-        scheduler = "rr"
-
-        [[service.real]]
-        address = "192.0.2.11"
-
-        [[service.real]]
-        address = "192.0.2.12"
+        {DirectorConfigs.WebService}
         encap = "gue"
 
-        [[service]]
-        vip = "203.0.113.10"
-        port = 53
-        protocol = "udp"
-        scheduler = "mh"
-        scheduler_flags = ["mh-port"]
-        mh_table_size = 251
-
-        [[service.real]]
-        address = "192.0.2.21"
-        weight = 2
+        {DirectorConfigs.DnsService}
 
         [[service]]
         vip = "2001:db8:100::10"

@@ -41,6 +41,19 @@ internal sealed partial class Converter
             $"keepalived ignores the words after the address and port ({string.Join(' ', s.Args.Skip(from).Select(a => a.Text))}); " +
             "so does the import (settings such as the protocol belong inside the block)");
 
+    /// <summary>virtual_server keywords the import reads but does not convert, with what the report says about each.</summary>
+    private static readonly Dictionary<string, (ImportSeverity Severity, string Why)> VirtualServerUnused = new()
+    {
+        ["persistence_engine"] = (ImportSeverity.Skipped, "TunLB has no persistence engines (SIP Call-ID); persistence is by client address"),
+        ["ops"] = (ImportSeverity.Skipped, "TunLB has no one-packet scheduling (ipvsadm -o)"),
+        ["hashed"] = (ImportSeverity.Skipped, "the IPVS 'hashed' flag has no TunLB equivalent"),
+        ["ha_suspend"] = (ImportSeverity.Skipped, "TunLB always checks real servers (there is no VRRP-owned address to wait for)"),
+        ["omega"] = (ImportSeverity.Skipped, "TunLB runs no quorum or real-server scripts at shutdown"),
+        ["ip_family"] = (ImportSeverity.Note, "the address family comes from the addresses; ignored"),
+        ["nat_mask"] = (ImportSeverity.Note, "a NAT setting; with a tunnel there is no NAT, so it has nothing to do"),
+        ["sorry_server_inhibit"] = (ImportSeverity.Skipped, "TunLB adds or removes the sorry server; it has no inhibit mode for it"),
+    };
+
     private void Convert(KStatement vs, string vipText, IpAddress vip, long port)
     {
         var svc = new OutService
@@ -67,9 +80,6 @@ internal sealed partial class Converter
                     else if (Integer(s, 0, ConfigLoader.MaxTimeoutSeconds, out var p)) { svc.Persistence = p; persistent = p > 0; }
                     break;
                 case "persistence_granularity": Granularity(s, svc, vip); break;
-                case "persistence_engine":
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB has no persistence engines (SIP Call-ID); persistence is by client address");
-                    break;
                 case "protocol":
                     switch (s.Arg(0).ToUpperInvariant())
                     {
@@ -82,24 +92,6 @@ internal sealed partial class Converter
                     }
                     break;
                 case "flag-1" or "flag-2" or "flag-3" or "sh-port" or "sh-fallback" or "mh-port" or "mh-fallback": flags.Add(s); break;
-                case "ops":
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB has no one-packet scheduling (ipvsadm -o)");
-                    break;
-                case "hashed":
-                    Add(s, ImportSeverity.Skipped, s.Text, "the IPVS 'hashed' flag has no TunLB equivalent");
-                    break;
-                case "ha_suspend":
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB always checks real servers (there is no VRRP-owned address to wait for)");
-                    break;
-                case "omega":
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB runs no quorum or real-server scripts at shutdown");
-                    break;
-                case "ip_family":
-                    Add(s, ImportSeverity.Note, s.Text, "the address family comes from the addresses; ignored");
-                    break;
-                case "nat_mask":
-                    Add(s, ImportSeverity.Note, s.Text, "a NAT setting; with a tunnel there is no NAT, so it has nothing to do");
-                    break;
                 case "quorum":
                     if (s.Args.Count > 0 && long.TryParse(s.Arg(0), NumberStyles.None, CultureInfo.InvariantCulture, out var q) && q >= 1)
                         svc.Quorum = Math.Min(q, int.MaxValue);
@@ -115,13 +107,11 @@ internal sealed partial class Converter
                 case "quorum_down": svc.QuorumDown = Script(s); break;
                 case "weight": if (Integer(s, 0, 65535, out var w)) defaultWeight = w; break;
                 case "sorry_server": Sorry(s, svc, port); break;
-                case "sorry_server_inhibit":
-                    Add(s, ImportSeverity.Skipped, s.Text, "TunLB adds or removes the sorry server; it has no inhibit mode for it");
-                    break;
                 case "sorry_server_lvs_method": sorryMethod = s; break;
                 case "real_server": reals.Add(s); break;
                 default:
-                    if (CheckerKinds.Contains(s.Keyword))
+                    if (VirtualServerUnused.TryGetValue(s.Keyword, out var unused)) Add(s, unused.Severity, s.Text, unused.Why);
+                    else if (CheckerKinds.Contains(s.Keyword))
                         Add(s, ImportSeverity.Skipped, s.Keyword, "a checker belongs inside a real_server block; not converted");
                     else Unknown(s, "virtual_server");
                     break;

@@ -43,16 +43,7 @@ public static partial class ConfigLoader
 
     /// <summary>Validates director config text; <paramref name="path"/> is used in error messages.</summary>
     /// <exception cref="ConfigException">The text has errors.</exception>
-    public static DirectorConfig ParseDirector(string text, string path)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        ArgumentNullException.ThrowIfNull(path);
-        var sink = new ErrorSink(path);
-        var root = TomlTree.Parse(text, path, sink.Errors);
-        DirectorConfig? config = root is null ? null : BuildDirector(root, sink);
-        sink.ThrowIfAny();
-        return config!;
-    }
+    public static DirectorConfig ParseDirector(string text, string path) => Parse(text, path, BuildDirector);
 
     /// <summary>Reads and validates a real-server config file.</summary>
     /// <exception cref="ConfigException">The file cannot be read or has errors.</exception>
@@ -60,13 +51,16 @@ public static partial class ConfigLoader
 
     /// <summary>Validates real-server config text; <paramref name="path"/> is used in error messages.</summary>
     /// <exception cref="ConfigException">The text has errors.</exception>
-    public static RealServerConfig ParseRealServer(string text, string path)
+    public static RealServerConfig ParseRealServer(string text, string path) => Parse(text, path, BuildRealServer);
+
+    // Every error of the text, syntax or rules, reaches one sink, and one exception lists them all.
+    private static T Parse<T>(string text, string path, Func<TTable, ErrorSink, T> build) where T : class
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(path);
         var sink = new ErrorSink(path);
         var root = TomlTree.Parse(text, path, sink.Errors);
-        RealServerConfig? config = root is null ? null : BuildRealServer(root, sink);
+        T? config = root is null ? null : build(root, sink);
         sink.ThrowIfAny();
         return config!;
     }

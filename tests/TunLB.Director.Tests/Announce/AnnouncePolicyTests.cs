@@ -67,13 +67,7 @@ public sealed class AnnouncePolicyTests
 
     public AnnouncePolicyTests()
     {
-        _s = new DirectorState(Parse(Config), new DirectorStateOptions
-        {
-            OuterSource = _ => DirectorAddress,
-            Clock = () => 1000,
-            HashSeed = 42,
-            Time = _t,
-        });
+        _s = NewState(Config, time: _t);
         _s.RunHook = (_, _) => { };
     }
 

@@ -10,11 +10,8 @@ using static TunLB.Director.Tests.Fixtures;
 namespace TunLB.Director.Tests.Api;
 
 /// <summary>The health and drain endpoints on the real Kestrel server.</summary>
-public sealed class HealthApiTests : IAsyncLifetime
+public sealed class HealthApiTests : LiveApiTests
 {
-    private DirectorState _state = null!;
-    private ApiServer _api = null!;
-    private HttpClient _http = null!;
 
     private const string Toml = """
         [[service]]
@@ -31,25 +28,12 @@ public sealed class HealthApiTests : IAsyncLifetime
         address = "192.0.2.12"
         """;
 
-    public async Task InitializeAsync()
-    {
-        _state = NewState(Toml);
-        _api = await ApiServer.StartAsync(_state, _state.Settings with { ApiPort = 0 });
-        _http = new HttpClient { BaseAddress = new Uri(_api.BaseAddress) };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _api.DisposeAsync();
-    }
-
-    private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
+    protected override DirectorState CreateState() => NewState(Toml);
 
     [Fact]
     public async Task HealthReportListsEveryRealWithItsCheck()
     {
-        var r = await _http.GetAsync("/api/v1/health");
+        var r = await Http.GetAsync("/api/v1/health");
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var h = JsonSerializer.Deserialize<HealthReportDto>(await r.Content.ReadAsStringAsync(), ApiJson.Options)!;
         var svc = Assert.Single(h.Services);
@@ -58,7 +42,7 @@ public sealed class HealthApiTests : IAsyncLifetime
         Assert.Equal(["192.0.2.11", "192.0.2.12"], svc.Reals.Select(x => x.Address));
         Assert.All(svc.Reals, x => Assert.Equal("up", x.Health.Status));
         Assert.StartsWith("tcp :80 via tunnel, every 2 s", svc.Reals[0].Health.Check);
-        var services = await _http.GetStringAsync("/api/v1/services");
+        var services = await Http.GetStringAsync("/api/v1/services");
         Assert.Contains("\"health\": {", services);
         Assert.Contains("\"configured_weight\": 1", services);
     }
@@ -67,26 +51,26 @@ public sealed class HealthApiTests : IAsyncLifetime
     public async Task DrainAndUndrain()
     {
         const string real = "/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.11/80/drain";
-        var r = await _http.PostAsync(real, Json("{\"remove_when_idle\": false}"));
+        var r = await Http.PostAsync(real, Json("{\"remove_when_idle\": false}"));
         Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         var dto = JsonSerializer.Deserialize<RealDto>(await r.Content.ReadAsStringAsync(), ApiJson.Options)!;
         Assert.Equal(0, dto.Weight);
         Assert.True(dto.Health!.Draining);
-        Assert.Contains("tunlb_backend_draining{vip=\"203.0.113.10\",port=\"80\",proto=\"tcp\",real=\"192.0.2.11:80\"} 1", await _http.GetStringAsync("/metrics"));
+        Assert.Contains("tunlb_backend_draining{vip=\"203.0.113.10\",port=\"80\",proto=\"tcp\",real=\"192.0.2.11:80\"} 1", await Http.GetStringAsync("/metrics"));
 
-        var bad = await _http.PostAsync(real, Json("{\"remove_when_idel\": true}"));
+        var bad = await Http.PostAsync(real, Json("{\"remove_when_idel\": true}"));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("remove_when_idel", await bad.Content.ReadAsStringAsync());
-        Assert.Equal(HttpStatusCode.NotFound, (await _http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.99/80/drain", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.99/80/drain", null)).StatusCode);
 
-        var u = await _http.DeleteAsync(real);
+        var u = await Http.DeleteAsync(real);
         Assert.Equal(HttpStatusCode.OK, u.StatusCode);
         Assert.Equal(1, JsonSerializer.Deserialize<RealDto>(await u.Content.ReadAsStringAsync(), ApiJson.Options)!.Weight);
 
         // Drain before delete: no connections, so it goes at once.
-        var d = await _http.PostAsync(real, Json("{\"remove_when_idle\": true}"));
+        var d = await Http.PostAsync(real, Json("{\"remove_when_idle\": true}"));
         Assert.Equal(HttpStatusCode.OK, d.StatusCode);
-        Assert.DoesNotContain("192.0.2.11", await _http.GetStringAsync("/api/v1/services"));
+        Assert.DoesNotContain("192.0.2.11", await Http.GetStringAsync("/api/v1/services"));
     }
 }
 

@@ -40,14 +40,7 @@ public sealed class HealthStateTests
         var log = new List<string>();
         var hooks = new List<string>();
         var t = new FakeTime();
-        var s = new DirectorState(Parse(toml), new DirectorStateOptions
-        {
-            OuterSource = _ => DirectorAddress,
-            Log = l => { lock (log) log.Add(l); },
-            Clock = () => 1000,
-            HashSeed = 42,
-            Time = t,
-        });
+        var s = NewState(toml, log: log, time: t);
         s.RunHook = (cmd, what) => hooks.Add(cmd);
         return (s, t, log, hooks);
     }

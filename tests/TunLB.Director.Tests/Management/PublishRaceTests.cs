@@ -55,10 +55,7 @@ public sealed class PublishRaceTests
     public void AWorkerRunningAtAnyMomentOfAddRealNeverLosesTheFlowItScheduled()
     {
         var clock = new WorkerPlayingClock();
-        var s = new DirectorState(Parse(Basic), new DirectorStateOptions
-        {
-            OuterSource = _ => DirectorAddress, Clock = () => 1000, HashSeed = 42, Time = clock,
-        });
+        var s = NewState(Basic, time: clock);
         ushort port = 2000;
         var verdicts = new List<(string? Syn, DropReason Ack)>();
         clock.OnRead = () =>

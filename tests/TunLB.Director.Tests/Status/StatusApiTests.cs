@@ -3,22 +3,21 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using TunLB.Control.Api;
+using TunLB.Control.Configuration;
 using TunLB.Director.Api;
 using TunLB.Director.Management;
+using TunLB.Director.Tests.Api;
 using TunLB.Health;
 using static TunLB.Director.Tests.Fixtures;
 
 namespace TunLB.Director.Tests.Status;
 
 /// <summary>The status page, the event log, the history and run-time checks on the real Kestrel server.</summary>
-public sealed class StatusApiTests : IAsyncLifetime
+public sealed class StatusApiTests : LiveApiTests
 {
     private const string Token = "s3cret";
     private const string Real = "/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.11/80";
-    private DirectorState _state = null!;
     private FakeTime _time = null!;
-    private ApiServer _api = null!;
-    private HttpClient _http = null!;   // with the token
     private HttpClient _anon = null!;   // without
 
     private const string Toml = """
@@ -40,30 +39,32 @@ public sealed class StatusApiTests : IAsyncLifetime
         weight = 3
         """;
 
-    public async Task InitializeAsync()
+    protected override DirectorState CreateState()
     {
         _time = new FakeTime();
-        _state = new DirectorState(Parse(Toml), new DirectorStateOptions { OuterSource = _ => DirectorAddress, Clock = () => 1000, HashSeed = 42, Time = _time });
-        _api = await ApiServer.StartAsync(_state, _state.Settings with { ApiPort = 0, ApiToken = Token });
-        _http = new HttpClient { BaseAddress = new Uri(_api.BaseAddress) };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
-        _anon = new HttpClient { BaseAddress = new Uri(_api.BaseAddress) };
+        return NewState(Toml, time: _time);
     }
 
-    public async Task DisposeAsync()
+    protected override DirectorSettings ApiSettings(DirectorSettings s) => base.ApiSettings(s) with { ApiToken = Token };
+
+    public override async Task InitializeAsync()
     {
-        _http.Dispose();
-        _anon.Dispose();
-        await _api.DisposeAsync();
+        await base.InitializeAsync();
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);   // Http: with the token
+        _anon = new HttpClient { BaseAddress = new Uri(Server.BaseAddress) };
     }
 
-    private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");
+    public override async Task DisposeAsync()
+    {
+        _anon.Dispose();
+        await base.DisposeAsync();
+    }
 
-    private int Id(string addr) => _state.Services[0].Destinations.First(d => d.Address.ToString() == addr).Id;
+    private int Id(string addr) => State.Services[0].Destinations.First(d => d.Address.ToString() == addr).Id;
 
     private void Fail(string addr, int times)
     {
-        for (int i = 0; i < times; i++) { _time.Advance(1); _state.ReportCheck(Id(addr), CheckResult.Fail("connection refused", TimeSpan.FromMilliseconds(2)), _time.Now); }
+        for (int i = 0; i < times; i++) { _time.Advance(1); State.ReportCheck(Id(addr), CheckResult.Fail("connection refused", TimeSpan.FromMilliseconds(2)), _time.Now); }
     }
 
     private async Task<JsonElement> Events(long since = 0) =>
@@ -100,9 +101,9 @@ public sealed class StatusApiTests : IAsyncLifetime
     {
         long start = (await Events()).GetProperty("next").GetInt64();
         Fail("192.0.2.11", 2);
-        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync(Real + "/drain", null)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _http.PutAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.13/80", Json("{\"weight\": 5}"))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await _http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.12/80/maintenance", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync(Real + "/drain", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.PutAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.13/80", Json("{\"weight\": 5}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.12/80/maintenance", null)).StatusCode);
 
         var root = await Events(start);
         var ev = root.GetProperty("events").EnumerateArray().ToList();
@@ -118,11 +119,11 @@ public sealed class StatusApiTests : IAsyncLifetime
         var html = await _anon.GetStringAsync("/");
         Assert.Contains("data-real=\"192.0.2.11:80\" data-state=\"DRAIN\"", html);
         Assert.Contains("data-real=\"192.0.2.12:80\" data-state=\"MAINT\"", html);
-        Assert.Equal(0, _state.View.Services[0].Reals[1].Dest.Weight);
+        Assert.Equal(0, State.View.Services[0].Reals[1].Dest.Weight);
 
-        var ready = await _http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.12/80/ready", null);
+        var ready = await Http.PostAsync("/api/v1/services/tcp/203.0.113.10/80/reals/192.0.2.12/80/ready", null);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal(1, _state.View.Services[0].Reals[1].Dest.Weight);
+        Assert.Equal(1, State.View.Services[0].Reals[1].Dest.Weight);
         Assert.Contains("data-real=\"192.0.2.12:80\" data-state=\"UP\"", await _anon.GetStringAsync("/"));
     }
 
@@ -130,7 +131,7 @@ public sealed class StatusApiTests : IAsyncLifetime
     public async Task QuorumLossAndAFailedReloadAreEvents()
     {
         foreach (var a in new[] { "192.0.2.11", "192.0.2.12", "192.0.2.13" }) Fail(a, 2);
-        var r = _state.Reload(); // director.toml does not exist here
+        var r = State.Reload(); // director.toml does not exist here
         Assert.False(r.Ok);
         var ev = (await Events()).GetProperty("events").EnumerateArray().ToList();
         var quorum = Assert.Single(ev, e => e.GetProperty("kind").GetString() == "quorum");
@@ -145,7 +146,7 @@ public sealed class StatusApiTests : IAsyncLifetime
     [Fact]
     public async Task EventWithoutServiceHasNullFields()
     {
-        _state.RecordEvent(EventKinds.Sync, null, null, "peer 192.0.2.2 connected");
+        State.RecordEvent(EventKinds.Sync, null, null, "peer 192.0.2.2 connected");
         var ev = (await Events()).GetProperty("events").EnumerateArray().Last();
         Assert.Equal("sync", ev.GetProperty("kind").GetString());
         Assert.Equal(JsonValueKind.Null, ev.GetProperty("service").ValueKind);
@@ -159,20 +160,20 @@ public sealed class StatusApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await _anon.PostAsync(Real + "/drain", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _anon.PostAsync(Real + "/maintenance", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await _anon.PutAsync(Real + "/check", Json("{\"type\":\"http\"}"))).StatusCode);
-        Assert.False(_state.View.Services[0].Reals[0].Health!.Draining);
-        Assert.False(_state.View.Services[0].Reals[0].Health!.Maintenance);
+        Assert.False(State.View.Services[0].Reals[0].Health!.Draining);
+        Assert.False(State.View.Services[0].Reals[0].Health!.Maintenance);
     }
 
     [Fact]
     public async Task StreamSendsPastAndNewEvents()
     {
-        _state.RecordEvent(EventKinds.Reload, null, null, "first");
+        State.RecordEvent(EventKinds.Reload, null, null, "first");
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var resp = await _anon.GetAsync("/api/v1/events/stream?since=0", HttpCompletionOption.ResponseHeadersRead, cts.Token);
         Assert.Equal("text/event-stream", resp.Content.Headers.ContentType!.MediaType);
         using var reader = new StreamReader(await resp.Content.ReadAsStreamAsync(cts.Token));
         var seen = new List<string>();
-        _ = Task.Run(async () => { await Task.Delay(300); _state.RecordEvent(EventKinds.Sync, null, null, "second"); });
+        _ = Task.Run(async () => { await Task.Delay(300); State.RecordEvent(EventKinds.Sync, null, null, "second"); });
         while (seen.Count < 2)
         {
             var line = await reader.ReadLineAsync(cts.Token) ?? throw new EndOfStreamException();
@@ -184,9 +185,9 @@ public sealed class StatusApiTests : IAsyncLifetime
     [Fact]
     public async Task HistoryServesTheEstimatorSamples()
     {
-        _state.SampleRates(2);
+        State.SampleRates(2);
         _time.Advance(2);
-        _state.SampleRates(2);
+        State.SampleRates(2);
         var h = JsonDocument.Parse(await _anon.GetStringAsync("/api/v1/history")).RootElement;
         Assert.Equal(2, h.GetProperty("interval_seconds").GetDouble());
         var s = Assert.Single(h.GetProperty("samples").EnumerateArray());
