@@ -70,7 +70,7 @@ public sealed class RealServerAgent : IDisposable
             bool anyV4Director = _cfg.Directors.Any(d => d.IsV4);
             bool anyV6Director = _cfg.Directors.Any(d => !d.IsV4);
 
-            _tun = TunDevice.Open(_cfg.TunName, out var dev);
+            (_tun, var dev, var inject) = DecapDevice.Open(_cfg, _net);
             // Without IPv6 VIPs keep the kernel from sending router solicitations and MLD into the device; with them,
             // no duplicate address detection (the VIP is deliberately on many hosts). Set before the link comes up.
             if (anyV6Vip)
@@ -119,7 +119,7 @@ public sealed class RealServerAgent : IDisposable
             _egress = EgressSchedule.StartIfEnabled(_cfg, _log);
             _metrics = AgentMetricsServer.StartIfEnabled(_cfg, () => AgentMetrics.Render(Receivers));
             return (_metrics is null ? "" : _metrics.Describe() + "; ") + (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + (_egress is null ? "" : _egress.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
-                   $"rp_filter {dev}={rp}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
+                   $"rp_filter {dev}={rp}; {inject}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
         }
         catch
         {

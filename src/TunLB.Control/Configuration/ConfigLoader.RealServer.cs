@@ -6,7 +6,7 @@ namespace TunLB.Control.Configuration;
 public static partial class ConfigLoader
 {
     private static readonly string[] RealServerFileTables = ["realserver", "egress"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", "metrics", .. HealthConfigReader.RealServerKeys];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", "metrics", "rps", "napi", .. HealthConfigReader.RealServerKeys];
 
     private static RealServerConfig BuildRealServer(TTable root, ErrorSink sink)
     {
@@ -67,6 +67,20 @@ public static partial class ConfigLoader
             else if (!System.Net.IPAddress.TryParse(metricsHost, out _)) r.Error(me, $"\"{metricsHost}\" in metrics must be an IP address, like 127.0.0.1:9403");
             else metrics = metricsText;
         }
+        var rps = RpsMode.Off;
+        if (r.Get("rps") is { } rp)
+        {
+            if (rp.Value is TScalar { Value: "auto" }) rps = RpsMode.Auto;
+            else if (rp.Value is TScalar { Value: "off" }) rps = RpsMode.Off;
+            else r.TypeError(rp, "\"auto\" or \"off\"");
+        }
+        var napi = NapiMode.Threaded;
+        if (r.Get("napi") is { } np)
+        {
+            if (np.Value is TScalar { Value: "threaded" }) napi = NapiMode.Threaded;
+            else if (np.Value is TScalar { Value: "off" }) napi = NapiMode.Off;
+            else r.TypeError(np, "\"threaded\" or \"off\"");
+        }
         var vipList = vips.Select(v => v.Address).ToList();
         return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vipList, directors.Select(d => d.Address).ToList(),
             tunName, sink.File)
@@ -77,6 +91,8 @@ public static partial class ConfigLoader
             Metrics = metrics,
             MetricsHost = metricsHost,
             MetricsPort = metricsPort,
+            Rps = rps,
+            Napi = napi,
             Egress = EgressScheduleConfig.Read(top, vipList),
         });
     }
