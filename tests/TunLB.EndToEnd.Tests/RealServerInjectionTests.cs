@@ -1,4 +1,5 @@
 using TunLB.Lab;
+using TunLB.Linux;
 
 namespace TunLB.EndToEnd.Tests;
 
