@@ -70,14 +70,24 @@ public static class RpsSteering
     /// </summary>
     public static string ApplyAuto(HostNetwork net, string device)
     {
+        IReadOnlyList<int> cpus;
         string path = Path(device);
-        string current = net.ReadSysctl(path);
-        if (!IsEmpty(current)) return $"RPS on {device} left at rps_cpus={current}";
-        var online = OnlineCpus();
-        var cpus = AutoCpus(online, ProcessAffinity(online));
-        if (cpus.Count == 0) return $"RPS on {device} off (one CPU)";
-        string mask = Mask(cpus);
-        net.WriteSysctl(path, mask);
+        string mask;
+        try
+        {
+            string current = net.ReadSysctl(path);
+            if (!IsEmpty(current)) return $"RPS on {device} left at rps_cpus={current}";
+            var online = OnlineCpus();
+            cpus = AutoCpus(online, ProcessAffinity(online));
+            if (cpus.Count == 0) return $"RPS on {device} off (one CPU)";
+            mask = Mask(cpus);
+            net.WriteSysctl(path, mask);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or HostNetworkException)
+        {
+            // sysfs files are root's: CAP_NET_ADMIN alone (the shipped unit's User=tunlb) cannot write them.
+            return $"RPS on {device} off (cannot set {path}: {e.Message})";
+        }
         return $"RPS on {device}: rps_cpus={mask} (CPUs {string.Join(",", cpus)})";
     }
 

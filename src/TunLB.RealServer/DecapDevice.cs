@@ -34,7 +34,8 @@ public static class DecapDevice
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or HostNetworkException)
             {
-                // Kernels before 5.12 have no threaded NAPI; IFF_NAPI alone would run the poll inside the write.
+                // Kernels before 5.12 have no threaded NAPI, and sysfs files are root's (CAP_NET_ADMIN alone, as in the
+                // shipped unit's User=tunlb, cannot write them); IFF_NAPI alone would run the poll inside the write.
                 tun.Dispose();
                 return Plain(cfg, net, $"threaded NAPI not available: {e.Message}");
             }
