@@ -49,10 +49,10 @@ public sealed class RealServerInjectionTests : IDisposable
     }
 
     [Fact]
-    public void ByDefaultTheNapiPollRunsInAKernelThreadAndRpsIsOff()
+    public void ThreadedNapiRunsThePollInAKernelThreadAndByDefaultBothAreOff()
     {
         PersistentDevice();
-        var a = StartAgent("agent-napi", "");
+        var a = StartAgent("agent-napi", "napi = \"threaded\"");
         Assert.Equal("1", Sys("threaded"));
         Assert.Equal("", RpsCpus());
         Assert.Contains("NAPI on tunlb-rs0 threaded", a.Output);
@@ -61,7 +61,7 @@ public sealed class RealServerInjectionTests : IDisposable
         Assert.Contains("napi/tunlb-rs0-", _t.Exec("r", "ps", "-eo", "comm"));
         StopAndCheckTheDeviceIsAsBefore(a);
 
-        var off = StartAgent("agent-napi-off", "napi = \"off\"");
+        var off = StartAgent("agent-napi-off", "");                 // the default
         Assert.Equal("0", Sys("threaded"));
         Assert.Contains("NAPI on tunlb-rs0 off (napi = \"off\")", off.Output);
         StopAndCheckTheDeviceIsAsBefore(off);

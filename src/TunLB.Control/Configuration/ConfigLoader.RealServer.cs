@@ -74,7 +74,7 @@ public static partial class ConfigLoader
             else if (rp.Value is TScalar { Value: "off" }) rps = RpsMode.Off;
             else r.TypeError(rp, "\"auto\" or \"off\"");
         }
-        var napi = NapiMode.Threaded;
+        var napi = NapiMode.Off;
         if (r.Get("napi") is { } np)
         {
             if (np.Value is TScalar { Value: "threaded" }) napi = NapiMode.Threaded;

@@ -27,7 +27,7 @@ public sealed partial record RealServerConfig(
     /// <summary>Receive packet steering on the TUN device: the server's receive work spread over CPUs by flow.</summary>
     public RpsMode Rps { get; init; } = RpsMode.Off;
     /// <summary>Whether the TUN device's receive work runs in a NAPI kernel thread rather than in the agent's writes.</summary>
-    public NapiMode Napi { get; init; } = NapiMode.Threaded;
+    public NapiMode Napi { get; init; } = NapiMode.Off;
 
     /// <summary>The <c>[egress]</c> schedule (null when the table is absent; off unless its interval is set).</summary>
     public EgressScheduleConfig? Egress { get; init; }

