@@ -138,6 +138,7 @@ public static class Metrics
             w.Sample("", state.LastReloadOk ? 1 : 0);
             w.Family("tunlb_config_last_reload_timestamp_seconds", "gauge", "Unix time of the last reload (or of the start).");
             w.Sample("", state.LastReloadTime.ToUnixTimeSeconds());
+            ProcessMetrics.Render(w);
         }
         return w.ToString();
     }
