@@ -13,12 +13,14 @@ namespace TunLB.EndToEnd.Tests.Hardening;
 /// </summary>
 public sealed class ReloadStormTests(ITestOutputHelper output)
 {
-    // RSS after a forced full collection may grow this much during the second storm. Measured: 0.1–0.6 MiB (the GC
-    // committing a little more for the same live heap); a leak of 40 KiB per reload (one scheduler's table) would be 4 MiB.
-    private const long SecondStormRssBoundKiB = 3 * 1024;
-    // The live heap after that collection: measured within ±50 KiB (the event log's ring filling); a leak of 1 KiB per
-    // reload would be 100 KiB... 512 KiB leaves room for what the API and health checks allocate and keep.
-    private const long SecondStormHeapBoundBytes = 512 * 1024;
+    // The live heap (the least of three full collections) may grow this much during the second storm. Measured: +52 to
+    // +55 KB (the event log's ring of 1,000 filling with 100 more reload events), once -1.8 MB; a leak of 10 KiB a reload
+    // (two wrr schedulers and their services) would be +1 MiB.
+    private const long SecondStormHeapBoundBytes = 1024 * 1024;
+    // RSS may grow this much during the second storm, against +33 to +38 MiB in the first. Measured: +2.6, +4.6, +8.8 MiB
+    // (with a flat live heap: the GC and the allocator committing more for the same load), and a third storm added
+    // +0.3 MiB. So this bound catches only a native leak of over 160 KiB a reload; the heap bound is the fine one.
+    private const long SecondStormRssBoundKiB = 16 * 1024;
 
     private sealed record Sample(long RssKiB, int Fds, int Threads, long HeapAfterBytes, int FdsBeforeGc, double GcPauseMs);
 
@@ -97,7 +99,9 @@ public sealed class ReloadStormTests(ITestOutputHelper output)
         for (int i = 0; i < 100; i++)
         {
             bool isBroken = i % 5 == 4;
-            File.WriteAllText(lab.ConfigPath, isBroken ? broken : i % 2 == 0 ? good1 : good2);
+            // Written aside and renamed into place, as an operator's tools do: a reload never reads half a file.
+            File.WriteAllText(lab.ConfigPath + ".new", isBroken ? broken : i % 2 == 0 ? good1 : good2);
+            File.Move(lab.ConfigPath + ".new", lab.ConfigPath, overwrite: true);
             if (isBroken) brokenWrites++;
             if (i % 2 == 0)
             {
@@ -117,18 +121,25 @@ public sealed class ReloadStormTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Descriptors (before and after), then a full collection through POST /api/v1/gc (a leak is what survives it; the
+    /// Descriptors (before and after), then full collections through POST /api/v1/gc (a leak is what survives it; the
     /// garbage of 100 reloads is not), then RSS, descriptors and threads from /proc.
     /// </summary>
     private static Sample Measure(HardeningLab lab, int pid)
     {
         int fdsBefore = Fds(pid);
-        var r = lab.T.Try("director", 30_000, "curl", "-sf", "--max-time", "20", "-X", "POST", "http://127.0.0.1:9400/api/v1/gc");
-        if (r.ExitCode != 0) throw new InvalidOperationException($"POST /api/v1/gc: {r.ExitCode} {r.Stderr}");
-        var gc = JsonDocument.Parse(r.Stdout).RootElement;
+        long heap = long.MaxValue;
+        double pause = 0;
+        for (int i = 0; i < 3; i++) // the least of three: a request or check in flight during one collection keeps its objects
+        {
+            var r = lab.T.Try("director", 30_000, "curl", "-sf", "--max-time", "20", "-X", "POST", "http://127.0.0.1:9400/api/v1/gc");
+            if (r.ExitCode != 0) throw new InvalidOperationException($"POST /api/v1/gc: {r.ExitCode} {r.Stderr}");
+            var gc = JsonDocument.Parse(r.Stdout).RootElement;
+            heap = Math.Min(heap, gc.GetProperty("heap_after_bytes").GetInt64());
+            pause = Math.Max(pause, gc.GetProperty("pause_ms").GetDouble());
+        }
         var status = File.ReadAllText($"/proc/{pid}/status");
         return new Sample(HardeningLab.RssKiB(pid), Fds(pid), int.Parse(Regex.Match(status, @"Threads:\s+(\d+)").Groups[1].Value),
-            gc.GetProperty("heap_after_bytes").GetInt64(), fdsBefore, gc.GetProperty("pause_ms").GetDouble());
+            heap, fdsBefore, pause);
     }
 
     private static int Fds(int pid) => Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length;
