@@ -17,16 +17,20 @@ internal sealed class AdmCertificateCheck
     private readonly AdmTrust _trust;
     private readonly X509Certificate2Collection? _roots;
     private readonly X509Certificate2? _pinned;
+    private readonly string? _pinUnusable;
 
     public string? LastRefusal { get; private set; }
 
-    /// <exception cref="AdmTrustException">The CA or pinned file cannot be read or holds no certificate.</exception>
+    /// <exception cref="AdmTrustException">The CA file cannot be read or holds no certificate.</exception>
     public AdmCertificateCheck(AdmTrust trust)
     {
         _trust = trust;
         if (trust.Insecure) return;
         if (trust.CaFile is { } ca) _roots = Read(ca, "--cacert");
-        if (trust.PinnedCertFile is { } pin) _pinned = Read(pin, "api_tls_cert")[0];
+        // The pin is automatic (not asked for): a file this user cannot read (a key beside it, mode 0600) only loses it.
+        if (trust.PinnedCertFile is { } pin)
+            try { _pinned = Read(pin, "api_tls_cert")[0]; }
+            catch (AdmTrustException e) { _pinUnusable = e.Message; }
     }
 
     private static X509Certificate2Collection Read(string path, string what)
@@ -53,6 +57,7 @@ internal sealed class AdmCertificateCheck
         if (_pinned is not null)
             why = $"it is not the certificate of api_tls_cert {_trust.PinnedCertFile}" + (_trust.PinnedFrom is { } f ? $" (from {f})" : "") +
                   $": the server's has SHA-256 {Fingerprint(cert)}, the file's {Fingerprint(_pinned)}; and {why}";
+        if (_pinUnusable is not null) why += $"; no pinned certificate: {_pinUnusable}";
         return Refuse(why + $" (certificate: {Describe(cert)})");
     }
 

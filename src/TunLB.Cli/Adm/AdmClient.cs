@@ -31,7 +31,7 @@ public sealed class AdmClient : IDisposable
 
     /// <param name="hostPort">"host:port" or "[v6]:port" (plain HTTP), or an http:// or https:// URL.</param>
     /// <param name="trust">How an https:// API's certificate is checked (default: the system's store and the host name).</param>
-    /// <exception cref="AdmTrustException">A CA or pinned certificate file of <paramref name="trust"/> cannot be read.</exception>
+    /// <exception cref="AdmTrustException">The CA file of <paramref name="trust"/> cannot be read.</exception>
     public AdmClient(string hostPort, string? token, TimeSpan? timeout = null, HttpMessageHandler? handler = null, AdmTrust? trust = null)
     {
         BaseUrl = ToBaseUrl(hostPort);

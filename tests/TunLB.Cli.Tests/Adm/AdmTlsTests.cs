@@ -146,6 +146,13 @@ public sealed class AdmTlsTests : IAsyncLifetime
         Assert.Contains($"cannot reach the director API at https://127.0.0.1:{_localApi.EndPoints[0].Port}", err);
         Assert.Contains($"it is not the certificate of api_tls_cert {_other.Cert} (from {config})", err);
 
+        // A pinned file this user cannot read only loses the pin; the refusal says why there was none.
+        File.WriteAllText(config, $"[director]\napi = \"127.0.0.1:{_elsewhereApi.EndPoints[0].Port}\"\napi_tls_cert = \"{_dir}/gone.pem\"\n");
+        (code, _, err) = Adm(["-L", "-n"], configPath: config);
+        Assert.Equal(1, code);
+        Assert.Contains("not trusted by the system's certificate store", err);
+        Assert.Contains($"no pinned certificate: api_tls_cert {_dir}/gone.pem: cannot read it", err);
+
         // An address given with --api is not the file's director: no pin, the system store decides.
         File.WriteAllText(config, $"[director]\napi = \"127.0.0.1:1\"\napi_tls_cert = \"{_local.Cert}\"\n");
         (code, _, err) = Adm(["-L", "-n", "--api", Url(_localApi)], configPath: config);
