@@ -25,14 +25,22 @@ public sealed class AdmUnreachableException(string baseUrl, string detail) : Exc
 public sealed class AdmClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly AdmCertificateCheck? _check;
 
     public string BaseUrl { get; }
 
-    /// <param name="hostPort">"host:port" or "[v6]:port" (an http:// URL is accepted too).</param>
-    public AdmClient(string hostPort, string? token, TimeSpan? timeout = null, HttpMessageHandler? handler = null)
+    /// <param name="hostPort">"host:port" or "[v6]:port" (plain HTTP), or an http:// or https:// URL.</param>
+    /// <param name="trust">How an https:// API's certificate is checked (default: the system's store and the host name).</param>
+    /// <exception cref="AdmTrustException">The CA file of <paramref name="trust"/> cannot be read.</exception>
+    public AdmClient(string hostPort, string? token, TimeSpan? timeout = null, HttpMessageHandler? handler = null, AdmTrust? trust = null)
     {
         BaseUrl = ToBaseUrl(hostPort);
-        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        if (handler is null)
+        {
+            _check = new AdmCertificateCheck(trust ?? AdmTrust.Default);
+            handler = new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = _check.Validate } };
+        }
+        _http = new HttpClient(handler);
         _http.BaseAddress = new Uri(BaseUrl + "/");
         _http.Timeout = timeout ?? TimeSpan.FromSeconds(15);
         if (!string.IsNullOrEmpty(token))
@@ -123,7 +131,7 @@ public sealed class AdmClient : IDisposable
         }
         catch (HttpRequestException e)
         {
-            throw new AdmUnreachableException(BaseUrl, Innermost(e));
+            throw new AdmUnreachableException(BaseUrl, Explain(e));
         }
         catch (OperationCanceledException)
         {
@@ -164,6 +172,17 @@ public sealed class AdmClient : IDisposable
                 $"the director API refused the request (HTTP {(int)resp.StatusCode}); check --token / TUNLB_API_TOKEN",
             _ => $"the director API answered HTTP {(int)resp.StatusCode} {resp.ReasonPhrase}",
         }, null);
+    }
+
+    // The TLS stack's "the remote certificate is invalid" says nothing of why: the check kept the reason.
+    private string Explain(HttpRequestException e)
+    {
+        if (e.HttpRequestError == HttpRequestError.SecureConnectionError && _check?.LastRefusal is { } why)
+            return $"TLS: the server's certificate was refused: {why}; -k/--insecure skips the check";
+        var text = Innermost(e);
+        if (BaseUrl.StartsWith("http://", StringComparison.OrdinalIgnoreCase) && e.HttpRequestError == HttpRequestError.ResponseEnded)
+            text += " (if the director serves TLS, api_tls_cert, use an https:// address)";
+        return text;
     }
 
     private static string Innermost(Exception e)

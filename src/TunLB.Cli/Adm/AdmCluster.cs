@@ -99,18 +99,22 @@ public static class AdmCluster
             return 2;
         }
         var token = r.Token ?? NonEmpty(env.GetEnv("TUNLB_API_TOKEN")) ?? c.FileToken ?? AdmCommand.ReadConfig(env.ConfigPath).Token;
-        var snapshots = c.Directors.AsParallel().AsOrdered().Select(d => Fetch(d, token, r.Service)).ToList();
+        var trust = new AdmTrust(r.CaCert ?? NonEmpty(env.GetEnv("TUNLB_CACERT")), null, r.Insecure);
+        try { _ = new AdmCertificateCheck(trust); }
+        catch (AdmTrustException e) { stderr.Write($"{AdmCommand.Program}: {e.Message}\n"); return 2; }
+        if (trust.Insecure) stderr.Write($"{AdmCommand.Program}: warning: --insecure: the certificates of https:// directors are not checked\n");
+        var snapshots = c.Directors.AsParallel().AsOrdered().Select(d => Fetch(d, token, r.Service, trust: trust)).ToList();
         stdout.Write(AdmClusterFormatter.Format(AdmClusterView.Merge(snapshots)));
         return snapshots.Any(s => s.Reachable) ? 0 : 1;
     }
 
     /// <summary>One director's services, announcement status and rendered config; never throws for a director that
     /// cannot be reached or answers an error: that becomes the snapshot's <see cref="ClusterSnapshot.Error"/>.</summary>
-    internal static ClusterSnapshot Fetch(string director, string? token, AdmService? only, HttpMessageHandler? handler = null)
+    internal static ClusterSnapshot Fetch(string director, string? token, AdmService? only, HttpMessageHandler? handler = null, AdmTrust? trust = null)
     {
         var name = Name(director);
         AdmClient client;
-        try { client = new AdmClient(director, token, Timeout, handler); }
+        try { client = new AdmClient(director, token, Timeout, handler, trust); }
         catch (UriFormatException) { return new ClusterSnapshot(name, null, null, null, "invalid address"); }
         using (client)
         {

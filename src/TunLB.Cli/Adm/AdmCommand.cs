@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Tomlyn;
-using Tomlyn.Model;
 using TunLB.Control.Api;
 
 namespace TunLB.Cli.Adm;
@@ -91,17 +89,24 @@ public static class AdmCommand
                 return 0;
         }
 
-        var (api, token) = ResolveEndpoint(r, env);
+        var (api, token, trust) = AdmEndpoint.Resolve(r, env);
         AdmClient client;
         try
         {
-            client = new AdmClient(api, token);
+            client = new AdmClient(api, token, trust: trust);
         }
         catch (UriFormatException)
         {
-            stderr.Write($"{Program}: invalid director API address `{api}' (expected HOST:PORT or [v6]:PORT)\n");
+            stderr.Write($"{Program}: invalid director API address `{api}' (expected HOST:PORT, [v6]:PORT or an http(s):// URL)\n");
             return 2;
         }
+        catch (AdmTrustException e)
+        {
+            stderr.Write($"{Program}: {e.Message}\n");
+            return 2;
+        }
+        if (trust.Insecure && client.BaseUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            stderr.Write($"{Program}: warning: --insecure: the certificate of {client.BaseUrl} is not checked; anyone on the path can read the token and change the director\n");
         using var _ = client;
 
         if (r.Command == AdmCommandKind.Restore)
@@ -195,41 +200,18 @@ public static class AdmCommand
         }
     }
 
-    /// <summary>
-    /// The API address: --api, else $TUNLB_API, else <c>api</c> in [director] of /etc/tunlb/director.toml,
-    /// else 127.0.0.1:9400. The token: --token, else $TUNLB_API_TOKEN, else that file's <c>api_token</c>.
-    /// </summary>
+    /// <summary>The API address and token as <see cref="AdmEndpoint.Resolve"/> finds them.</summary>
     public static (string Api, string? Token) ResolveEndpoint(AdmRequest r, AdmEnvironment env)
     {
-        string? api = r.Api ?? NonEmpty(env.GetEnv("TUNLB_API"));
-        string? token = r.Token ?? NonEmpty(env.GetEnv("TUNLB_API_TOKEN"));
-        if (api is null || token is null)
-        {
-            var (fileApi, fileToken) = ReadConfig(env.ConfigPath);
-            api ??= fileApi;
-            token ??= fileToken;
-        }
-        return (api ?? AdmEnvironment.DefaultApi, token);
+        var e = AdmEndpoint.Resolve(r, env);
+        return (e.Api, e.Token);
     }
-
-    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
 
     /// <summary>Reads just [director] api and api_token from the director's config file, if it is there.</summary>
     internal static (string? Api, string? Token) ReadConfig(string path)
     {
-        try
-        {
-            if (!File.Exists(path)) return (null, null);
-            var model = TomlSerializer.Deserialize<TomlTable>(File.ReadAllText(path));
-            if (model is null || !model.TryGetValue("director", out var d) || d is not TomlTable director) return (null, null);
-            string? api = director.TryGetValue("api", out var a) ? NonEmpty(a as string) : null;
-            string? token = director.TryGetValue("api_token", out var t) ? NonEmpty(t as string) : null;
-            return (api, token);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TomlException)
-        {
-            return (null, null);
-        }
+        var (api, token, _) = AdmEndpoint.ReadConfig(path);
+        return (api, token);
     }
 
     public static readonly string TryHelp = $"Try `{Program} -h' or '{Program} --help' for more information.\n";
@@ -301,6 +283,11 @@ public static class AdmCommand
         "                                      /etc/tunlb/director.toml, else 127.0.0.1:9400)\n" +
         "  --token TOKEN                       API bearer token (default: $TUNLB_API_TOKEN, else\n" +
         "                                      api_token in /etc/tunlb/director.toml)\n" +
+        "  --api https://HOST:PORT             a TLS API: its certificate is checked against the system's\n" +
+        "                                      store and the host name (an address read from director.toml\n" +
+        "                                      with api_tls_cert is https:// and that certificate is trusted)\n" +
+        "  --cacert FILE                       PEM CA certificate(s) to check it with instead ($TUNLB_CACERT)\n" +
+        "  --insecure     -k                   do not check the API's certificate (warns on stderr)\n" +
         "  --cluster URL,URL,... | FILE        with -L: one table over several directors (a column each)\n" +
         "                                      and where they disagree; FILE: [cluster] directors = [...]\n" +
         "                                      (no value: /etc/tunlb/adm.toml); --api twice does the same\n" +

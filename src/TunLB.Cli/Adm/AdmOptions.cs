@@ -70,6 +70,8 @@ internal static class AdmOptions
         // TunLB additions
         new("api", "api", '\0', ArgKind.Required),
         new("token", "token", '\0', ArgKind.Required),
+        new("cacert", "cacert", '\0', ArgKind.Required),
+        new("insecure", "insecure", 'k', ArgKind.None),
         new("drain", "drain", '\0', ArgKind.None),
         new("undrain", "undrain", '\0', ArgKind.None),
         new("drain-director", "drain-director", '\0', ArgKind.None),

@@ -74,8 +74,8 @@ public static class AdmParser
         var format = AdmListFormat.None;
         bool help = false, version = false;
         bool? drain = null;
-        string? check = null;
-        bool noCheck = false;
+        string? check = null, caCert = null;
+        bool noCheck = false, insecure = false;
 
         foreach (var (def, value, spelled) in items)
         {
@@ -190,6 +190,13 @@ public static class AdmParser
                 case "token":
                     if (token is not null) throw Fail("multiple 'token' options specified");
                     token = value;
+                    break;
+                case "cacert":
+                    if (caCert is not null) throw Fail("multiple 'cacert' options specified");
+                    caCert = value;
+                    break;
+                case "insecure":
+                    insecure = true;
                     break;
                 case "drain":
                 case "undrain":
@@ -334,6 +341,8 @@ public static class AdmParser
             TimeoutUdp = udp,
             Api = api,
             Token = token,
+            CaCert = caCert,
+            Insecure = insecure,
         };
     }
 

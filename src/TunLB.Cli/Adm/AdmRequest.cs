@@ -95,6 +95,10 @@ public sealed record AdmRequest(AdmCommandKind Command)
     public bool NoCheck { get; init; }
     public string? Api { get; init; }
     public string? Token { get; init; }
+    /// <summary>--cacert FILE: PEM CA certificates an https:// API's certificate must chain to (instead of the system's).</summary>
+    public string? CaCert { get; init; }
+    /// <summary>-k, --insecure: no check of an https:// API's certificate.</summary>
+    public bool Insecure { get; init; }
 }
 
 /// <summary>A command line that can't be carried out; <see cref="ExitCode"/> is 2 (usage) like ipvsadm's fail(2, ...).</summary>

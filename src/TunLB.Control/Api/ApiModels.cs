@@ -29,6 +29,7 @@ namespace TunLB.Control.Api;
 //   POST   /api/v1/reload                                       -> ReloadResultDto (400 + errors on a bad file)
 //   GET    /api/v1/config.toml                                  -> the runtime state as a TunLB config file (text/plain)
 //   GET    /metrics                                             -> Prometheus text exposition format
+//   POST   /api/v1/gc                                           -> GcResultDto (Director/Api/GcApi.cs: a full collection, a diagnostic)
 // {proto} is "tcp" or "udp"; {vip}/{addr} are IP literals (IPv6 without brackets, URL-encoded).
 // Errors: 4xx with ErrorDto naming the field.
 

@@ -224,6 +224,7 @@ public sealed class ApiServer : IAsyncDisposable
             var (status, body) = EgressResultsApi.Post(state.State, await Body<TunLB.Control.Egress.EgressResultReport>(c), DateTimeOffset.UtcNow);
             return Json(body, status);
         });
+        app.MapPost(GcApi.Path, () => Json(GcApi.Collect()));
         app.MapGet("/metrics", () => Results.Text(Metrics.Render(state.State), Metrics.ContentType));
         Status.StatusRoutes.Map(app, state.State); // status page, events, history, run-time checks
         app.MapFallback((HttpContext c) => Json(new ErrorDto($"no endpoint {c.Request.Method} {c.Request.Path}; see /api/v1/ in docs/operations.md"), 404));

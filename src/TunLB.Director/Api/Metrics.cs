@@ -96,6 +96,7 @@ public static partial class Metrics
         w.Sample("{result=\"failed\"}", state.ReloadsFailed);
         w.Gauge("tunlb_config_last_reload_successful", "1 when the last reload succeeded (or none happened yet).", state.LastReloadOk ? 1 : 0);
         w.Gauge("tunlb_config_last_reload_timestamp_seconds", "Unix time of the last reload (or of the start).", state.LastReloadTime.ToUnixTimeSeconds());
+        ProcessMetrics.Render(w);
         return w.ToString();
     }
 

@@ -20,20 +20,28 @@ public sealed partial class DirectorState
     public Action? ReloadStarting { get; set; }
     public Action? ReloadFinished { get; set; }
 
-    /// <summary>Reloads the config file (SIGHUP, POST /api/v1/reload). A bad file changes nothing.</summary>
+    // One reload at a time, from reading the file to the last change: SIGHUP reloads on the signal thread, the API on
+    // the thread pool. Interleaved, a reload that read an older file could apply it after a newer one (the reload storm
+    // showed one: the last reload reported was a good file read before the broken one the API had just refused).
+    private readonly object _reloadGate = new();
+
+    /// <summary>Reloads the config file (SIGHUP, POST /api/v1/reload). A bad file changes nothing. One at a time.</summary>
     public ReloadResult Reload()
     {
-        ReloadStarting?.Invoke();
-        try
+        lock (_reloadGate)
         {
-            DirectorConfig cfg;
-            try { cfg = ConfigLoader.LoadDirector(ConfigPath); }
-            catch (ConfigException ex) { return Failed(ex.Errors.Select(x => x.ToString()).ToArray()); }
-            return Apply(cfg);
-        }
-        finally
-        {
-            ReloadFinished?.Invoke();
+            ReloadStarting?.Invoke();
+            try
+            {
+                DirectorConfig cfg;
+                try { cfg = ConfigLoader.LoadDirector(ConfigPath); }
+                catch (ConfigException ex) { return Failed(ex.Errors.Select(x => x.ToString()).ToArray()); }
+                return Apply(cfg);
+            }
+            finally
+            {
+                ReloadFinished?.Invoke();
+            }
         }
     }
 
