@@ -38,7 +38,12 @@ public static class ExternalTool
                 p.StandardInput.Close();
             }
             p.WaitForExit();
-            return (p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult().Trim());
+            var result = (p.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult().Trim());
+            // Process.Dispose leaves the redirected pipes to the finalizer: two descriptors per call until the next GC
+            // (a reload storm held ~300 extra), so close them here.
+            p.StandardOutput.Dispose();
+            p.StandardError.Dispose();
+            return result;
         }
     }
 
