@@ -112,6 +112,7 @@ public sealed class DataPathTests : IClassFixture<LabFixture>
         {
             var r = _f.T.Try("director", 30_000, "/usr/bin/python3", "-c", Scapy(StandardLab.DirectorAddress));
             Assert.True(r.ExitCode == 0, r.Stderr);
+            cap.WaitForCount("udp port 9999", 5, 20_000); // through the agent's userspace decap; exactly 5, below
             Thread.Sleep(500);
             cap.Stop();
             Assert.Equal(5, cap.Count("udp port 9999"));
