@@ -4,10 +4,23 @@ using System.Text;
 namespace TunLB.Lab;
 
 /// <summary>A long-running process started for the lab (director, agent, HTTP server, tcpdump). Output is kept.</summary>
+/// <remarks>
+/// The output is read by asynchronous readers that deliver a process's last lines after <c>HasExited</c> turns true.
+/// Everything here that answers about a process that has exited (its output, whether a line came) first waits for both
+/// pipes to reach end of file, bounded by <see cref="DrainMs"/>: a child that inherited the pipes could hold them open.
+/// </remarks>
 public sealed class BackgroundProcess : IDisposable
 {
+    /// <summary>How long to wait, after the exit, for the pipes' last lines (a loaded 2-core machine can take seconds).</summary>
+    public const int DrainMs = 10_000;
+
+    /// <summary>Default grace between SIGTERM/SIGINT and SIGKILL in <see cref="Stop"/>: a daemon removing its host setup
+    /// (links, routes, sysctls, Kestrel) on a loaded 2-core machine has been seen to need more than 5 s.</summary>
+    public const int DefaultGraceMs = 30_000;
+
     private readonly Process _p;
     private readonly StringBuilder _out = new();
+    private bool _drained;
     public string Label { get; }
 
     private BackgroundProcess(string label, Process p) { Label = label; _p = p; }
@@ -27,44 +40,71 @@ public sealed class BackgroundProcess : IDisposable
 
     public int Pid => _p.Id;
     public bool HasExited => _p.HasExited;
-    public int ExitCode => _p.ExitCode;
-    public string Output { get { lock (_out) return _out.ToString(); } }
 
-    /// <summary>Waits until the output contains <paramref name="text"/>; false on timeout or exit.</summary>
+    /// <summary>The exit code; once the process has exited, also waits for its last output lines.</summary>
+    public int ExitCode { get { if (_p.HasExited) Drain(); return _p.ExitCode; } }
+
+    /// <summary>Everything printed so far; complete once the process has exited (then waits for the pipes to drain).</summary>
+    public string Output
+    {
+        get
+        {
+            if (_p.HasExited) Drain();
+            lock (_out) return _out.ToString();
+        }
+    }
+
+    private string Snapshot() { lock (_out) return _out.ToString(); }
+
+    /// <summary>After the exit: waits (bounded) until both pipes reached end of file, so the output is complete.</summary>
+    private void Drain()
+    {
+        if (_drained) return;
+        _drained = true; // one bounded wait: a descendant holding a pipe open must not cost every later look at Output
+        using var cts = new CancellationTokenSource(DrainMs);
+        // Unlike WaitForExit(int), the asynchronous wait also waits for the redirected streams' end of file.
+        try { _p.WaitForExitAsync(cts.Token).GetAwaiter().GetResult(); }
+        catch (OperationCanceledException) { /* answer with what came */ }
+    }
+
+    /// <summary>Waits until the output contains <paramref name="text"/>; false on timeout or when the process exited without printing it.</summary>
     public bool WaitForOutput(string text, int timeoutMs)
     {
         var sw = Stopwatch.StartNew();
         while (sw.ElapsedMilliseconds < timeoutMs)
         {
-            if (Output.Contains(text, StringComparison.Ordinal)) return true;
-            if (_p.HasExited)
-            {
-                // The process has exited, but its last lines may still be in the pipe: the asynchronous readers deliver
-                // them after HasExited turns true. Wait for both streams to reach end of file (bounded: a child that
-                // inherited the pipe could hold it open).
-                _p.WaitForExit(2000);
-                var drain = Stopwatch.StartNew();
-                while (drain.ElapsedMilliseconds < 1000 && !Output.Contains(text, StringComparison.Ordinal)) Thread.Sleep(20);
-                return Output.Contains(text, StringComparison.Ordinal);
-            }
+            if (Snapshot().Contains(text, StringComparison.Ordinal)) return true;
+            if (_p.HasExited) return Output.Contains(text, StringComparison.Ordinal);
             Thread.Sleep(50);
         }
-        return false;
+        return Snapshot().Contains(text, StringComparison.Ordinal);
     }
 
-    /// <summary>Waits for the process to exit; false on timeout.</summary>
-    public bool WaitForExit(int timeoutMs) => _p.WaitForExit(timeoutMs);
+    /// <summary>Waits for the process to exit and its output to drain; false on timeout.</summary>
+    public bool WaitForExit(int timeoutMs)
+    {
+        if (!_p.WaitForExit(timeoutMs)) return false;
+        Drain();
+        return true;
+    }
 
-    /// <summary>Sends a signal (SIGTERM by default) and waits; kills after the grace period.</summary>
-    public int Stop(int signal = 15, int graceMs = 5000)
+    /// <summary>Sends a signal (SIGTERM by default) and waits; kills after the grace period. Returns the exit code
+    /// (137 when it had to be killed).</summary>
+    public int Stop(int signal = 15, int graceMs = DefaultGraceMs)
     {
         if (!_p.HasExited)
         {
             Sh.Run("kill", [$"-{signal}", _p.Id.ToString()]);
-            if (!_p.WaitForExit(graceMs)) { try { _p.Kill(true); } catch { } _p.WaitForExit(2000); }
+            if (!_p.WaitForExit(graceMs)) { try { _p.Kill(true); } catch { } _p.WaitForExit(5000); }
         }
-        _p.WaitForExit();
+        Drain();
         return _p.ExitCode;
+    }
+
+    /// <summary>SIGKILL now, sent from this process (no `kill` process start to wait for); does not wait for the exit.</summary>
+    public void Kill()
+    {
+        try { _p.Kill(); } catch (InvalidOperationException) { /* already gone */ }
     }
 
     public void Dispose()

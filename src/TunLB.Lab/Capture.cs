@@ -1,7 +1,9 @@
+using System.Text.RegularExpressions;
+
 namespace TunLB.Lab;
 
 /// <summary>A tcpdump capture running in one namespace, read back with tcpdump filters afterwards.</summary>
-public sealed class Capture : IDisposable
+public sealed partial class Capture : IDisposable
 {
     private readonly BackgroundProcess _p;
     public string File { get; }
@@ -14,16 +16,44 @@ public sealed class Capture : IDisposable
         var args = new List<string> { "-i", ifName, "-n", "-U", "--immediate-mode", "-s", snaplen.ToString(System.Globalization.CultureInfo.InvariantCulture), "-w", file };
         if (filter.Length > 0) args.AddRange(filter.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         var p = t.Start(role, $"tcpdump-{role}-{ifName}", "tcpdump", [.. args]);
-        if (!p.WaitForOutput("listening on", 10_000))
+        if (!p.WaitForOutput("listening on", LabServices.StartTimeoutMs))
             throw new InvalidOperationException($"tcpdump on {role}/{ifName} did not start:\n{p.Output}");
         return new Capture(p, file);
     }
 
     public void Stop()
     {
-        Thread.Sleep(300); // let the last packets be written
+        Thread.Sleep(300); // packets still on their way through the lab's links and daemons
+        WaitCaughtUp(10_000);
         _p.Stop(2);
     }
+
+    /// <summary>
+    /// Waits until tcpdump has written every packet the kernel queued for it: on SIGINT it stops reading at once, so
+    /// packets still in its socket (tcpdump not scheduled for a while on a loaded machine) would be lost. SIGUSR1 makes
+    /// it print its counters without stopping; it has caught up when captured + dropped reaches received by filter.
+    /// </summary>
+    private void WaitCaughtUp(int timeoutMs)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < timeoutMs && !_p.HasExited)
+        {
+            int before = Counters().Count;
+            Sh.Run("kill", ["-USR1", _p.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            while (Counters().Count == before && sw.ElapsedMilliseconds < timeoutMs && !_p.HasExited) Thread.Sleep(20);
+            var all = Counters();
+            if (all.Count == before) return;
+            var last = all[^1];
+            long captured = long.Parse(last.Groups[1].Value), received = long.Parse(last.Groups[2].Value), dropped = long.Parse(last.Groups[3].Value);
+            if (captured + dropped >= received) return;
+            Thread.Sleep(100);
+        }
+    }
+
+    private MatchCollection Counters() => CountersLine().Matches(_p.Output);
+
+    [GeneratedRegex(@"(\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel")]
+    private static partial Regex CountersLine();
 
     /// <summary>Counts packets in the capture matching a tcpdump filter expression.</summary>
     public int Count(string filter = "")
@@ -31,6 +61,25 @@ public sealed class Capture : IDisposable
         var r = Sh.Run("tcpdump", ["-r", File, "-n", .. filter.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
         if (r.ExitCode != 0) throw new InvalidOperationException($"tcpdump -r {File} {filter}: {r.Stderr}");
         return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
+    /// <summary>Packets written so far that match the filter, while the capture runs (0 while its last packet is half written).</summary>
+    public int CountSoFar(string filter = "")
+    {
+        try { return Count(filter); }
+        catch (InvalidOperationException) { return 0; }
+    }
+
+    /// <summary>Waits until the running capture holds at least <paramref name="n"/> packets matching the filter; false on timeout.</summary>
+    public bool WaitForCount(string filter, int n, int timeoutMs)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (CountSoFar(filter) < n)
+        {
+            if (sw.ElapsedMilliseconds > timeoutMs) return false;
+            Thread.Sleep(200);
+        }
+        return true;
     }
 
     /// <summary>Sums the IP total length of packets matching a tshark display filter (counts GRO super-packets right).</summary>

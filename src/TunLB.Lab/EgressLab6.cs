@@ -120,7 +120,7 @@ public sealed class EgressLab6
     {
         var p = Topology.Start("director", "egress-listen6", tunlb[0],
             [.. tunlb.Skip(1), "egress-listen", "--vip", Vip, "--listen", $"[{Director}]:{ListenPort}", "--token", token]);
-        if (!p.WaitForOutput("listening on", 15_000))
+        if (!p.WaitForOutput("listening on", LabServices.StartTimeoutMs))
             throw new InvalidOperationException($"egress-listen did not start:\n{p.Output}");
         return p;
     }

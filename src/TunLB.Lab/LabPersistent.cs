@@ -27,7 +27,7 @@ public static class LabPersistent
             File.WriteAllText(rsConf, StandardLab.RealServerConfig());
             foreach (var rs in StandardLab.RealServers)
             {
-                Detached(rs.Role, "agent-" + rs.Role, [.. self, "realserver", "--config", rsConf], "ready");
+                Detached(rs.Role, "agent-" + rs.Role, [.. self, "realserver", "--config", rsConf], LabServices.AgentReady);
                 var root = Path.Combine(StateDir, "www-" + rs.Role);
                 Directory.CreateDirectory(root);
                 File.WriteAllText(Path.Combine(root, "index.html"), rs.Role + "\n");
@@ -35,7 +35,7 @@ public static class LabPersistent
             }
             var dirConf = Path.Combine(StateDir, "director.toml");
             File.WriteAllText(dirConf, StandardLab.DirectorConfig("rr"));
-            Detached("director", "director", [.. self, "director", "--config", dirConf], "ready");
+            Detached("director", "director", [.. self, "director", "--config", dirConf], LabServices.DirectorReady);
         }
         catch (Exception e)
         {
@@ -60,7 +60,7 @@ public static class LabPersistent
         var quoted = string.Join(' ', cmd.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
         Sh.Ok("setsid", "-f", "sh", "-c", $"exec ip netns exec {Prefix}{role} {quoted} >>'{log}' 2>&1 </dev/null");
         var sw = Stopwatch.StartNew();
-        while (sw.ElapsedMilliseconds < 20_000)
+        while (sw.ElapsedMilliseconds < LabServices.StartTimeoutMs)
         {
             if (File.ReadAllText(log).Contains(readyText, StringComparison.Ordinal)) return;
             Thread.Sleep(100);

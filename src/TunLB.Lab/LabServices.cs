@@ -8,6 +8,16 @@ public sealed class LabServices
     /// <summary>Size of the download file each real server serves as /blob (300 kB).</summary>
     public const int BlobSize = 300 * 1024;
 
+    /// <summary>The director's start-up line, printed once the API is bound and the workers run. Wait for the whole prefix:
+    /// "ready" alone also matches earlier lines (a recovered journal's "already gone").</summary>
+    public const string DirectorReady = "tunlb director: ready:";
+
+    /// <summary>The real-server agent's start-up line (decap device, VIPs and agent-check server up).</summary>
+    public const string AgentReady = "tunlb realserver: ready:";
+
+    /// <summary>How long a daemon may take to start: a .NET start plus host setup on a loaded 2-core machine.</summary>
+    public const int StartTimeoutMs = 60_000;
+
     private readonly StandardLab _lab;
     private readonly string[] _tunlb;
     public string WorkDir { get; }
@@ -46,7 +56,7 @@ public sealed class LabServices
         foreach (var rs in StandardLab.RealServers)
         {
             var agent = StartTunlb(rs.Role, $"agent-{rs.Role}", "realserver", "--config", rsConf);
-            if (!agent.WaitForOutput("ready", 15_000))
+            if (!agent.WaitForOutput(AgentReady, StartTimeoutMs))
                 throw new InvalidOperationException($"real-server agent on {rs.Role} did not start:\n{agent.Output}");
             Agents[rs.Role] = agent;
             if (!http) continue;
@@ -56,7 +66,7 @@ public sealed class LabServices
             File.WriteAllBytes(Path.Combine(root, "blob"), blob);
             var web = _lab.Topology.Start(rs.Role, $"http-{rs.Role}", "python3", "-u", "-m", "http.server", "80",
                 "--bind", StandardLab.Vip, "--directory", root);
-            if (!web.WaitForOutput("Serving HTTP", 15_000))
+            if (!web.WaitForOutput("Serving HTTP", StartTimeoutMs))
                 throw new InvalidOperationException($"HTTP server on {rs.Role} did not start:\n{web.Output}");
         }
     }
@@ -67,7 +77,7 @@ public sealed class LabServices
         var path = Path.Combine(WorkDir, "director.toml");
         File.WriteAllText(path, config);
         Director = StartTunlb("director", "director", "director", "--config", path);
-        if (!Director.WaitForOutput("ready", 20_000))
+        if (!Director.WaitForOutput(DirectorReady, StartTimeoutMs))
             throw new InvalidOperationException($"director did not start:\n{Director.Output}");
         return Director;
     }

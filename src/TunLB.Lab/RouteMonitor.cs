@@ -11,13 +11,25 @@ public sealed partial class RouteMonitor : IDisposable
 {
     private readonly BackgroundProcess _p;
     private readonly string _prefix;
+    private const string ProbeRoute = "198.19.255.254/32", ProbeTable = "250";
 
     private RouteMonitor(BackgroundProcess p, string prefix) { _p = p; _prefix = prefix; }
 
     public static RouteMonitor Start(Topology t, string role, string prefix)
     {
         var p = t.Start(role, "ip-monitor-" + role, "ip", "-ts", "monitor", "route");
-        Thread.Sleep(200); // let it subscribe before anything changes
+        // Subscribed once it reports a change: add and delete a blackhole route to a benchmark-range address no lab uses,
+        // in a table no routing daemon reads (a process start can take longer than any fixed pause on a loaded machine).
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        bool seen = false;
+        while (!seen && sw.ElapsedMilliseconds < 30_000 && !p.HasExited)
+        {
+            t.Try(role, 10_000, "ip", "route", "del", "blackhole", ProbeRoute, "table", ProbeTable);
+            t.Try(role, 10_000, "ip", "route", "add", "blackhole", ProbeRoute, "table", ProbeTable);
+            seen = p.WaitForOutput(ProbeRoute.Split('/')[0], 500);
+        }
+        t.Try(role, 10_000, "ip", "route", "del", "blackhole", ProbeRoute, "table", ProbeTable);
+        if (!seen) { p.Stop(2, 1000); throw new InvalidOperationException($"ip monitor in {role} did not start:\n{p.Output}"); }
         return new RouteMonitor(p, prefix);
     }
 
@@ -46,6 +58,15 @@ public sealed partial class RouteMonitor : IDisposable
     {
         foreach (var c in Changes())
             if (c.At >= since && !c.Deleted && c.Nexthops.SequenceEqual(nexthops))
+                return (long)(c.At - since).TotalMilliseconds;
+        return -1;
+    }
+
+    /// <summary>Milliseconds from <paramref name="since"/> to the first deletion of the route after it; -1 if none was seen.</summary>
+    public long MsUntilDeleted(DateTime since)
+    {
+        foreach (var c in Changes())
+            if (c.At >= since && c.Deleted)
                 return (long)(c.At - since).TotalMilliseconds;
         return -1;
     }

@@ -75,7 +75,7 @@ public sealed class SeedServices
             "--listen", $"{SeedLab.Router}:{SeedLab.EgressListenPort}", "--token", SeedLab.ApiToken);
 
         foreach (var (role, agent) in Agents)
-            if (!agent.WaitForOutput("ready", 60_000))
+            if (!agent.WaitForOutput(LabServices.AgentReady, 60_000))
                 throw new InvalidOperationException($"real-server agent on {role} did not start:\n{agent.Output}");
         progress.WriteLine($"  {Agents.Count} real-server agents are up");
         foreach (var rs in SeedLab.RealServers)
@@ -86,7 +86,7 @@ public sealed class SeedServices
                 throw new InvalidOperationException($"HTTP server on {role} did not start:\n{web.Output}");
         progress.WriteLine($"  {WebServers.Count} HTTP servers are up (VIP {SeedLab.Vip}:80 and each real's own address)");
         foreach (var (role, dir) in Directors)
-            if (!dir.WaitForOutput("ready", 60_000))
+            if (!dir.WaitForOutput(LabServices.DirectorReady, 60_000))
                 throw new InvalidOperationException($"director {role} did not start:\n{dir.Output}");
         if (!EgressListener.WaitForOutput("listening on", 30_000))
             throw new InvalidOperationException($"egress-listen on the router did not start:\n{EgressListener.Output}");
@@ -99,7 +99,7 @@ public sealed class SeedServices
         var conf = Path.Combine(WorkDir, $"director-{d.Role}.toml");
         File.WriteAllText(conf, SeedLab.DirectorConfig(d));
         var p = Directors[d.Role] = Tunlb(d.Role, "director-" + d.Role, "director", "--config", conf);
-        if (wait && !p.WaitForOutput("ready", 60_000))
+        if (wait && !p.WaitForOutput(LabServices.DirectorReady, 60_000))
             throw new InvalidOperationException($"director {d.Role} did not start:\n{p.Output}");
         return p;
     }

@@ -28,7 +28,11 @@ public static class Sh
             try { p.Kill(true); } catch { }
             throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
         }
-        p.WaitForExit();
+        // The output's last lines arrive after the exit: wait for both pipes' end of file, bounded (a command that left a
+        // background child holding them, like `ip netns exec ns sh -c "x &"`, would otherwise hang the caller forever).
+        using (var drain = new CancellationTokenSource(BackgroundProcess.DrainMs))
+            try { p.WaitForExitAsync(drain.Token).GetAwaiter().GetResult(); }
+            catch (OperationCanceledException) { }
         lock (so) lock (se) return new Result(p.ExitCode, so.ToString(), se.ToString());
     }
 

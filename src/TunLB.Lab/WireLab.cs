@@ -249,14 +249,14 @@ public sealed class WireLabServices
         File.WriteAllText(dirConf, directorConfig ?? WireLab.DirectorConfig());
         Director = StartTunlb("director", "director", "director", "--config", dirConf);
         foreach (var (role, agent) in Agents)
-            if (!agent.WaitForOutput("ready", 30_000))
+            if (!agent.WaitForOutput(LabServices.AgentReady, LabServices.StartTimeoutMs))
                 throw new InvalidOperationException($"real-server agent on {role} did not start:\n{agent.Output}");
         foreach (var rs in WireLab.RealServers)
             Servers[rs.Role] = _lab.Topology.Start(rs.Role, $"serve-{rs.Role}", "/usr/bin/python3", ["-u", script, rs.Role, .. WireLab.ServerSpecs]);
         foreach (var (role, web) in Servers)
             if (!web.WaitForOutput("Serving HTTP", 20_000))
                 throw new InvalidOperationException($"lab servers on {role} did not start:\n{web.Output}");
-        if (!Director.WaitForOutput("ready", 30_000))
+        if (!Director.WaitForOutput(LabServices.DirectorReady, LabServices.StartTimeoutMs))
             throw new InvalidOperationException($"director did not start:\n{Director.Output}");
     }
 }

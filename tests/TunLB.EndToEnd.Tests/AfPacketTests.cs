@@ -89,7 +89,7 @@ public sealed class AfPacketLabFixture : IDisposable
     public void StartUpload(string role)
     {
         var p = T.Start(role, $"upload-{role}-{Environment.TickCount64}", "python3", "-u", "-c", UploadServer, role);
-        if (!p.WaitForOutput("upload ready", 15_000)) throw new InvalidOperationException($"upload server on {role} did not start:\n{p.Output}");
+        if (!p.WaitForOutput("upload ready", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"upload server on {role} did not start:\n{p.Output}");
         Upload[role] = p;
     }
 
@@ -221,8 +221,8 @@ public sealed class AfPacketTests : IClassFixture<AfPacketLabFixture>
     public void ThroughTheTunnelHealthCheckGoesDownWhenTheServerStops()
     {
         Assert.Contains("through the tunnel", _f.Services.Director!.Output);
-        _f.WaitStatus("192.0.2.12", "up", 1, 15);
-        _f.WaitStatus("192.0.2.11", "up", 1, 15);
+        _f.WaitStatus("192.0.2.12", "up", 1, 60);
+        _f.WaitStatus("192.0.2.11", "up", 1, 60);
         _f.Upload["rs2"].Stop(9, 2000);
         _f.Upload.Remove("rs2");
         _f.WaitStatus("192.0.2.12", "down", 1, 1.0 * 2 + 4);
@@ -246,7 +246,7 @@ public sealed class AfPacketTests : IClassFixture<AfPacketLabFixture>
         File.WriteAllBytes(file, new byte[300 * 1024]);
         Assert.Equal(0, _f.Curl("-H", "Expect:", "--data-binary", "@" + file, $"http://{StandardLab.Vip}:8080/upload").ExitCode);
         var director = _f.Services.Director!;
-        Assert.Equal(0, director.Stop(15, 10_000));
+        Assert.Equal(0, director.Stop(15));
         Assert.Matches(@"ring: \d+ frames, [1-9]\d* GSO super-packets cut into [1-9]\d* segments", director.Output);
         Assert.DoesNotContain("tunlb_capture_", _f.T.Exec("director", "nft", "list", "tables"));
         _f.Services.StartDirector(AfPacketLabFixture.Config);

@@ -64,7 +64,7 @@ public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
         var cfg = Path.Combine(_dir, "director.toml");
         File.WriteAllText(cfg, Config);
         var d = _t.Start("d", "director", Tunlb.Command()[0], "director", "--config", cfg);
-        Assert.True(d.WaitForOutput("ready", 20_000), d.Output);
+        Assert.True(d.WaitForOutput(LabServices.DirectorReady, LabServices.StartTimeoutMs), d.Output);
         Assert.Contains("announcing in table 100", d.Output);
         return d;
     }
@@ -72,7 +72,7 @@ public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
     private void StartListener()
     {
         _listener = _t.Start("r", $"listener-{Environment.TickCount64}", "python3", "-u", "-c", Listener);
-        Assert.True(_listener.WaitForOutput("listening", 15_000), _listener.Output);
+        Assert.True(_listener.WaitForOutput("listening", LabServices.StartTimeoutMs), _listener.Output);
     }
 
     private string Table100() => _t.Exec("d", "ip", "route", "show", "table", "100");
@@ -126,7 +126,7 @@ public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
         Assert.True(Until(Announced, 5_000) >= 0, Table100() + d.Output);
         Assert.Contains($"tunlb_vip_announced{{vip=\"{Vip}\"}} 1", Api("/metrics"));
 
-        Assert.Equal(0, d.Stop(15, 20_000));
+        Assert.Equal(0, d.Stop(15));
         Assert.False(Announced());
     }
 

@@ -88,7 +88,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         var path = Path.Combine(_dir, role + ".toml");
         File.WriteAllText(path, config);
         var d = _t.Start(role, role, Tunlb.Command()[0], "director", "--config", path);
-        Assert.True(d.WaitForOutput("ready", 30_000), d.Output);
+        Assert.True(d.WaitForOutput(LabServices.DirectorReady, LabServices.StartTimeoutMs), d.Output);
         return d;
     }
 
@@ -104,9 +104,9 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         foreach (var r in new[] { "r1", "r2" })
         {
             var agent = _t.Start(r, "agent-" + r, Tunlb.Command()[0], "realserver", "--config", rsConf);
-            Assert.True(agent.WaitForOutput("ready", 20_000), agent.Output);
+            Assert.True(agent.WaitForOutput(LabServices.AgentReady, LabServices.StartTimeoutMs), agent.Output);
             var web = _t.Start(r, "http-" + r, "python3", "-u", "-m", "http.server", "80", "--bind", Vip, "--directory", www);
-            Assert.True(web.WaitForOutput("Serving HTTP", 15_000), web.Output);
+            Assert.True(web.WaitForOutput("Serving HTTP", LabServices.StartTimeoutMs), web.Output);
         }
         return Convert.ToHexStringLower(SHA256.HashData(blob));
     }
@@ -128,7 +128,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         var d1 = StartDirector("d1", DirectorConfig("198.18.0.6", resyncWait: 1)); // d2 not there yet: serves after 1 s
         var downloads = new List<BackgroundProcess>();
         for (int i = 0; i < 4; i++) downloads.Add(Download(i));   // before d2 runs: d2 gets these by bulk resync
-        Thread.Sleep(1500);
+        Assert.True(WaitUntil(() => Connections("d1") >= 4, 30_000), $"d1 lists {Connections("d1")} connections\n{Describe(downloads)}");
 
         var started = Stopwatch.StartNew();
         var d2 = StartDirector("d2", DirectorConfig("198.18.0.2"));
@@ -140,7 +140,8 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         Assert.True(Sync("d1", "bulk_records_sent") >= 4, Api("d1", "/api/v1/sync").ToString());
 
         for (int i = 4; i < 8; i++) downloads.Add(Download(i));   // live records
-        Thread.Sleep(1500);
+        // The route moves once d2 holds all eight (four by bulk resync, four live), however long a loaded machine takes.
+        Assert.True(WaitUntil(() => Connections("d2") >= 8, 30_000), $"d2 lists {Connections("d2")} connections, d1 {Connections("d1")}\n{Describe(downloads)}");
         Assert.True(downloads.All(d => !d.HasExited), Describe(downloads));
         long before = D2Forwarded();
         var sw = Stopwatch.StartNew();
@@ -187,7 +188,28 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
             "import sys\nfrom scapy.all import IP, UDP, Raw, send\n" +
             $"send(IP(src='{source}', dst='198.18.0.2')/UDP(sport=8848, dport=8848)/Raw(bytes.fromhex('{hex}')), verbose=0)\n");
 
-    private int Connections() => Api("d1", "/api/v1/connections").GetArrayLength();
+    private int Connections(string role = "d1") => Api(role, "/api/v1/connections").GetArrayLength();
+
+    /// <summary>Polls <paramref name="want"/> every 200 ms; false when it did not hold within the timeout. A look that fails
+    /// (the API did not answer curl's 5 s on an overloaded machine) counts as not yet.</summary>
+    private static bool WaitUntil(Func<bool> want, int timeoutMs)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!Holds(want))
+        {
+            if (sw.ElapsedMilliseconds > timeoutMs) return false;
+            Thread.Sleep(200);
+        }
+        return true;
+    }
+
+    private static bool Holds(Func<bool> want)
+    {
+        try { return want(); }
+        catch (Exception e) when (e is InvalidOperationException or JsonException) { return false; }
+    }
+
+    private long Dropped(string reason) => Api("d1", "/api/v1/sync").GetProperty("messages_dropped").GetProperty(reason).GetInt64();
 
     [Fact]
     public void MessagesFromANonPeerOrWithAWrongKeyChangeNothingAndAreCounted()
@@ -198,7 +220,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
 
         Send("198.51.100.10", Message(Key, 50001));                     // right key, not a peer
         Send("198.18.0.6", Message("another-key-0123456789abcdef", 50002)); // the peer's address, wrong key
-        Thread.Sleep(500);
+        WaitUntil(() => Dropped("non_peer") >= 1 && Dropped("bad_mac") >= 1, 20_000); // then exactly one each, below
         var s = Api("d1", "/api/v1/sync");
         output.WriteLine(s.ToString());
         Assert.Equal(1, s.GetProperty("messages_dropped").GetProperty("non_peer").GetInt64());
@@ -210,7 +232,7 @@ public sealed class ConnectionSyncTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("tunlb_sync_messages_dropped_total{reason=\"bad_mac\"} 1", metrics);
 
         Send("198.18.0.6", Message(Key, 50003));                        // the same from the peer with the key: taken
-        Thread.Sleep(500);
+        WaitUntil(() => Sync("d1", "records_applied") >= 1, 20_000);
         Assert.Equal(1, Sync("d1", "records_applied"));
         Assert.Equal(1, Connections());
     }

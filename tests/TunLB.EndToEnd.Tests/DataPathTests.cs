@@ -100,7 +100,7 @@ public sealed class DataPathTests : IClassFixture<LabFixture>
         var pcap1 = Path.Combine(_f.WorkDir, "stranger.pcap");
         using (var cap = Capture.Start(_f.T, "rs1", "tunlb-rs0", pcap1, "udp port 9999"))
         {
-            var r = _f.T.Try("client", 30_000, "/usr/bin/python3", "-c", Scapy(StandardLab.ClientAddress));
+            var r = _f.T.Try("client", 120_000, "/usr/bin/python3", "-c", Scapy(StandardLab.ClientAddress)); // importing scapy took over 30 s at load 90
             Assert.True(r.ExitCode == 0, r.Stderr);
             Thread.Sleep(500);
             cap.Stop();
@@ -110,8 +110,9 @@ public sealed class DataPathTests : IClassFixture<LabFixture>
         var pcap2 = Path.Combine(_f.WorkDir, "director.pcap");
         using (var cap = Capture.Start(_f.T, "rs1", "tunlb-rs0", pcap2, "udp port 9999"))
         {
-            var r = _f.T.Try("director", 30_000, "/usr/bin/python3", "-c", Scapy(StandardLab.DirectorAddress));
+            var r = _f.T.Try("director", 120_000, "/usr/bin/python3", "-c", Scapy(StandardLab.DirectorAddress));
             Assert.True(r.ExitCode == 0, r.Stderr);
+            cap.WaitForCount("udp port 9999", 5, 20_000); // through the agent's userspace decap; exactly 5, below
             Thread.Sleep(500);
             cap.Stop();
             Assert.Equal(5, cap.Count("udp port 9999"));

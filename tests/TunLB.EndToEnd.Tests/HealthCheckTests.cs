@@ -115,14 +115,14 @@ public sealed class HealthLabFixture : IDisposable
         }
         var web = T.Start(role, $"http-{role}-{Environment.TickCount64}", "python3", "-u", "-m", "http.server", "80",
             "--bind", StandardLab.Vip, "--directory", root);
-        if (!web.WaitForOutput("Serving HTTP", 15_000)) throw new InvalidOperationException($"HTTP on {role} did not start:\n{web.Output}");
+        if (!web.WaitForOutput("Serving HTTP", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"HTTP on {role} did not start:\n{web.Output}");
         Http[role] = web;
     }
 
     public void StartEcho(string role)
     {
         var p = T.Start(role, $"echo-{role}-{Environment.TickCount64}", "python3", "-u", "-c", UdpEcho);
-        if (!p.WaitForOutput("echo ready", 15_000)) throw new InvalidOperationException($"UDP echo on {role} did not start:\n{p.Output}");
+        if (!p.WaitForOutput("echo ready", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"UDP echo on {role} did not start:\n{p.Output}");
         Echo[role] = p;
     }
 
@@ -178,11 +178,14 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
 
     private static double Deadline => HealthLabFixture.Interval * HealthLabFixture.Fall + 1.0;
 
+    /// <summary>Bound for the first "up" of a fresh fixture (its daemons may still be starting on a loaded machine).</summary>
+    private const double StartSeconds = 60;
+
     [Fact]
     public void StoppedServerLeavesWithinIntervalTimesFallAndRejoinsAfterRise()
     {
-        _f.WaitStatus("192.0.2.11", "up", 15);
-        _f.WaitStatus("192.0.2.12", "up", 15);
+        _f.WaitStatus("192.0.2.11", "up", StartSeconds);
+        _f.WaitStatus("192.0.2.12", "up", StartSeconds);
         var before = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
         Assert.Contains("rs1", before);
         Assert.Contains("rs2", before);
@@ -238,12 +241,15 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
     [Fact]
     public void CheckPacketsAreEncapsulatedToTheServerTheyCheck()
     {
-        _f.WaitStatus("192.0.2.11", "up", 15);
-        Thread.Sleep(2500); // a few more check rounds
+        _f.WaitStatus("192.0.2.11", "up", StartSeconds);
+        _f.WaitStatus("192.0.2.12", "up", StartSeconds);
         // Outer: director -> real, IPIP. Inner: director's own address -> VIP:80 from a pinned port (61000-61099).
         string Inner(string real) =>
             $"ip proto 4 and src host 203.0.113.2 and dst host {real} and ip[32:4] = 0xcb007102 and ip[36:4] = 0xcb00710a " +
             "and ip[42:2] = 80 and ip[40:2] >= 61000 and ip[40:2] <= 61099";
+        // Both are up, so their checks' packets crossed the uplink; wait until tcpdump has written some of each.
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed.TotalSeconds < 30 && !new[] { "192.0.2.11", "192.0.2.12" }.All(r => _f.Uplink.CountSoFar(Inner(r)) > 0)) Thread.Sleep(200);
         foreach (var real in new[] { "192.0.2.11", "192.0.2.12" })
             Assert.True(_f.Uplink.Count(Inner(real)) > 0, $"no encapsulated check packets to {real}");
         // The SYNs of checks: every one went to exactly one real, the one it checks, so rs3 (the sorry server,
@@ -257,9 +263,8 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
     public void UdpChecksGoThroughTheTunnelToo()
     {
         // Both echo servers answer through the tunnel: up after a few rounds with a passing last check.
-        Thread.Sleep(TimeSpan.FromSeconds(HealthLabFixture.Interval * 2 + 0.5));
-        Assert.Equal("up", _f.Status("192.0.2.11", 1));
-        Assert.Equal("up", _f.Status("192.0.2.12", 1));
+        _f.WaitStatus("192.0.2.11", "up", StartSeconds, service: 1);
+        _f.WaitStatus("192.0.2.12", "up", StartSeconds, service: 1);
         var udp = "ip proto 4 and src host 203.0.113.2 and dst host 192.0.2.11 and ip[29] = 17 and ip[32:4] = 0xcb007102 " +
                   "and ip[36:4] = 0xcb00710a and ip[42:2] = 53 and ip[40:2] >= 61000 and ip[40:2] <= 61099";
         Assert.True(_f.Uplink.Count(udp) > 0, "no encapsulated UDP check datagrams to 192.0.2.11");
@@ -275,8 +280,8 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
     [Fact]
     public void AllRealsDownSendsClientsToTheSorryServer()
     {
-        _f.WaitStatus("192.0.2.11", "up", 15);
-        _f.WaitStatus("192.0.2.12", "up", 15);
+        _f.WaitStatus("192.0.2.11", "up", StartSeconds);
+        _f.WaitStatus("192.0.2.12", "up", StartSeconds);
         _f.StopHttp("rs1");
         _f.StopHttp("rs2");
         try
@@ -293,8 +298,8 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
             _f.StartHttp("rs1");
             _f.StartHttp("rs2");
         }
-        _f.WaitStatus("192.0.2.11", "up", 10);
-        _f.WaitStatus("192.0.2.12", "up", 10);
+        _f.WaitStatus("192.0.2.11", "up", 30); // back for the other tests (not a timing claim)
+        _f.WaitStatus("192.0.2.12", "up", 30);
         var back = Enumerable.Range(0, 6).Select(_ => _f.Get()).ToList();
         Assert.DoesNotContain("rs3", back);
         Assert.Contains("rs1", back);
@@ -303,8 +308,8 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
     [Fact]
     public void DrainLetsTheDownloadFinishAndTakesNoNewConnections()
     {
-        _f.WaitStatus("192.0.2.11", "up", 15);
-        _f.WaitStatus("192.0.2.12", "up", 15);
+        _f.WaitStatus("192.0.2.11", "up", StartSeconds);
+        _f.WaitStatus("192.0.2.12", "up", StartSeconds);
         var outFile = Path.Combine(_f.WorkDir, "slow.bin");
         // A fixed client port, so the download's own connection is found in the table (not an old entry).
         var dl = _f.T.Start("client", "drain-download", "curl", "-s", "--max-time", "60", "--limit-rate", "60k", "--local-port", "45678",
@@ -343,6 +348,6 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
 
         // Put it back for the other tests (a reload makes the runtime match the file again).
         Assert.Contains("\"ok\": true", _f.Api("-X", "POST", "/api/v1/reload").Stdout);
-        _f.WaitStatus(server, "up", 10);
+        _f.WaitStatus(server, "up", 30);
     }
 }

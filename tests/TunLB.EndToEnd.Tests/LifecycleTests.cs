@@ -29,7 +29,7 @@ public sealed class LifecycleTests : IDisposable
         _t.DefaultRoute("d", "203.0.113.3");
         var cfg = Write("director.toml", StandardLab.DirectorConfig("wlc"));
         var d = _t.Start("d", "director", Tunlb.Command()[0], "director", "--config", cfg);
-        Assert.True(d.WaitForOutput("ready", 20_000), d.Output);
+        Assert.True(d.WaitForOutput(LabServices.DirectorReady, LabServices.StartTimeoutMs), d.Output);
 
         Assert.Contains("tunlb0", _t.Exec("d", "ip", "-o", "link", "show"));
         Assert.Contains($"{StandardLab.Vip} dev tunlb0", _t.Exec("d", "ip", "route", "show"));
@@ -48,7 +48,7 @@ public sealed class LifecycleTests : IDisposable
         _t.Host("r");
         var cfg = Write("rs.toml", StandardLab.RealServerConfig());
         var a = _t.Start("r", "agent", Tunlb.Command()[0], "realserver", "--config", cfg);
-        Assert.True(a.WaitForOutput("ready", 20_000), a.Output);
+        Assert.True(a.WaitForOutput(LabServices.AgentReady, LabServices.StartTimeoutMs), a.Output);
         Assert.Contains("rp_filter", a.Output);
         Assert.Contains($"{StandardLab.Vip}/32", _t.Exec("r", "ip", "-o", "addr", "show", "dev", "tunlb-rs0"));
 
@@ -64,9 +64,9 @@ public sealed class LifecycleTests : IDisposable
         _t.Host("r");
         var cfg = Write("rs-twice.toml", StandardLab.RealServerConfig());
         var a = _t.Start("r", "agent-twice", Tunlb.Command()[0], "realserver", "--config", cfg);
-        Assert.True(a.WaitForOutput("ready", 20_000), a.Output);
+        Assert.True(a.WaitForOutput(LabServices.AgentReady, LabServices.StartTimeoutMs), a.Output);
         for (int i = 0; i < 5; i++) Sh.Run("kill", ["-TERM", a.Pid.ToString()]);
-        Assert.Equal(0, a.Stop(15, 15_000));
+        Assert.Equal(0, a.Stop(15));
         Assert.Contains("stopped on SIGTERM", a.Output);
         Assert.DoesNotContain("Unhandled exception", a.Output);
         Assert.DoesNotContain("tunlb-rs0", _t.Exec("r", "ip", "-o", "link", "show"));
@@ -80,7 +80,7 @@ public sealed class LifecycleTests : IDisposable
         var sockPath = Path.Combine(_dir, "notify.sock");
         using var sock = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
         sock.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(sockPath));
-        sock.ReceiveTimeout = 20_000;
+        sock.ReceiveTimeout = LabServices.StartTimeoutMs;
         using var a = BackgroundProcess.Start("agent-notify", "ip",
             ["netns", "exec", _t.Ns("n"), Tunlb.Command()[0], "realserver", "--config", cfg],
             new Dictionary<string, string> { ["NOTIFY_SOCKET"] = sockPath });
@@ -88,7 +88,7 @@ public sealed class LifecycleTests : IDisposable
         string Next() => System.Text.Encoding.UTF8.GetString(buf, 0, sock.Receive(buf));
 
         Assert.Contains("READY=1", Next());
-        Assert.True(a.WaitForOutput("ready", 5_000), a.Output);
+        Assert.True(a.WaitForOutput(LabServices.AgentReady, LabServices.StartTimeoutMs), a.Output);
         Assert.Equal(0, a.Stop(15));
         Assert.Contains("STOPPING=1", Next());
     }

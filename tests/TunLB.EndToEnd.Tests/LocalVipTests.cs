@@ -74,7 +74,7 @@ public sealed class LocalVipTests
             var services = new LabServices(lab, Tunlb.Command(), work);
             services.StartRealServers();
             var local = t.Start("director", "local-8080", "python3", "-u", "-c", LocalServer);
-            Assert.True(local.WaitForOutput("local ready", 15_000), local.Output);
+            Assert.True(local.WaitForOutput("local ready", LabServices.StartTimeoutMs), local.Output);
             var director = services.StartDirector(Config(io));
             Assert.Contains($"local VIP {StandardLab.Vip}: service ports TCP {StandardLab.Vip}:80", director.Output);
             Assert.Contains("fwmark 0x540000/0x540000 lookup 21580", t.Exec("director", "ip", "rule"));

@@ -172,7 +172,7 @@ public sealed class StatusPageTests(ITestOutputHelper output) : IDisposable
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "index.html"), role + "\n");
         var web = t.Start(role, $"http-{role}-{Environment.TickCount64}", "python3", "-u", "-m", "http.server", "80", "--bind", StandardLab.Vip, "--directory", root);
-        if (!web.WaitForOutput("Serving HTTP", 15_000)) throw new InvalidOperationException($"HTTP on {role} did not start:\n{web.Output}");
+        if (!web.WaitForOutput("Serving HTTP", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"HTTP on {role} did not start:\n{web.Output}");
         return web;
     }
 
@@ -204,7 +204,7 @@ public sealed class StatusPageTests(ITestOutputHelper output) : IDisposable
             """);
         var p = t.Start("director", "nginx", "nginx", "-c", conf, "-p", dir, "-g", "daemon off;");
         var sw = Stopwatch.StartNew();
-        while (sw.Elapsed.TotalSeconds < 10 && t.Try("director", 5_000, "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8480/lb/").ExitCode != 0) Thread.Sleep(200);
+        while (sw.Elapsed.TotalSeconds < 60 && !p.HasExited && t.Try("director", 5_000, "curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8480/lb/").ExitCode != 0) Thread.Sleep(200);
         if (p.HasExited) throw new InvalidOperationException("nginx did not start: " + p.Output);
     }
 

@@ -41,7 +41,7 @@ public sealed class WireTests : IDisposable
             var script = Path.Combine(_work, "upload.py");
             File.WriteAllText(script, UploadServer);
             var up = _lab.Topology.Start("rs3", "upload-rs3", "python3", "-u", script, StandardLab.Vip);
-            Assert.True(up.WaitForOutput("Serving HTTP", 15_000), up.Output);
+            Assert.True(up.WaitForOutput("Serving HTTP", LabServices.StartTimeoutMs), up.Output);
             _svc.StartDirector($$"""
                 [director]
                 api = "127.0.0.1:9400"

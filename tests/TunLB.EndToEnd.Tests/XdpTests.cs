@@ -52,7 +52,7 @@ public class XdpLabFixture : IDisposable
             {
                 File.WriteAllBytes(Path.Combine(WorkDir, "www-" + rs.Role, "big"), big);
                 var p = T.Start(rs.Role, $"udp-{rs.Role}", "python3", "-u", "-c", UdpRecorder);
-                if (!p.WaitForOutput("udp ready", 15_000)) throw new InvalidOperationException($"UDP recorder on {rs.Role} did not start:\n{p.Output}");
+                if (!p.WaitForOutput("udp ready", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"UDP recorder on {rs.Role} did not start:\n{p.Output}");
                 Udp[rs.Role] = p;
             }
             Services.StartDirector(Config(io));
@@ -144,9 +144,13 @@ public sealed class XdpTests(XdpLabFixture f) : IClassFixture<XdpLabFixture>
         var pcaps = StandardLab.RealServers.ToDictionary(r => r.Role, r => Path.Combine(_f.WorkDir, $"udp-{r.Role}.pcap"));
         var caps = pcaps.ToDictionary(kv => kv.Key, kv => Capture.Start(_f.T, kv.Key, "eth0", kv.Value, "ip proto 4", snaplen: 2000));
         int[] before = StandardLab.RealServers.Select(rs => _f.Udp[rs.Role].Output.Length).ToArray();
-        try { Assert.Equal(0, _f.SendUdp(StandardLab.Vip, XdpLabFixture.UdpPort, 5).ExitCode); }
+        List<(string Role, string Line)> got;
+        try
+        {
+            Assert.Equal(0, _f.SendUdp(StandardLab.Vip, XdpLabFixture.UdpPort, 5).ExitCode);
+            got = WaitDatagrams(before, 5); // received, so they crossed the real server's uplink: then stop the captures
+        }
         finally { foreach (var c in caps.Values) c.Stop(); }
-        var got = WaitDatagrams(before, 5);
         var role = Assert.Single(got.Select(g => g.Role).Distinct());
         Assert.All(got, g => Assert.Equal($"udp 100 {StandardLab.ClientAddress} 47100", g.Line));
         var fields = caps[role].Fields("ip.proto == 4 && udp", "udp.checksum.status");
@@ -174,6 +178,7 @@ public sealed class XdpTests(XdpLabFixture f) : IClassFixture<XdpLabFixture>
         using var cap = Capture.Start(_f.T, "rs3", "eth0", pcap, "ip proto 4", snaplen: 2000);
         Assert.Equal(0, _f.SendUdp(NewVip, 7000, 3, sourcePort: 47200).ExitCode);
         Assert.Equal(0, _f.SendUdp(StandardLab.Vip, 7001, 3, sourcePort: 47201).ExitCode);
+        cap.WaitForCount("ip proto 4 and ip[29] == 17", 6, 20_000); // IPIP with UDP inside; exact counts per flow below
         cap.Stop();
         var inner = cap.Fields("ip.proto == 4 && udp", "ip.dst", "udp.dstport", "udp.checksum.status");
         Assert.Equal(3, inner.Count(f => f[0].EndsWith(NewVip, StringComparison.Ordinal) && f[1] == "7000" && f[2] == "1"));
@@ -185,7 +190,7 @@ public sealed class XdpTests(XdpLabFixture f) : IClassFixture<XdpLabFixture>
     {
         for (int i = 0; i < 3; i++) Assert.Equal(0, _f.Curl($"http://{StandardLab.Vip}/").ExitCode);
         var director = _f.Services.Director!;
-        Assert.Equal(0, director.Stop(15, 10_000));
+        Assert.Equal(0, director.Stop(15));
         // The requests came through the sockets (not the kernel's path into the TUN device), their checksums completed.
         Assert.Matches(@"xdp: [1-9]\d* packets from AF_XDP sockets, \d+ from the TUN device, [1-9]\d* checksums completed", director.Output);
         Assert.DoesNotContain("prog/xdp", _f.T.Exec("director", "ip", "-d", "link", "show", "dev", "eth0"));
@@ -196,7 +201,7 @@ public sealed class XdpTests(XdpLabFixture f) : IClassFixture<XdpLabFixture>
     {
         var got = new List<(string Role, string Line)>();
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        while (sw.ElapsedMilliseconds < 5_000)
+        while (sw.ElapsedMilliseconds < 30_000) // until they all arrived
         {
             got.Clear();
             for (int i = 0; i < StandardLab.RealServers.Count; i++)
@@ -235,7 +240,7 @@ public sealed class XdpAutoTests(XdpAutoLabFixture f) : IClassFixture<XdpAutoLab
     public void AutoFallsBackAndSaysWhyWhenXdpAndAfpacketCannotStart()
     {
         var director = f.Services.Director!;
-        Assert.Equal(0, director.Stop(15, 10_000));
+        Assert.Equal(0, director.Stop(15));
         try
         {
             // An interface that does not exist stops xdp and afpacket alike; tun does not use it.
@@ -251,7 +256,7 @@ public sealed class XdpAutoTests(XdpAutoLabFixture f) : IClassFixture<XdpAutoLab
         }
         finally
         {
-            Assert.Equal(0, f.Services.Director!.Stop(15, 10_000));
+            Assert.Equal(0, f.Services.Director!.Stop(15));
             f.Services.StartDirector(XdpLabFixture.Config(""));
         }
     }

@@ -17,7 +17,9 @@ public sealed class EgressAnswersClient : IDisposable
         if (!Uri.TryCreate(listener.Contains("://") ? listener : "http://" + listener, UriKind.Absolute, out var baseUri) || baseUri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"--listener {listener}: expected http://HOST:PORT");
         _url = new Uri(baseUri, $"{EgressApi.AnswersPath}?session={session}");
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        // 10 s, not 3: a director's first answers (its API's code paths still to be compiled) took over 3 s on a loaded
+        // 2-core machine, and the check then failed with "the listener does not answer" or "could not report".
+        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         if (!string.IsNullOrEmpty(token)) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
