@@ -15,6 +15,10 @@ public sealed class LabServices
     /// <summary>The real-server agent's start-up line (decap device, VIPs and agent-check server up).</summary>
     public const string AgentReady = "tunlb realserver: ready:";
 
+    private const string PythonHttpServer =
+        "import runpy, socketserver; socketserver.TCPServer.request_queue_size = 128; " +
+        "runpy.run_module('http.server', run_name='__main__', alter_sys=True)";
+
     /// <summary>How long a daemon may take to start: a .NET start plus host setup on a loaded 2-core machine.</summary>
     public const int StartTimeoutMs = 60_000;
 
@@ -64,7 +68,9 @@ public sealed class LabServices
             Directory.CreateDirectory(root);
             File.WriteAllText(Path.Combine(root, "index.html"), rs.Role + "\n");
             File.WriteAllBytes(Path.Combine(root, "blob"), blob);
-            var web = _lab.Topology.Start(rs.Role, $"http-{rs.Role}", "python3", "-u", "-m", "http.server", "80",
+            // Python's http.server, with a listen backlog of 128 instead of its 5: a burst of connections (100 downloads
+            // at once) otherwise overflows the accept queue and SYN-cookie'd handshakes stall for minutes.
+            var web = _lab.Topology.Start(rs.Role, $"http-{rs.Role}", "python3", "-u", "-c", PythonHttpServer, "80",
                 "--bind", StandardLab.Vip, "--directory", root);
             if (!web.WaitForOutput("Serving HTTP", StartTimeoutMs))
                 throw new InvalidOperationException($"HTTP server on {rs.Role} did not start:\n{web.Output}");

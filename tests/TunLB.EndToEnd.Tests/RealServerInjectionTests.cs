@@ -36,7 +36,7 @@ public sealed class RealServerInjectionTests : IDisposable
         File.WriteAllText(cfg, StandardLab.RealServerConfig() + "\n" + lines + "\n");
         string[] args = [.. pin, Tunlb.Command()[0], "realserver", "--config", cfg];
         var a = _t.Start("r", label, args[0], args[1..]);
-        Assert.True(a.WaitForOutput("ready", 20_000), a.Output);
+        Assert.True(a.WaitForOutput(LabServices.AgentReady, 20_000), a.Output);
         return a;
     }
 

@@ -71,7 +71,7 @@ public sealed class CrashRestartTests(ITestOutputHelper output)
         foreach (var rs in StandardLab.RealServers)
         {
             var a2 = t.Start(rs.Role, $"agent2-{rs.Role}", Tunlb.Command()[0], "realserver", "--config", rsConf);
-            Assert.True(a2.WaitForOutput("ready", 20_000), a2.Output);
+            Assert.True(a2.WaitForOutput(LabServices.AgentReady, 20_000), a2.Output);
             timeline.Add($"{rs.Role} agent ready at {sw.ElapsedMilliseconds} ms");
             restarted.Add(a2);
         }

@@ -39,16 +39,18 @@ public sealed class ExitPathTests : IDisposable
         string before = HostSnapshot.Take(_t, "h");
         BackgroundProcess Start(string label) => _t.Start("h", label, Tunlb.Command()[0], daemon, "--config", cfg);
 
+        // The whole ready line: a restart that undoes a dead daemon's journal also prints "already gone".
+        string ready = daemon == "director" ? LabServices.DirectorReady : LabServices.AgentReady;
         var p = Start(daemon);
         switch (path)
         {
             case "sigint":
-                Assert.True(p.WaitForOutput("ready", 20_000), p.Output);
+                Assert.True(p.WaitForOutput(ready, 20_000), p.Output);
                 Assert.NotEqual(before, HostSnapshot.Take(_t, "h"));
                 Assert.Equal(0, p.Stop(2, 15_000));
                 break;
             case "sigterm-twice":
-                Assert.True(p.WaitForOutput("ready", 20_000), p.Output);
+                Assert.True(p.WaitForOutput(ready, 20_000), p.Output);
                 Sh.Run("kill", ["-TERM", p.Pid.ToString()]);
                 Assert.Equal(0, p.Stop(15, 15_000));
                 break;
@@ -61,11 +63,11 @@ public sealed class ExitPathTests : IDisposable
                 p.Stop(15, 20_000);
                 break;
             case "sigkill-then-restart":
-                Assert.True(p.WaitForOutput("ready", 20_000), p.Output);
+                Assert.True(p.WaitForOutput(ready, 20_000), p.Output);
                 Sh.Run("kill", ["-KILL", p.Pid.ToString()]);
                 while (!p.HasExited) Thread.Sleep(20);
                 var p2 = Start(daemon + "-2");
-                Assert.True(p2.WaitForOutput("ready", 20_000), p2.Output);
+                Assert.True(p2.WaitForOutput(ready, 20_000), p2.Output);
                 Assert.Contains($"removed what process {p.Pid} left", p2.Output);
                 Assert.Equal(0, p2.Stop(15, 15_000));
                 break;

@@ -28,13 +28,13 @@ public sealed class LeastPrivilegeTests(ITestOutputHelper output)
         {
             Assert.Equal(0, lab.Services.Agents[rs.Role].Stop(15));
             var a = Unprivileged(t, rs.Role, "agent-nobody-" + rs.Role, "net_admin,net_raw", run, "realserver", "--config", rsConf);
-            Assert.True(a.WaitForOutput("ready", 30_000), a.Output);
+            Assert.True(a.WaitForOutput(LabServices.AgentReady, 30_000), a.Output);
             AssertRunsAs(a.Pid, 0x3000L);
         }
         string forward = t.Exec("director", "cat", "/proc/sys/net/ipv4/ip_forward").Trim();   // a router in the lab: 1
         File.WriteAllText(lab.ConfigPath, StandardLab.DirectorConfig("rr").Replace("[director]", $"[director]\nio = \"{io}\""));
         var d = Unprivileged(t, "director", "director-nobody", caps, run, "director", "--config", lab.ConfigPath);
-        Assert.True(d.WaitForOutput("ready", 30_000), d.Output);
+        Assert.True(d.WaitForOutput(LabServices.DirectorReady, 30_000), d.Output);
         output.WriteLine(d.Output);
         AssertRunsAs(d.Pid, capMask);
         Assert.Contains(io == "xdp" ? "xdp" : "afpacket", d.Output);
