@@ -103,17 +103,20 @@ public sealed class CrashRestartTests(ITestOutputHelper output)
     private static (BackgroundProcess Curl, string[] Files) StartDownloads(HardeningLab lab, string rate)
     {
         var files = Enumerable.Range(0, Downloads).Select(i => Path.Combine(lab.WorkDir, $"dl{i}.bin")).ToArray();
-        var args = new List<string> { "-c", "curl -s -Z --parallel-max " + Downloads + " --max-time 100 --limit-rate " + rate + " " +
+        var args = new List<string> { "-c", "curl -s -Z --parallel-immediate --parallel-max " + Downloads + " --max-time 100 --limit-rate " + rate + " " +
             string.Join(' ', files.Select(f => $"-o {f} http://{StandardLab.Vip}:{HardeningLab.KeepAlivePort}/blob")) + "; echo curl-done $?" };
         return (lab.T.Start("client", "downloads", "sh", [.. args]), files);
     }
 
-    // Waits until every download has received its first bytes (curl creates the file then), at most 30 s, and returns
-    // how many are still incomplete: the kill must hit downloads in flight, not connections still being opened.
+    // Waits until every download has received its first bytes (curl creates the file then), or at least half of them
+    // are receiving, at most 30 s, and returns how many are still incomplete: the kill must hit downloads in flight, not
+    // connections still being opened. (On a quiet machine the first downloads could finish before the last one started.)
     private static int WaitInFlight(BackgroundProcess curl, string[] files)
     {
+        static bool Receiving(string f) => File.Exists(f) && new FileInfo(f).Length is > 0 and < LabServices.BlobSize;
         var sw = Stopwatch.StartNew();
-        while (!files.All(File.Exists) && !curl.HasExited && sw.ElapsedMilliseconds < 30_000) Thread.Sleep(50);
+        while (!files.All(File.Exists) && files.Count(Receiving) < Downloads / 2 && !curl.HasExited && sw.ElapsedMilliseconds < 30_000)
+            Thread.Sleep(20);
         return files.Count(f => !File.Exists(f) || new FileInfo(f).Length < LabServices.BlobSize);
     }
 
