@@ -13,14 +13,10 @@ internal static class DataPathMetrics
     {
         long received = 0, answered = 0, suppressed = 0;
         foreach (var e in state.Engines) { received += e.Received; answered += e.Answered; suppressed += e.IcmpSuppressed; }
-        w.Family("tunlb_received_packets_total", "counter", "Packets the data-path engines processed (each has one verdict: forwarded, answered or dropped).");
-        w.Sample("", received);
-        w.Family("tunlb_answered_packets_total", "counter", "Packets the director answered itself instead of forwarding (echo requests to a VIP).");
-        w.Sample("", answered);
-        w.Family("tunlb_icmp_suppressed_total", "counter", "Frag-needed / Packet Too Big messages not sent because of icmp_rate (the packet counts as frag_needed).");
-        w.Sample("", suppressed);
-        w.Family("tunlb_egress_answers_recorded_total", "counter", "ICMP errors quoting an egress-check probe, recorded instead of processed.");
-        w.Sample("", state.Egress.Recorded);
+        w.Counter("tunlb_received_packets_total", "Packets the data-path engines processed (each has one verdict: forwarded, answered or dropped).", received);
+        w.Counter("tunlb_answered_packets_total", "Packets the director answered itself instead of forwarding (echo requests to a VIP).", answered);
+        w.Counter("tunlb_icmp_suppressed_total", "Frag-needed / Packet Too Big messages not sent because of icmp_rate (the packet counts as frag_needed).", suppressed);
+        w.Counter("tunlb_egress_answers_recorded_total", "ICMP errors quoting an egress-check probe, recorded instead of processed.", state.Egress.Recorded);
 
         if (state.CaptureCounters?.Invoke() is not { } c) return;
         string b = "{backend=\"" + c.Backend + "\"";
