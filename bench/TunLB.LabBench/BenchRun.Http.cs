@@ -107,7 +107,12 @@ public sealed partial class BenchRun
             return Wrk(TunlbMode.Name(io), $"tunlb director (io {io}{(split ? $", pinned to CPU {CpuSplit.DirectorCpu}, RPS on the next hop" : "")})",
                 d.Pid, $"http://{BenchTopology.Vip}/blob", wrkArgs, split);
         }
-        finally { StopDirector(d); }
+        finally
+        {
+            // What the director chose and what it did, for the log: the io line of its startup and its stop summary.
+            var io_ = Regex.Match(d.Output, @"io auto: [^;\n]*|io [a-z]+: [^;\n]*");
+            _o.Log.WriteLine($"    director {(io_.Success ? io_.Value : "")}; {StopDirector(d)}");
+        }
     }
 
     /// <summary>No load balancer: the client connects straight to rs1's direct address (one server of the set).</summary>
