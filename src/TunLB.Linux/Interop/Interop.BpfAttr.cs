@@ -10,6 +10,7 @@ internal static unsafe partial class Interop
 {
     // enum bpf_map_type
     internal const uint BPF_MAP_TYPE_HASH = 1;
+    internal const uint BPF_MAP_TYPE_PERCPU_ARRAY = 6;
     internal const uint BPF_MAP_TYPE_XSKMAP = 17;
     // enum bpf_prog_type
     internal const uint BPF_PROG_TYPE_XDP = 6;

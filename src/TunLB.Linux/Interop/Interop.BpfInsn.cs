@@ -28,6 +28,8 @@ internal static partial class Interop
     internal const byte BPF_AND = 0x50;
     internal const byte BPF_LSH = 0x60;
     internal const byte BPF_MOV = 0xb0;
+    internal const byte BPF_END = 0xd0;
+    internal const byte BPF_TO_BE = 0x08;
     // Jump operations
     internal const byte BPF_JA = 0x00;
     internal const byte BPF_JEQ = 0x10;
@@ -43,6 +45,7 @@ internal static partial class Interop
         BPF_REG_6 = 6, BPF_REG_7 = 7, BPF_REG_8 = 8, BPF_REG_9 = 9, BPF_REG_10 = 10;
     // enum bpf_func_id
     internal const int BPF_FUNC_map_lookup_elem = 1;
+    internal const int BPF_FUNC_xdp_adjust_head = 44;
     internal const int BPF_FUNC_redirect_map = 51;
     // enum xdp_action
     internal const int XDP_ABORTED = 0;

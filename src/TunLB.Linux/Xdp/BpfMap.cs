@@ -92,6 +92,38 @@ internal sealed unsafe class BpfMap : IDisposable
         }
     }
 
+    /// <summary>
+    /// Copies the value of <paramref name="key"/> into <paramref name="value"/> (for a per-CPU map, one value per possible
+    /// CPU, each rounded up to 8 bytes: the caller sizes the buffer); false when the key is not there.
+    /// </summary>
+    public bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        CheckSizes(key, ValueSize);
+        if (value.Length < ValueSize) throw new ArgumentException($"{Name}: value buffer of {value.Length} bytes, values have {ValueSize}");
+        fixed (byte* k = key)
+        fixed (byte* v = value)
+        {
+            Interop.bpf_attr_map_elem attr = new() { map_fd = (uint)Fd, key = (ulong)k, value = (ulong)v };
+            if (Interop.bpf(Interop.BPF_MAP_LOOKUP_ELEM, &attr, (uint)sizeof(Interop.bpf_attr_map_elem)) == 0) return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Interop.ENOENT) return false;
+            throw new NativeErrorException($"bpf(BPF_MAP_LOOKUP_ELEM) {Name}", errno);
+        }
+    }
+
+    /// <summary>CPUs a per-CPU map keeps a value for: the kernel's possible CPUs (/sys/devices/system/cpu/possible, e.g. "0-3").</summary>
+    public static int PossibleCpus()
+    {
+        int count = 0;
+        foreach (var part in File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var ends = part.Split('-');
+            int first = int.Parse(ends[0]), last = ends.Length > 1 ? int.Parse(ends[1]) : first;
+            count += last - first + 1;
+        }
+        return Math.Max(count, 1);
+    }
+
     private void CheckSizes(ReadOnlySpan<byte> key, int valueLength)
     {
         if (key.Length != KeySize || valueLength != ValueSize)

@@ -72,6 +72,7 @@ public static class XdpNativeLayout
         v["BPF_LINK_CREATE"] = Interop.BPF_LINK_CREATE;
         v["BPF_MAP_TYPE_HASH"] = Interop.BPF_MAP_TYPE_HASH;
         v["BPF_MAP_TYPE_XSKMAP"] = Interop.BPF_MAP_TYPE_XSKMAP;
+        v["BPF_MAP_TYPE_PERCPU_ARRAY"] = Interop.BPF_MAP_TYPE_PERCPU_ARRAY;
         v["BPF_PROG_TYPE_XDP"] = Interop.BPF_PROG_TYPE_XDP;
         v["BPF_XDP"] = Interop.BPF_XDP;
         v["BPF_ANY"] = (long)Interop.BPF_ANY;
@@ -92,6 +93,8 @@ public static class XdpNativeLayout
         v["BPF_K"] = Interop.BPF_K;
         v["BPF_X"] = Interop.BPF_X;
         v["BPF_ADD"] = Interop.BPF_ADD;
+        v["BPF_END"] = Interop.BPF_END;
+        v["BPF_TO_BE"] = Interop.BPF_TO_BE;
         v["BPF_AND"] = Interop.BPF_AND;
         v["BPF_LSH"] = Interop.BPF_LSH;
         v["BPF_MOV"] = Interop.BPF_MOV;
@@ -106,6 +109,7 @@ public static class XdpNativeLayout
         v["BPF_REG_10"] = Interop.BPF_REG_10;
         v["BPF_FUNC_map_lookup_elem"] = Interop.BPF_FUNC_map_lookup_elem;
         v["BPF_FUNC_redirect_map"] = Interop.BPF_FUNC_redirect_map;
+        v["BPF_FUNC_xdp_adjust_head"] = Interop.BPF_FUNC_xdp_adjust_head;
         v["XDP_ABORTED"] = Interop.XDP_ABORTED;
         v["XDP_DROP"] = Interop.XDP_DROP;
         v["XDP_PASS"] = Interop.XDP_PASS;

@@ -61,11 +61,7 @@ public sealed unsafe class XdpVipRedirector : IDisposable
             services6 = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_svcs6", XdpRedirectProgram.ServiceKeyLength6, sizeof(uint), maxVips);
             var code = XdpRedirectProgram.Build(xsks.Fd, vips4.Fd, vips6.Fd, services4.Fd, services6.Fd);
             prog = BpfProgram.LoadXdp(code, "tunlb_xdp");
-            var taken = mode ?? XdpAttachMode.Native;
-            int link = Link(prog, ifindex, taken);
-            if (link < 0 && mode is null && Marshal.GetLastPInvokeError() is Interop.EOPNOTSUPP or Interop.EINVAL)
-                link = Link(prog, ifindex, taken = XdpAttachMode.Generic); // the driver has no native XDP
-            if (link < 0) throw NativeErrorException.FromLastError($"bpf(BPF_LINK_CREATE) XDP {taken} mode on ifindex {ifindex}");
+            int link = XdpLink.Create(prog, ifindex, mode, out var taken);
             return new XdpVipRedirector(ifindex, queueCount, xsks, vips4, vips6, services4, services6, prog, link, taken, code.Length);
         }
         catch
@@ -82,16 +78,6 @@ public sealed unsafe class XdpVipRedirector : IDisposable
         int ifindex = (int)Interop.if_nametoindex(device);
         if (ifindex == 0) throw NativeErrorException.FromLastError($"if_nametoindex {device}");
         return Attach(ifindex, queueCount, mode, maxVips);
-    }
-
-    private static int Link(int prog, int ifindex, XdpAttachMode mode)
-    {
-        Interop.bpf_attr_link_create attr = new()
-        {
-            prog_fd = (uint)prog, target_ifindex = (uint)ifindex, attach_type = Interop.BPF_XDP,
-            flags = mode == XdpAttachMode.Native ? Interop.XDP_FLAGS_DRV_MODE : Interop.XDP_FLAGS_SKB_MODE,
-        };
-        return Interop.bpf(Interop.BPF_LINK_CREATE, &attr, (uint)sizeof(Interop.bpf_attr_link_create));
     }
 
     /// <summary>Steers every packet to <paramref name="vip"/> (an IPv4 /32 or IPv6 /128) to the sockets from the next packet on.</summary>

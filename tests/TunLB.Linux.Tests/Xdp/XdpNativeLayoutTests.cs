@@ -127,6 +127,7 @@ public sealed class XdpNativeLayoutTests
             P("BPF_LINK_CREATE", BPF_LINK_CREATE);
             P("BPF_MAP_TYPE_HASH", BPF_MAP_TYPE_HASH);
             P("BPF_MAP_TYPE_XSKMAP", BPF_MAP_TYPE_XSKMAP);
+            P("BPF_MAP_TYPE_PERCPU_ARRAY", BPF_MAP_TYPE_PERCPU_ARRAY);
             P("BPF_PROG_TYPE_XDP", BPF_PROG_TYPE_XDP);
             P("BPF_XDP", BPF_XDP);
             P("BPF_ANY", BPF_ANY);
@@ -147,6 +148,8 @@ public sealed class XdpNativeLayoutTests
             P("BPF_K", BPF_K);
             P("BPF_X", BPF_X);
             P("BPF_ADD", BPF_ADD);
+            P("BPF_END", BPF_END);
+            P("BPF_TO_BE", BPF_TO_BE);
             P("BPF_AND", BPF_AND);
             P("BPF_LSH", BPF_LSH);
             P("BPF_MOV", BPF_MOV);
@@ -161,6 +164,7 @@ public sealed class XdpNativeLayoutTests
             P("BPF_REG_10", BPF_REG_10);
             P("BPF_FUNC_map_lookup_elem", BPF_FUNC_map_lookup_elem);
             P("BPF_FUNC_redirect_map", BPF_FUNC_redirect_map);
+            P("BPF_FUNC_xdp_adjust_head", BPF_FUNC_xdp_adjust_head);
             P("XDP_ABORTED", XDP_ABORTED);
             P("XDP_DROP", XDP_DROP);
             P("XDP_PASS", XDP_PASS);

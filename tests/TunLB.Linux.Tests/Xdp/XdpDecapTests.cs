@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using TunLB.Core.Flows;
+using TunLB.Core.Packets;
+using TunLB.Linux.Xdp;
+
+namespace TunLB.Linux.Tests.Xdp;
+
+/// <summary>
+/// The real server's XDP decapsulation in the kernel: an IPIP frame from a director to this host for a VIP reaches a
+/// UDP socket bound to the VIP as the bare inner datagram; anything else (unknown director, outer destination not ours,
+/// another VIP) passes unchanged and reaches a raw protocol-4 socket, which is where the agent's user-space path reads.
+/// </summary>
+public sealed class XdpDecapTests
+{
+    private const string Vip = "203.0.113.10", OtherVip = "203.0.113.11", Client = "198.51.100.7";
+
+    private static byte[] Inner(string destination, byte tag) =>
+        Packets.Udp(Packets.V4(Client), Packets.V4(destination), 5555, 4242, Enumerable.Range(0, 40).Select(i => (byte)(i ^ tag)).ToArray());
+
+    private static byte[] Ipip(string source, string destination, byte[] inner)
+    {
+        var p = new byte[20 + inner.Length];
+        p[0] = 0x45;
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
+        p[8] = 64;
+        p[9] = IpProtocol.IpIp;
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(12), Packets.V4(source));
+        BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(16), Packets.V4(destination));
+        BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Checksum.Compute(p.AsSpan(0, 20)));
+        inner.CopyTo(p, 20);
+        return p;
+    }
+
+    [Fact]
+    public void Tunnels_from_a_director_to_a_vip_arrive_decapsulated_and_everything_else_passes_untouched()
+    {
+        using var pair = new XdpVethPair();
+        // The VIPs on lo, a route back to the client (reverse-path filtering), as on a real server.
+        pair.Xdp.Exec("addr", "add", Vip + "/32", "dev", "lo");
+        pair.Xdp.Exec("addr", "add", OtherVip + "/32", "dev", "lo");
+        pair.Xdp.Exec("route", "add", "198.51.100.0/24", "via", XdpVethPair.PeerAddress);
+        using var decap = pair.Xdp.Run(() => XdpDecapsulator.Load());
+        var mode = pair.Xdp.Run(() => decap.Attach(pair.XdpDev));
+        Assert.Equal(XdpAttachMode.Native, mode); // veth has native XDP
+        Assert.Contains("prog/xdp", pair.XdpLinkDetails());
+        decap.SetDirectors([IpAddress.Parse(XdpVethPair.PeerAddress)]);
+        decap.SetLocalAddresses([IpAddress.Parse(XdpVethPair.XdpAddress)]);
+        decap.SetVips([IpAddress.Parse(Vip)]);
+
+        using var udp = pair.Xdp.Run(() =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            s.Bind(new IPEndPoint(IPAddress.Any, 4242));
+            s.ReceiveTimeout = 3000;
+            return s;
+        });
+        using var raw = pair.Xdp.Run(() => RawIpSocket.OpenReceiver(IpProtocol.IpIp));
+
+        // Accepted: the inner datagram reaches the VIP's socket with the client as source, the raw socket sees nothing.
+        var good = Inner(Vip, 1);
+        pair.SendFromPeer(pair.FrameToXdp(Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, good)));
+        var buf = new byte[256];
+        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        int n = udp.ReceiveFrom(buf, ref from);
+        Assert.Equal(40, n);
+        Assert.Equal(good.AsSpan(28).ToArray(), buf.AsSpan(0, n).ToArray());
+        Assert.Equal(IPAddress.Parse(Client), ((IPEndPoint)from).Address);
+        Assert.Equal((1L, (long)good.Length), decap.Counters());
+
+        // Not ours to decapsulate: unknown director, outer destination not this host's, a VIP not configured.
+        byte[][] passing =
+        [
+            Ipip("192.0.2.99", XdpVethPair.XdpAddress, Inner(Vip, 2)),
+            Ipip(XdpVethPair.PeerAddress, "192.0.2.77", Inner(Vip, 3)),
+            Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, Inner(OtherVip, 4)),
+        ];
+        pair.Xdp.Exec("addr", "add", "192.0.2.77/32", "dev", "lo"); // local, but not in the map
+        foreach (var p in passing) pair.SendFromPeer(pair.FrameToXdp(p));
+        var rawBuf = new byte[2048];
+        var seen = new List<byte[]>();
+        for (int i = 0; i < 20 && seen.Count < passing.Length; i++)
+        {
+            int r = raw.Receive(rawBuf, 200);
+            if (r > 0) seen.Add(rawBuf.AsSpan(0, r).ToArray());
+        }
+        Assert.Equal(passing.Length, seen.Count);
+        for (int i = 0; i < passing.Length; i++)
+            Assert.True(passing[i].AsSpan(12).SequenceEqual(seen[i].AsSpan(12)), $"passing packet {i} changed"); // from the addresses on (the kernel may rewrite tot_len/id)
+        Assert.Equal((1L, (long)good.Length), decap.Counters());
+        udp.ReceiveTimeout = 300;
+        Assert.Throws<SocketException>(() => udp.Receive(buf));
+
+        // Detached on Dispose: nothing left on the device.
+        decap.Dispose();
+        Assert.DoesNotContain("prog/xdp", pair.XdpLinkDetails());
+    }
+}
