@@ -13,7 +13,7 @@ public static class AgentMetrics
 {
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
-    public static string Render(IReadOnlyList<(string Name, DecapWorker Worker)> receivers)
+    public static string Render(IReadOnlyList<(string Name, DecapWorker Worker)> receivers, (long Packets, long Bytes)? xdp = null)
     {
         var sb = new StringBuilder();
         void Family(string name, string type, string help) =>
@@ -38,6 +38,14 @@ public static class AgentMetrics
         foreach (var (n, w) in receivers) Sample(errors, Receiver(n), Volatile.Read(ref w.InjectErrors));
         Family(batches, "counter", "Receive calls (recvmmsg) that returned datagrams.");
         foreach (var (n, w) in receivers) Sample(batches, Receiver(n), Volatile.Read(ref w.Batches));
+        if (xdp is { } x)
+        {
+            const string xp = "tunlb_realserver_xdp_decapsulated_packets_total", xb = "tunlb_realserver_xdp_decapsulated_bytes_total";
+            Family(xp, "counter", "IPv4-in-IPv4 packets the XDP program decapsulated in the kernel (decap = \"xdp\"); no receiver saw them.");
+            sb.Append(xp).Append(' ').Append(x.Packets.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            Family(xb, "counter", "Inner bytes (IP total length) of those packets.");
+            sb.Append(xb).Append(' ').Append(x.Bytes.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        }
         return sb.ToString();
     }
 

@@ -103,6 +103,13 @@ public sealed class RealServerAgent : IDisposable
                 if (anyV6Vip) { StartRaw6(IpProtocol.Ipv6); receivers.Add("6in6"); }
             }
             if (_cfg.Gue) { StartGue((ushort)_cfg.GuePort); receivers.Add($"gue udp/{_cfg.GuePort}"); }
+            // After the raw sockets: what the XDP program leaves (or everything, if it cannot attach) has a receiver.
+            string xdp = "";
+            if (_cfg.Decap == DecapMode.Xdp)
+            {
+                _xdp = XdpDecapSetup.Start(_cfg, _net, dev, out var xdpLine);
+                xdp = "; " + xdpLine;
+            }
 
             string mss = "";
             if (MssClampRules.Render(_cfg.Vips, _cfg.MssClamp) is { } rules)
@@ -117,9 +124,9 @@ public sealed class RealServerAgent : IDisposable
 
             _agentCheck = AgentCheckServer.StartIfEnabled(_cfg);
             _egress = EgressSchedule.StartIfEnabled(_cfg, _log);
-            _metrics = AgentMetricsServer.StartIfEnabled(_cfg, () => AgentMetrics.Render(Receivers));
+            _metrics = AgentMetricsServer.StartIfEnabled(_cfg, () => AgentMetrics.Render(Receivers, XdpDecapsulated));
             return (_metrics is null ? "" : _metrics.Describe() + "; ") + (_agentCheck is null ? "" : _agentCheck.Describe() + "; ") + (_egress is null ? "" : _egress.Describe() + "; ") + $"decap device {dev} up holding {string.Join(", ", _cfg.Vips.Select(v => v + (v.IsV4 ? "/32" : "/128")))}; " +
-                   $"rp_filter {dev}={rp}; {inject}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{mss}";
+                   $"rp_filter {dev}={rp}; {inject}; receiving {string.Join(", ", receivers)} only from {string.Join(", ", _cfg.Directors)}{xdp}{mss}";
         }
         catch
         {
@@ -171,8 +178,21 @@ public sealed class RealServerAgent : IDisposable
             .Select(i => (i, n: _filters.Sum(f => f.Filter.Drops[i]))).Where(x => x.n != 0)
             .Select(x => $"{DropReasons.Names[x.i]}={x.n}"));
         long batches = _decap.Sum(w => Volatile.Read(ref w.Batches));
-        return $"decapsulated {accepted} packets (received in {batches} recvmmsg batches), injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}";
+        string xdp = XdpDecapsulated is { } x ? $"; decapsulated by XDP: {x.Packets} packets ({x.Bytes} bytes)" : "";
+        return $"decapsulated {accepted} packets (received in {batches} recvmmsg batches), injected {Injected}, inject errors {InjectErrors}; dropped: {(drops.Length == 0 ? "none" : drops)}{xdp}";
     }
+
+    /// <summary>Packets and inner bytes the XDP program decapsulated (null without <c>decap = "xdp"</c> in effect).</summary>
+    public (long Packets, long Bytes)? XdpDecapsulated
+    {
+        get
+        {
+            try { return _xdp?.Decapsulator.Counters(); }
+            catch (Exception) { return null; } // disposed while asked
+        }
+    }
+
+    private XdpDecapSetup? _xdp;
 
     private AgentCheckServer? _agentCheck;
     private EgressSchedule? _egress;
@@ -190,6 +210,8 @@ public sealed class RealServerAgent : IDisposable
         _metrics?.Dispose();
         _egress?.Dispose();
         _agentCheck?.Dispose();
+        _xdp?.Dispose();
+        _xdp = null;
         foreach (var w in _decap) w.Stop();
         foreach (var w in _workers) w.Join(2000);
         foreach (var s in _sockets) s.Dispose();

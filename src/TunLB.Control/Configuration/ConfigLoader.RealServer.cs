@@ -6,7 +6,7 @@ namespace TunLB.Control.Configuration;
 public static partial class ConfigLoader
 {
     private static readonly string[] RealServerFileTables = ["realserver", "egress"];
-    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", "metrics", "rps", "napi", .. HealthConfigReader.RealServerKeys];
+    private static readonly string[] RealServerKeys = ["vips", "directors", "tun_name", "gue", "gue_port", "mss_clamp", "metrics", "rps", "napi", "decap", "xdp_devices", .. HealthConfigReader.RealServerKeys];
 
     private static RealServerConfig BuildRealServer(TTable root, ErrorSink sink)
     {
@@ -81,6 +81,27 @@ public static partial class ConfigLoader
             else if (np.Value is TScalar { Value: "off" }) napi = NapiMode.Off;
             else r.TypeError(np, "\"threaded\" or \"off\"");
         }
+        var decap = DecapMode.Agent;
+        if (r.Get("decap") is { } dc)
+        {
+            if (dc.Value is TScalar { Value: "xdp" }) decap = DecapMode.Xdp;
+            else if (dc.Value is TScalar { Value: "agent" }) decap = DecapMode.Agent;
+            else r.TypeError(dc, "\"agent\" or \"xdp\"");
+        }
+        var xdpDevices = new List<string>();
+        if (r.Get("xdp_devices") is { } xd)
+        {
+            if (xd.Value is not TArray devices) r.TypeError(xd, "an array of interface names, like [\"eth0\"]");
+            else
+                foreach (var d in devices.Items)
+                {
+                    if (d is not TScalar { Value: string name }) { r.TypeError(xd, "an array of interface names, like [\"eth0\"]"); break; }
+                    if (!ConfigText.TryCheckInterfaceName(name, out var err)) { r.Error(xd, err); break; }
+                    if (xdpDevices.Contains(name)) { r.Error(xd, $"\"{name}\" is listed twice in xdp_devices"); break; }
+                    xdpDevices.Add(name);
+                }
+            if (decap != DecapMode.Xdp && xdpDevices.Count > 0) r.Error(xd, "xdp_devices needs decap = \"xdp\"");
+        }
         var vipList = vips.Select(v => v.Address).ToList();
         return HealthConfigReader.ReadRealServer(r, new RealServerConfig(vipList, directors.Select(d => d.Address).ToList(),
             tunName, sink.File)
@@ -93,6 +114,8 @@ public static partial class ConfigLoader
             MetricsPort = metricsPort,
             Rps = rps,
             Napi = napi,
+            Decap = decap,
+            XdpDevices = xdpDevices,
             Egress = EgressScheduleConfig.Read(top, vipList),
         });
     }

@@ -17,6 +17,7 @@ public sealed class XdpDecapsulator : IDisposable
     private readonly List<(string Device, int Link, XdpAttachMode Mode)> _links = new();
     private readonly int _cpus;
     private bool _disposed;
+    private readonly HashSet<IpAddress> _directors = new(), _locals = new(), _vipSet = new();
 
     private XdpDecapsulator(BpfMap directors4, BpfMap locals4, BpfMap vips4, BpfMap counters, int progFd, int instructions)
     {
@@ -63,23 +64,35 @@ public sealed class XdpDecapsulator : IDisposable
     }
 
     /// <summary>Accepts tunnels from these directors (IPv6 ones are ignored: only IPv4-in-IPv4 is decapsulated here).</summary>
-    public void SetDirectors(IEnumerable<IpAddress> directors) => Fill(_directors4, directors);
+    public void SetDirectors(IEnumerable<IpAddress> directors) => Fill(_directors4, _directors, directors);
 
     /// <summary>Accepts tunnels addressed to these addresses of this host.</summary>
-    public void SetLocalAddresses(IEnumerable<IpAddress> addresses) => Fill(_locals4, addresses);
+    public void SetLocalAddresses(IEnumerable<IpAddress> addresses) => Fill(_locals4, _locals, addresses);
 
     /// <summary>Decapsulates only packets for these VIPs.</summary>
-    public void SetVips(IEnumerable<IpAddress> vips) => Fill(_vips4, vips);
+    public void SetVips(IEnumerable<IpAddress> vips) => Fill(_vips4, _vipSet, vips);
 
-    private static void Fill(BpfMap map, IEnumerable<IpAddress> addresses)
+    /// <summary>Makes <paramref name="map"/> hold exactly the IPv4 <paramref name="addresses"/>: new ones first, then stale ones go.</summary>
+    private static void Fill(BpfMap map, HashSet<IpAddress> current, IEnumerable<IpAddress> addresses)
     {
-        Span<byte> key = stackalloc byte[4];
-        ReadOnlySpan<byte> one = [1];
-        foreach (var a in addresses)
+        var wanted = addresses.Where(a => a.IsV4).ToHashSet();
+        lock (current)
         {
-            if (!a.IsV4) continue;
-            BinaryPrimitives.WriteUInt32BigEndian(key, a.V4);
-            map.Update(key, one);
+            Span<byte> key = stackalloc byte[4];
+            ReadOnlySpan<byte> one = [1];
+            foreach (var a in wanted)
+            {
+                if (current.Contains(a)) continue;
+                BinaryPrimitives.WriteUInt32BigEndian(key, a.V4);
+                map.Update(key, one);
+                current.Add(a);
+            }
+            foreach (var a in current.Where(a => !wanted.Contains(a)).ToList())
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(key, a.V4);
+                map.Delete(key);
+                current.Remove(a);
+            }
         }
     }
 
