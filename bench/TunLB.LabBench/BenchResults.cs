@@ -8,7 +8,8 @@ namespace TunLB.LabBench;
 /// <param name="Workers">Worker counts for the forwarding scenario; null = 1 and 2.</param>
 /// <param name="CpuSplit">Also measure each one-worker mode with the director pinned and the next hop's receive work moved off its CPU.</param>
 public sealed record BenchOptions(string[] Tunlb, bool Quick, TextWriter Log, IReadOnlySet<string>? Only = null, IReadOnlySet<string>? Modes = null,
-    IReadOnlyList<string>? Ios = null, IReadOnlyList<int>? Workers = null, bool CpuSplit = true, string Topology = BenchTopology.Flat)
+    IReadOnlyList<string>? Ios = null, IReadOnlyList<int>? Workers = null, bool CpuSplit = true, string Topology = BenchTopology.Flat,
+    string Decap = "agent")
 {
     public static readonly string[] DefaultIos = ["tun", "afpacket"];
     public IReadOnlyList<string> IoList => Ios ?? DefaultIos;

@@ -40,7 +40,7 @@ public sealed partial class BenchRun
     {
         if (_agents.Count > 0) return;
         var rsConf = Path.Combine(_work, "realserver.toml");
-        File.WriteAllText(rsConf, _lab.RealServerConfig());
+        File.WriteAllText(rsConf, _lab.RealServerConfig(_o.Decap));
         var blob = new byte[ResponseBytes];
         new Random(42).NextBytes(blob);
         for (int i = 0; i < _lab.RealServers.Length; i++)
@@ -81,7 +81,7 @@ public sealed partial class BenchRun
             T.Start(role, "nginx-" + role, "nginx", "-c", conf, "-e", "stderr");
             WaitHttp(role, $"http://{addr}/blob");
         }
-        Note("tunlb realserver --config realserver.toml; nginx -c nginx-rsN.conf (listen VIP:80 and the server's own and direct addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
+        Note($"tunlb realserver --config realserver.toml{(_o.Decap == "agent" ? "" : $" (decap = \"{_o.Decap}\")")}; nginx -c nginx-rsN.conf (listen VIP:80 and the server's own and direct addresses:80, 100 kB /blob, 1 worker)   # each real-server namespace");
         _o.Log.WriteLine("  real-server agents and nginx are up");
     }
 

@@ -95,12 +95,14 @@ public sealed partial class BenchTopology : IDisposable
 
     public void Dispose() => Topology.Dispose();
 
-    public string RealServerConfig() =>
+    /// <param name="decap">[realserver] decap: "agent" (the default, written as no line) or "xdp".</param>
+    public string RealServerConfig(string decap = "agent") =>
         $"""
         # TunLB benchmark real server
         [realserver]
         vips = ["{Vip}"]
         directors = [{string.Join(", ", TunnelSources.Select(s => $"\"{s}\""))}]
+        {(decap == "agent" ? "" : $"decap = \"{decap}\"")}
         """;
 
     /// <summary>Director config: one service on the VIP with <paramref name="reals"/> (default: all real servers), rr.</summary>

@@ -9,12 +9,13 @@ public static class Program
 {
     private const string Usage = """
         usage: TunLB.LabBench lab --tunlb PATH [--quick] [--topology flat,routed] [--only forward,conn,http,latency]
-                                  [--io tun,afpacket] [--workers 1,2] [--no-cpu-split] [--modes kernel,tunlb-tun,tunlb-afpacket-2w,...] [--json FILE]
+                                  [--io tun,afpacket] [--workers 1,2] [--no-cpu-split] [--decap agent|xdp] [--modes kernel,tunlb-tun,tunlb-afpacket-2w,...] [--json FILE]
                TunLB.LabBench report --micro DIR --memory FILE --lab FILE --out docs/performance.md [--quick] [--command TEXT]
           --topology  the topologies to build and run everything on, one after the other (default: flat,routed)
           --io        the director io backends to measure, the default one first (its rows are the "default" in the report)
           --workers   worker counts for the forwarding scenario
           --no-cpu-split  skip the second run of each one-worker mode with the director pinned and RPS on the next hop
+          --decap     the real servers' [realserver] decap (default agent: user space; xdp: in the kernel by XDP)
           --json      writes a JSON array, one result per topology
         """;
 
@@ -44,7 +45,8 @@ public static class Program
                 var results = new List<LabBenchResult>();
                 foreach (var kind in topologies)
                 {
-                    var o = new BenchOptions([tunlb], quick, Console.Out, only, modes, ios, workers, !args.Contains("--no-cpu-split"), kind);
+                    var o = new BenchOptions([tunlb], quick, Console.Out, only, modes, ios, workers, !args.Contains("--no-cpu-split"), kind,
+                        Arg("--decap") ?? "agent");
                     results.Add(BenchRun.Run(o, t => topo = t));
                     topo = null;
                 }
