@@ -12,9 +12,9 @@ namespace TunLB.Linux;
 /// </summary>
 /// <remarks>
 /// Sockets are read without a system call while their RX rings hold packets; the TUN queue is tried once every 64 calls
-/// (so a flood through the sockets does not starve the health checks) and, in a call that may wait, when the sockets
-/// are empty. Only when all are
-/// empty does Receive poll every descriptor (with their wake eventfds, so Dispose of any socket wakes it).
+/// (so a flood through the sockets does not starve the health checks) and after a poll. Only when the sockets are
+/// empty does Receive poll every descriptor, the TUN queue included (with their wake eventfds, so Dispose of any socket
+/// wakes it).
 /// </remarks>
 public sealed unsafe class XdpPort : IPacketReceiver
 {
@@ -47,8 +47,9 @@ public sealed unsafe class XdpPort : IPacketReceiver
             // Without waiting (draining a batch, busy-polling) the TUN queue is read only every TunEvery calls above:
             // a read(2) per empty call would make every spin a system call.
             if (timeoutMs == 0) return 0;
-            if (_tun is not null && (n = TryTun(buffer)) != 0) return n;
-            if (polled) return 0;
+            // The TUN queue is in the poll set, so it is read after a poll, not before every one: an idle worker woken
+            // per packet would otherwise pay a read(2) returning EAGAIN each time.
+            if (polled) return _tun is not null ? TryTun(buffer) : 0;
             if (!Poll(timeoutMs)) return -1;
             polled = true;
         }
