@@ -216,6 +216,9 @@ public sealed class NextHopTable : IDisposable
         /// <summary>The resolved next hops (for diagnostics and the API).</summary>
         public IReadOnlyList<LinkHop> Hops => _hops;
 
+        /// <summary>Each destination with its hop (tests, diagnostics).</summary>
+        internal IReadOnlyDictionary<IpAddress, LinkHop> ByDestination() => _index.ToDictionary(e => e.Key, e => _hops[e.Value]);
+
         /// <summary>
         /// The send address for a tunnel packet to <paramref name="destination"/>, or null when it must take the raw
         /// socket: not resolved, or due for its keepalive (which this call then records as sent).
