@@ -100,11 +100,13 @@ internal sealed unsafe class RouteNetlinkSocket : IDisposable
             while (reader.TryRead(out var h, out var payload))
             {
                 if (h.nlmsg_seq != seq) continue;
-                if (h.nlmsg_type == Interop.NLMSG_DONE) return;
-                if (h.nlmsg_type == Interop.NLMSG_ERROR)
+                // NLMSG_DONE carries the dump's result (0, or -errno when it stopped early), NLMSG_ERROR a refused
+                // request. NLM_F_DUMP_INTR (the table changed during the dump) is accepted: the next refresh reads again.
+                if (h.nlmsg_type is Interop.NLMSG_DONE or Interop.NLMSG_ERROR)
                 {
-                    int error = payload.Length >= sizeof(int) ? MemoryMarshal.Read<int>(payload) : Interop.EIO;
-                    throw new NativeErrorException($"netlink dump {request}", error < 0 ? -error : error);
+                    int error = payload.Length >= sizeof(int) ? MemoryMarshal.Read<int>(payload) : 0;
+                    if (error < 0) throw new NativeErrorException($"netlink dump (type {request})", -error);
+                    return;
                 }
                 if (h.nlmsg_type == answer && parse(payload) is { } item) into.Add(item);
             }
