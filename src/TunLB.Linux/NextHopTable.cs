@@ -1,10 +1,8 @@
 using System.Collections.Frozen;
-using System.Diagnostics;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
 using TunLB.Core.Flows;
+using TunLB.Linux.Netlink;
 
 namespace TunLB.Linux;
 
@@ -21,8 +19,9 @@ namespace TunLB.Linux;
 /// kernel then resolves it and the next refresh picks it up. Every <see cref="KeepaliveMs"/> one packet per
 /// destination also takes the raw socket, so the kernel keeps confirming the neighbour (STALE, DELAY, PROBE) as if
 /// it carried the traffic itself, and a changed or dead MAC shows up in its table and then here.</para>
-/// <para>Refreshing runs `ip -j` (route get per destination in one batch, neighbours, links) in the calling
-/// namespace: three short processes a second, whatever the number of servers. The hot path reads an immutable
+/// <para>Refreshing asks the kernel over one rtnetlink socket, opened on the first refresh in the calling thread's
+/// namespace and kept (reopened after an error): RTM_GETROUTE per destination (as `ip route get`), then the neighbour
+/// and link dumps. No process is started and no thread-pool thread is used. The hot path reads an immutable
 /// snapshot: one dictionary lookup per packet, no lock.</para>
 /// </remarks>
 public sealed class NextHopTable : IDisposable
@@ -38,6 +37,9 @@ public sealed class NextHopTable : IDisposable
     private volatile Snapshot? _current;
     private volatile bool _missed;
     private string _lastProblem = "";
+    private readonly Lock _refreshLock = new(); // the netlink socket: the refresh thread, or a caller of Refresh
+    private RouteNetlinkSocket? _netlink;
+    private bool _disposed;
 
     /// <param name="destinations">The tunnel destinations with the outer source address used toward each (default = none).</param>
     /// <param name="intervalMs">Refresh period; 0 = no background thread (call <see cref="Refresh"/>).</param>
@@ -76,80 +78,41 @@ public sealed class NextHopTable : IDisposable
         var wanted = _destinations();
         wantedCount = wanted.Count;
         if (wanted.Count == 0) { _current = null; return 0; }
-        var routes = new StringBuilder();
-        foreach (var (dst, src) in wanted.Distinct())
-            routes.Append("route get ").Append(dst).Append(src == default || src.IsV4 != dst.IsV4 ? "" : " from " + src).Append('\n');
-        string routeJson = Ip(routes.ToString(), "-j", "-force", "-batch", "-");
-        string neighJson = Ip(null, "-j", "neigh", "show");
-        string linkJson = Ip(null, "-j", "link", "show");
-        var hops = Resolve(routeJson, neighJson, linkJson);
+        var routes = new List<KernelRoute>(wanted.Count);
+        var neighbours = new List<KernelNeighbour>();
+        var links = new List<KernelLink>();
+        lock (_refreshLock)
+        {
+            if (_disposed) return 0;
+            var netlink = _netlink ??= RouteNetlinkSocket.Open();
+            try
+            {
+                netlink.GetRoutes(wanted.Distinct().ToArray(), routes);
+                netlink.DumpNeighbours(neighbours);
+                netlink.DumpLinks(links);
+            }
+            catch
+            {
+                // Whatever went wrong, the next refresh starts on a new socket with no answers left over.
+                netlink.Dispose();
+                _netlink = null;
+                throw;
+            }
+        }
+        var hops = NextHopResolver.Resolve(routes, neighbours, links);
         _current = hops.Count == 0 ? null : new Snapshot(hops, _current);
         return hops.Count;
     }
 
     /// <summary>
-    /// The pure part of <see cref="Refresh"/>: from `ip -j route get` lines (one JSON array per line), `ip -j neigh show`
-    /// and `ip -j link show`, the resolved next hop of every destination whose route is unicast over an Ethernet device
-    /// with a usable neighbour entry.
+    /// <see cref="NextHopResolver.Resolve"/> on `ip -j route get` lines (one JSON array per line), `ip -j neigh show`
+    /// and `ip -j link show`: the resolved next hop of every destination whose route is unicast over an Ethernet device
+    /// with a usable neighbour entry (the tests compare it with what rtnetlink gives).
     /// </summary>
     public static Dictionary<IpAddress, LinkHop> Resolve(string routeJsonLines, string neighJson, string linkJson)
     {
-        var links = new Dictionary<string, (int Index, bool Ether, bool Up, byte[]? Mac, int Mtu)>();
-        using (var doc = JsonDocument.Parse(linkJson))
-            foreach (var l in doc.RootElement.EnumerateArray())
-            {
-                if (!l.TryGetProperty("ifname", out var n) || !l.TryGetProperty("ifindex", out var ix)) continue;
-                bool ether = l.TryGetProperty("link_type", out var lt) && lt.GetString() == "ether";
-                bool up = l.TryGetProperty("flags", out var fl) && fl.EnumerateArray().Any(f => f.GetString() == "UP");
-                byte[]? own = l.TryGetProperty("address", out var a) && TryMac(a.GetString(), out var m) ? m : null;
-                int mtu = l.TryGetProperty("mtu", out var mt) && mt.TryGetInt32(out int mv) ? mv : 0;
-                links[n.GetString()!] = (ix.GetInt32(), ether, up, own, mtu);
-            }
-        var neigh = new Dictionary<(string Dev, IpAddress Addr), byte[]>();
-        using (var doc = JsonDocument.Parse(neighJson))
-            foreach (var e in doc.RootElement.EnumerateArray())
-            {
-                if (!e.TryGetProperty("dst", out var d) || !e.TryGetProperty("dev", out var dev) || !e.TryGetProperty("lladdr", out var ll)) continue;
-                if (!IPAddress.TryParse(d.GetString(), out var ip) || TryMac(ll.GetString(), out var mac) is false) continue;
-                if (e.TryGetProperty("state", out var st) &&
-                    st.EnumerateArray().Any(s => s.GetString() is "INCOMPLETE" or "FAILED" or "NOARP" or "NONE")) continue;
-                neigh[(dev.GetString()!, IpAddress.FromIPAddress(ip))] = mac;
-            }
-        var result = new Dictionary<IpAddress, LinkHop>();
-        foreach (var line in routeJsonLines.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            if (!line.StartsWith('[')) continue;
-            using var doc = JsonDocument.Parse(line);
-            foreach (var r in doc.RootElement.EnumerateArray())
-            {
-                if (r.TryGetProperty("type", out var type) && type.GetString() != "unicast") continue;
-                if (!r.TryGetProperty("dst", out var d) || !IPAddress.TryParse(d.GetString(), out var dstIp)) continue;
-                if (!r.TryGetProperty("dev", out var devEl) || devEl.GetString() is not { } dev) continue;
-                if (!links.TryGetValue(dev, out var link) || !link.Ether || !link.Up) continue;
-                var dst = IpAddress.FromIPAddress(dstIp);
-                var nh = dst;
-                if (r.TryGetProperty("gateway", out var gw))
-                {
-                    if (!IPAddress.TryParse(gw.GetString(), out var gwIp)) continue;
-                    nh = IpAddress.FromIPAddress(gwIp);
-                    if (nh.IsV4 != dst.IsV4) continue; // an IPv4 route via an IPv6 gateway: leave it to the kernel
-                }
-                if (!neigh.TryGetValue((dev, nh), out var mac)) continue;
-                result[dst] = new LinkHop(link.Index, dst.IsV4, mac, dev, nh, link.Mac, link.Mtu);
-            }
-        }
-        return result;
-    }
-
-    private static bool TryMac(string? text, out byte[] mac)
-    {
-        mac = new byte[6];
-        if (text is null) return false;
-        var parts = text.Split(':');
-        if (parts.Length != 6) return false;
-        for (int i = 0; i < 6; i++)
-            if (!byte.TryParse(parts[i], System.Globalization.NumberStyles.HexNumber, null, out mac[i])) return false;
-        return true;
+        var links = IpJsonTables.Links(linkJson);
+        return NextHopResolver.Resolve(IpJsonTables.Routes(routeJsonLines, links), IpJsonTables.Neighbours(neighJson, links), links);
     }
 
     private void Loop()
@@ -185,15 +148,16 @@ public sealed class NextHopTable : IDisposable
         }
     }
 
-    // With -force, batch errors (an unreachable destination) go to stderr while the other lines still print: the batch's
-    // exit code is not an error here; the single commands' is.
-    private static string Ip(string? stdin, params string[] args) =>
-        stdin is null ? ExternalTool.RunChecked("ip", args) : ExternalTool.Run("ip", args, stdin).Stdout;
-
     public void Dispose()
     {
         _stop.Set();
         _thread?.Join(2000);
+        lock (_refreshLock)
+        {
+            _disposed = true;
+            _netlink?.Dispose();
+            _netlink = null;
+        }
         _current = null;
     }
 
@@ -252,6 +216,9 @@ public sealed class NextHopTable : IDisposable
         /// <summary>The resolved next hops (for diagnostics and the API).</summary>
         public IReadOnlyList<LinkHop> Hops => _hops;
 
+        /// <summary>Each destination with its hop (tests, diagnostics).</summary>
+        internal IReadOnlyDictionary<IpAddress, LinkHop> ByDestination() => _index.ToDictionary(e => e.Key, e => _hops[e.Value]);
+
         /// <summary>
         /// The send address for a tunnel packet to <paramref name="destination"/>, or null when it must take the raw
         /// socket: not resolved, or due for its keepalive (which this call then records as sent).
@@ -290,7 +257,7 @@ public sealed class NextHopTable : IDisposable
 }
 
 /// <summary>A resolved link-layer next hop toward one tunnel destination; <paramref name="SourceMac"/> and
-/// <paramref name="Mtu"/> are the device's own (from `ip -j link`), for building whole Ethernet frames.</summary>
+/// <paramref name="Mtu"/> are the device's own (IFLA_ADDRESS, IFLA_MTU), for building whole Ethernet frames.</summary>
 public sealed record LinkHop(int IfIndex, bool IsV4, byte[] Mac, string Device, IpAddress Via, byte[]? SourceMac = null, int Mtu = 0)
 {
     public override string ToString() => $"{Device} via {Via} ({string.Join(':', Mac.Select(b => b.ToString("x2")))})";
