@@ -42,10 +42,18 @@ public class EgressAnswerRecorderTests
         var r = new EgressAnswerRecorder(16);
         var answer = IcmpError("198.18.2.1", 11, 0, Probe(Vip, 1, 0), quoteBytes: 100);
         var noise = Probe(Vip, 1, 0);
-        r.TryRecord(answer, 0); r.TryRecord(noise, 0); // JIT
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++) { r.TryRecord(answer, i); r.TryRecord(noise, i); }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        void Loop() { for (int i = 0; i < 10_000; i++) { r.TryRecord(answer, i); r.TryRecord(noise, i); } }
+        Loop(); // warm-up (JIT, tiering)
+        // Tiered compilation may still be installing code during the first measured round on a loaded machine (it failed
+        // once that way in a full run); a real per-call allocation shows in every round, so take the smallest of three.
+        long allocated = long.MaxValue;
+        for (int round = 0; round < 3 && allocated != 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Loop();
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, allocated);
     }
 
     [Fact]
