@@ -61,10 +61,15 @@ internal sealed class XdpDecapSetup : IDisposable
         setup.RefreshLocals();
         // Addresses come and go (DHCP, a new tunnel address): keep the map of ours current. A missed change only sends
         // those tunnels through the agent's raw socket instead.
-        setup._watch = net.WatchAddresses(setup.RefreshLocals);
+        string watching = "";
+        try { setup._watch = net.WatchAddresses(setup.RefreshLocals); }
+        catch (HostNetworkException e)
+        {
+            watching = $"; this host's addresses are read once ({e.Message})";
+        }
         string rp = LooseReversePath(net, decap.Devices.Select(d => d.Device));
         describe = $"IPv4-in-IPv4 decapsulated by XDP ({decap.Instructions} instructions) on {string.Join(", ", attached)}" +
-                   (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "") + rp;
+                   (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "") + rp + watching;
         return setup;
     }
 

@@ -92,6 +92,11 @@ public sealed class XdpDecapTests
         udp.ReceiveTimeout = 300;
         Assert.Throws<SocketException>(() => udp.Receive(buf));
 
+        // A device that already has an XDP program refuses a second one (the agent then names it and leaves that
+        // device to its raw sockets).
+        using (var second = pair.Xdp.Run(() => XdpDecapsulator.Load()))
+            Assert.Throws<NativeErrorException>(() => pair.Xdp.Run(() => second.Attach(pair.XdpDev)));
+
         // Detached on Dispose: nothing left on the device.
         decap.Dispose();
         Assert.DoesNotContain("prog/xdp", pair.XdpLinkDetails());
