@@ -336,7 +336,8 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
         var during = Enumerable.Range(0, 12).Select(_ => _f.Get()).ToList();
         Assert.True(!during.Contains(role), $"{role} ({server}) drained but got new connections: {string.Join(" ", during)}\n" +
             $"{_f.Api("/api/v1/services").Stdout}\n{_f.Api("/api/v1/connections").Stdout}\n{_f.Services.Director!.Output}");
-        Assert.False(dl.HasExited, "the download finished before the drain could be observed; slow it down");
+        Assert.False(dl.HasExited, $"the download finished before the drain could be observed; slow it down (curl exited " +
+            $"{(dl.HasExited ? dl.ExitCode : 0)}: {dl.Output})\n{_f.Services.Director!.Output}");
 
         Assert.True(dl.WaitForOutput($"200 {LabServices.BlobSize}", 30_000), dl.Output);
         // Idle now: deleted (drain before delete).
