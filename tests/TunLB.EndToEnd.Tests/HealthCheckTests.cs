@@ -305,50 +305,86 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
         Assert.Contains("rs1", back);
     }
 
+    /// <summary>A download the test holds open: connects from port 45678, asks for /blob, reads the first 8 kB and
+    /// prints "started"; reads the rest only once the file named by argv[1] exists (at most 60 s), then prints
+    /// "done STATUS BODY-BYTES". A small receive buffer keeps most of the blob on the server's side meanwhile.</summary>
+    private const string HeldDownload =
+        "import os,socket,sys,time\n" +
+        "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,8192)\n" +
+        "s.bind(('0.0.0.0',45678)); s.connect(('" + StandardLab.Vip + "',80))\n" +
+        "s.sendall(b'GET /blob HTTP/1.0\\r\\nHost: " + StandardLab.Vip + "\\r\\n\\r\\n')\n" +
+        "got=b''\n" +
+        "while len(got)<8192:\n d=s.recv(8192)\n if not d: break\n got+=d\n" +
+        "print('started',len(got),flush=True)\n" +
+        "t=time.time()\n" +
+        "while not os.path.exists(sys.argv[1]) and time.time()-t<60: time.sleep(0.05)\n" +
+        "while True:\n d=s.recv(65536)\n if not d: break\n got+=d\n" +
+        "head,_,body=got.partition(b'\\r\\n\\r\\n')\n" +
+        "print('done',head.split()[1].decode() if head else '-',len(body),flush=True)\n";
+
     [Fact]
     public void DrainLetsTheDownloadFinishAndTakesNoNewConnections()
     {
         _f.WaitStatus("192.0.2.11", "up", StartSeconds);
         _f.WaitStatus("192.0.2.12", "up", StartSeconds);
-        var outFile = Path.Combine(_f.WorkDir, "slow.bin");
-        // A fixed client port, so the download's own connection is found in the table (not an old entry).
-        var dl = _f.T.Start("client", "drain-download", "curl", "-s", "--max-time", "60", "--limit-rate", "60k", "--local-port", "45678",
-            "-w", "%{http_code} %{size_download}\n", "-o", outFile, $"http://{StandardLab.Vip}/blob");
+        var go = Path.Combine(_f.WorkDir, "drain-go");
+        File.Delete(go);
+        // The test, not a rate limit, decides when the download ends: it stays in flight through the drain.
+        var dl = _f.T.Start("client", "drain-download", "python3", "-u", "-c", HeldDownload, go);
         string? server = null;
-        string c = "";
-        for (int i = 0; i < 100 && server == null && !dl.HasExited; i++)
+        try
         {
-            Thread.Sleep(100);
-            c = _f.Api("/api/v1/connections").Stdout;
-            var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": 45678,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
-            if (m.Success) server = m.Groups[1].Value;
+            Assert.True(dl.WaitForOutput("started", 20_000), $"the held download did not start: {dl.Output}");
+            // The fixed client port finds the download's own connection in the table (not an old entry).
+            string c = "";
+            for (int i = 0; i < 100 && server == null; i++)
+            {
+                c = _f.Api("/api/v1/connections").Stdout;
+                var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": 45678,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
+                if (m.Success) server = m.Groups[1].Value;
+                else Thread.Sleep(100);
+            }
+            Assert.True(server is not null, $"no established download found; client: {dl.Output}\nconnections: {c}\nhealth: {_f.Api("/api/v1/health").Stdout}");
+            Assert.Contains(server, new[] { "192.0.2.11", "192.0.2.12" });
+            var role = server == "192.0.2.11" ? "rs1" : "rs2";
+
+            // tunlb adm -d --drain: drain, then delete when idle (the API's POST .../drain {"remove_when_idle": true}).
+            var adm = _f.T.Try("director", 20_000, Tunlb.Command()[0], "adm", "-d", "-t", $"{StandardLab.Vip}:80", "-r", $"{server}:80", "--drain");
+            Assert.True(adm.ExitCode == 0, adm.Stderr + adm.Stdout);
+            Assert.True(_f.Api("/api/v1/services/tcp/203.0.113.10/80").Stdout.Contains("\"draining\": true"),
+                $"{server} not draining with the download in flight; client: {dl.Output}\n{_f.Services.Director!.Output}");
+            // The download counts as an active connection of the draining real (at least it: others may be open).
+            Assert.Matches($@"draining real {Regex.Escape(server)}:80 of service tcp 203\.0\.113\.10:80 \(delete when idle\); [1-9][0-9]* active connection\(s\)",
+                _f.Services.Director!.Output);
+            // Ephemeral client ports, as any client: one may reuse the 5-tuple of an earlier, closed connection
+            // still in the director's table, which must then be scheduled afresh (not follow the old entry).
+            var during = Enumerable.Range(0, 12).Select(_ => _f.Get()).ToList();
+            Assert.True(!during.Contains(role), $"{role} ({server}) drained but got new connections: {string.Join(" ", during)}\n" +
+                $"{_f.Api("/api/v1/services").Stdout}\n{_f.Api("/api/v1/connections").Stdout}\n{_f.Services.Director!.Output}");
+            // Still in flight, still on the draining real: not deleted while it has a connection.
+            Assert.False(dl.HasExited, $"the held download ended by itself: {dl.Output}");
+            Assert.Contains($"\"address\": \"{server}\"", _f.Api("/api/v1/services/tcp/203.0.113.10/80").Stdout);
+
+            // Let it finish: every byte arrives through the drained real.
+            File.WriteAllText(go, "");
+            Assert.True(dl.WaitForOutput($"done 200 {LabServices.BlobSize}", 30_000), dl.Output);
+            // Idle now: deleted (drain before delete).
+            var sw = Stopwatch.StartNew();
+            const string tcp80 = "/api/v1/services/tcp/203.0.113.10/80";
+            while (sw.Elapsed.TotalSeconds < 5 && _f.Api(tcp80).Stdout.Contains($"\"address\": \"{server}\"")) Thread.Sleep(200);
+            Assert.DoesNotContain($"\"address\": \"{server}\"", _f.Api(tcp80).Stdout);
+            Assert.Contains($"drained real {server}:80 of tcp 203.0.113.10:80 is idle: deleted", _f.Services.Director!.Output);
         }
-        Assert.True(server is not null, $"no established download found; curl: {(dl.HasExited ? $"exited {dl.ExitCode}: {dl.Output}" : "running")}\nconnections: {c}\nhealth: {_f.Api("/api/v1/health").Stdout}");
-        Assert.Contains(server, new[] { "192.0.2.11", "192.0.2.12" });
-        var role = server == "192.0.2.11" ? "rs1" : "rs2";
-
-        // tunlb adm -d --drain: drain, then delete when idle (the API's POST .../drain {"remove_when_idle": true}).
-        var adm = _f.T.Try("director", 20_000, Tunlb.Command()[0], "adm", "-d", "-t", $"{StandardLab.Vip}:80", "-r", $"{server}:80", "--drain");
-        Assert.True(adm.ExitCode == 0, adm.Stderr + adm.Stdout);
-        Assert.Contains("\"draining\": true", _f.Api("/api/v1/services/tcp/203.0.113.10/80").Stdout);
-        // Ephemeral client ports, as any client: one may reuse the 5-tuple of an earlier, closed connection
-        // still in the director's table, which must then be scheduled afresh (not follow the old entry).
-        var during = Enumerable.Range(0, 12).Select(_ => _f.Get()).ToList();
-        Assert.True(!during.Contains(role), $"{role} ({server}) drained but got new connections: {string.Join(" ", during)}\n" +
-            $"{_f.Api("/api/v1/services").Stdout}\n{_f.Api("/api/v1/connections").Stdout}\n{_f.Services.Director!.Output}");
-        Assert.False(dl.HasExited, $"the download finished before the drain could be observed; slow it down (curl exited " +
-            $"{(dl.HasExited ? dl.ExitCode : 0)}: {dl.Output})\n{_f.Services.Director!.Output}");
-
-        Assert.True(dl.WaitForOutput($"200 {LabServices.BlobSize}", 30_000), dl.Output);
-        // Idle now: deleted (drain before delete).
-        var sw = Stopwatch.StartNew();
-        const string tcp80 = "/api/v1/services/tcp/203.0.113.10/80";
-        while (sw.Elapsed.TotalSeconds < 5 && _f.Api(tcp80).Stdout.Contains($"\"address\": \"{server}\"")) Thread.Sleep(200);
-        Assert.DoesNotContain($"\"address\": \"{server}\"", _f.Api(tcp80).Stdout);
-        Assert.Contains($"drained real {server}:80 of tcp 203.0.113.10:80 is idle: deleted", _f.Services.Director!.Output);
-
-        // Put it back for the other tests (a reload makes the runtime match the file again).
-        Assert.Contains("\"ok\": true", _f.Api("-X", "POST", "/api/v1/reload").Stdout);
-        _f.WaitStatus(server, "up", 30);
+        finally
+        {
+            File.WriteAllText(go, "");
+            dl.Stop(9, 2000);
+            // Put it back for the other tests, also after a failure (a reload makes the runtime match the file again).
+            if (server is not null)
+            {
+                Assert.Contains("\"ok\": true", _f.Api("-X", "POST", "/api/v1/reload").Stdout);
+                _f.WaitStatus(server, "up", 30);
+            }
+        }
     }
 }
