@@ -27,6 +27,7 @@ internal static partial class Interop
     internal const byte BPF_ADD = 0x00;
     internal const byte BPF_AND = 0x50;
     internal const byte BPF_LSH = 0x60;
+    internal const byte BPF_RSH = 0x70;
     internal const byte BPF_MOV = 0xb0;
     internal const byte BPF_END = 0xd0;
     internal const byte BPF_TO_BE = 0x08;

@@ -19,6 +19,7 @@ internal sealed class BpfAssembler<TLabel> where TLabel : struct, Enum
     public void AddReg(byte dst, byte src) => _code.Add(new(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0));
     public void AndImm(byte dst, int imm) => _code.Add(new(BPF_ALU64 | BPF_AND | BPF_K, dst, 0, 0, imm));
     public void ShiftLeft(byte dst, int bits) => _code.Add(new(BPF_ALU64 | BPF_LSH | BPF_K, dst, 0, 0, bits));
+    public void ShiftRight(byte dst, int bits) => _code.Add(new(BPF_ALU64 | BPF_RSH | BPF_K, dst, 0, 0, bits));
     /// <summary>dst = htobe16(dst): the low 16 bits byte-swapped on a little-endian host, zero-extended.</summary>
     public void ToBigEndian16(byte dst) => _code.Add(new(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, 16));
     public void StoreImm(byte size, byte dst, short off, int imm) => _code.Add(new((byte)(BPF_ST | size | BPF_MEM), dst, 0, off, imm));

@@ -9,12 +9,12 @@ namespace TunLB.Linux.Xdp;
 /// host's addresses on the device and whose inner destination is a VIP loses its outer header in place
 /// (<c>bpf_xdp_adjust_head</c>) and goes on to the kernel stack as if the client's packet had arrived on the device.
 /// Everything else passes unchanged, so the agent's raw sockets still see it and its filter counts it (IPv6, GUE,
-/// outer options or fragments, unknown directors, other VIPs).
+/// outer options or fragments, a bad outer checksum, unknown directors, other VIPs).
 /// </summary>
 /// <remarks>
 /// Keys are the addresses' wire bytes: directors4, locals4 and vips4 are hash maps of 4-byte keys. counters is a
-/// one-entry per-CPU array of two u64: packets decapsulated and their inner bytes. The outer header checksum is not
-/// checked (the frame check sequence covers the link; the kernel checks the inner header's).
+/// one-entry per-CPU array of two u64: packets decapsulated and their inner bytes. The outer header checksum is checked
+/// here (a bad one passes to the kernel, which drops and counts it); the kernel checks the inner header's.
 /// </remarks>
 internal static class XdpDecapProgram
 {
@@ -32,7 +32,7 @@ internal static class XdpDecapProgram
     {
         var a = new BpfAssembler<Label>();
         // r6-r9 survive helper calls: context, packet start, packet end, the inner length.
-        const byte Ctx = BPF_REG_6, Data = BPF_REG_7, End = BPF_REG_8, Length = BPF_REG_9, Tmp = BPF_REG_4;
+        const byte Ctx = BPF_REG_6, Data = BPF_REG_7, End = BPF_REG_8, Length = BPF_REG_9, Tmp = BPF_REG_4, Sum = BPF_REG_3;
         const int l3 = EthernetHeaderLength, inner = l3 + OuterHeaderLength;
 
         a.MovReg(Ctx, BPF_REG_1);
@@ -50,6 +50,23 @@ internal static class XdpDecapProgram
         a.Load(BPF_B, Tmp, Data, inner);                     // the inner packet is IPv4 (its header the kernel checks)
         a.AndImm(Tmp, 0xF0);
         a.JumpIf(BPF_JNE, Tmp, 0x40, Label.Pass);
+        // The outer header's checksum: its ten 16-bit words must add up (one's complement) to 0xFFFF. A damaged header
+        // passes unchanged, and the kernel drops it and counts it (Ip InCsumErrors), as it would without XDP. The sum
+        // does not depend on the byte order the words are loaded in.
+        a.Load(BPF_H, Sum, Data, l3);
+        for (short i = 2; i < OuterHeaderLength; i += 2)
+        {
+            a.Load(BPF_H, Tmp, Data, (short)(l3 + i));
+            a.AddReg(Sum, Tmp);
+        }
+        for (int fold = 0; fold < 2; fold++)                 // at most 10 x 0xFFFF: two folds bring it into 16 bits
+        {
+            a.MovReg(Tmp, Sum);
+            a.ShiftRight(Tmp, 16);
+            a.AndImm(Sum, 0xFFFF);
+            a.AddReg(Sum, Tmp);
+        }
+        a.JumpIf(BPF_JNE, Sum, 0xFFFF, Label.Pass);
 
         // Stack: fp-4 director key, fp-8 local key, fp-12 VIP key, fp-16 counter index, fp-32..-18 the Ethernet header.
         a.Load(BPF_W, Tmp, Data, l3 + 12);                   // outer source

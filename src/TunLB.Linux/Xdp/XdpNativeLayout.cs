@@ -97,6 +97,7 @@ public static class XdpNativeLayout
         v["BPF_TO_BE"] = Interop.BPF_TO_BE;
         v["BPF_AND"] = Interop.BPF_AND;
         v["BPF_LSH"] = Interop.BPF_LSH;
+        v["BPF_RSH"] = Interop.BPF_RSH;
         v["BPF_MOV"] = Interop.BPF_MOV;
         v["BPF_JA"] = Interop.BPF_JA;
         v["BPF_JEQ"] = Interop.BPF_JEQ;

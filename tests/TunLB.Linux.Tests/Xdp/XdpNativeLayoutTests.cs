@@ -152,6 +152,7 @@ public sealed class XdpNativeLayoutTests
             P("BPF_TO_BE", BPF_TO_BE);
             P("BPF_AND", BPF_AND);
             P("BPF_LSH", BPF_LSH);
+            P("BPF_RSH", BPF_RSH);
             P("BPF_MOV", BPF_MOV);
             P("BPF_JA", BPF_JA);
             P("BPF_JEQ", BPF_JEQ);
