@@ -55,19 +55,29 @@ internal sealed class XdpDecapSetup : IDisposable
             describe = $"decap = \"xdp\" attached to no device ({(refused.Count == 0 ? "no routed Ethernet device" : string.Join("; ", refused))}); the agent decapsulates everything";
             return null;
         }
-        decap.SetDirectors(cfg.Directors);
-        decap.SetVips(v4Vips);
         var setup = new XdpDecapSetup(decap, net, v4Vips);
-        setup.RefreshLocals();
-        // Addresses come and go (DHCP, a new tunnel address): keep the map of ours current. A missed change only sends
-        // those tunnels through the agent's raw socket instead.
-        string watching = "";
-        try { setup._watch = net.WatchAddresses(setup.RefreshLocals); }
-        catch (HostNetworkException e)
+        string watching = "", rp;
+        try
         {
-            watching = $"; this host's addresses are read once ({e.Message})";
+            decap.SetDirectors(cfg.Directors);
+            decap.SetVips(v4Vips);
+            setup.RefreshLocals();
+            // Addresses come and go (DHCP, a new tunnel address): keep the map of ours current. A missed change only sends
+            // those tunnels through the agent's raw socket instead.
+            try { setup._watch = net.WatchAddresses(setup.RefreshLocals); }
+            catch (HostNetworkException e)
+            {
+                watching = $"; this host's addresses are read once ({e.Message})";
+            }
+            rp = LooseReversePath(net, decap.Devices.Select(d => d.Device));
         }
-        string rp = LooseReversePath(net, decap.Devices.Select(d => d.Device));
+        catch (Exception e) when (e is NativeErrorException or HostNetworkException or IOException or UnauthorizedAccessException)
+        {
+            // Half set up is not set up: detach from every device, so the agent's raw socket sees all tunnels again.
+            setup.Dispose();
+            describe = $"decap = \"xdp\" could not be set up ({e.Message}); detached again, the agent decapsulates everything";
+            return null;
+        }
         describe = $"IPv4-in-IPv4 decapsulated by XDP ({decap.Instructions} instructions) on {string.Join(", ", attached)}" +
                    (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "") + rp + watching;
         return setup;

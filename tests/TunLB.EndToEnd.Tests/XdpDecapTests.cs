@@ -75,5 +75,24 @@ public sealed class XdpDecapTests : IDisposable
         }
         // The BPF links closed with the agents: nothing left on the devices.
         Assert.DoesNotContain("prog/xdp", T.Exec("rs1", "ip", "-d", "link", "show", "dev", "eth0"));
+
+        // Attached, then the maps refuse (more directors than the 4096 entries they hold): the agent detaches again
+        // and serves through its raw socket, rather than leaving a half-filled program on the device.
+        var many = string.Join(", ", Enumerable.Range(0, 4200).Select(i => $"\"198.18.{i / 250}.{i % 250 + 1}\"").Prepend($"\"{StandardLab.DirectorAddress}\""));
+        var conf = Path.Combine(_services.WorkDir, "realserver-many.toml");
+        File.WriteAllText(conf, $"[realserver]\nvips = [\"{StandardLab.Vip}\"]\ndirectors = [{many}]\ndecap = \"xdp\"\n");
+        var half = T.Start("rs1", "agent-many", Tunlb.Command()[0], [.. Tunlb.Command()[1..], "realserver", "--config", conf]);
+        try
+        {
+            Assert.True(half.WaitForOutput(LabServices.AgentReady, 60_000), half.Output);
+            Assert.Contains("decap = \"xdp\" could not be set up", half.Output);
+            Assert.DoesNotContain("prog/xdp", T.Exec("rs1", "ip", "-d", "link", "show", "dev", "eth0"));
+            var r = T.Try("client", 30_000, "curl", "-s", "--max-time", "10", "--retry", "3", $"http://{StandardLab.Vip}/");
+            Assert.True(r.ExitCode == 0, $"curl exit {r.ExitCode} {r.Stderr}\n{half.Output}");
+        }
+        finally
+        {
+            half.Stop(15);
+        }
     }
 }

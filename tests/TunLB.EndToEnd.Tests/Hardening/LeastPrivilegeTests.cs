@@ -24,12 +24,22 @@ public sealed class LeastPrivilegeTests(ITestOutputHelper output)
         Directory.CreateDirectory(run);
         Sh.Ok("chown", "65534:65534", run);
         string rsConf = Path.Combine(lab.WorkDir, "realserver.toml");
+        // With the xdp director the agents decapsulate in XDP too, with the unit's CAP_BPF and CAP_PERFMON on top.
+        bool xdpDecap = io == "xdp";
+        if (xdpDecap)
+        {
+            var plain = rsConf;
+            rsConf = Path.Combine(lab.WorkDir, "realserver-xdp.toml");
+            File.WriteAllText(rsConf, File.ReadAllText(plain) + "\ndecap = \"xdp\"\n");
+        }
         foreach (var rs in StandardLab.RealServers)
         {
             Assert.Equal(0, lab.Services.Agents[rs.Role].Stop(15));
-            var a = Unprivileged(t, rs.Role, "agent-nobody-" + rs.Role, "net_admin,net_raw", run, "realserver", "--config", rsConf);
+            var a = Unprivileged(t, rs.Role, "agent-nobody-" + rs.Role, xdpDecap ? "net_admin,net_raw,bpf,perfmon" : "net_admin,net_raw",
+                run, "realserver", "--config", rsConf);
             Assert.True(a.WaitForOutput(LabServices.AgentReady, 30_000), a.Output);
-            AssertRunsAs(a.Pid, 0x3000L);
+            AssertRunsAs(a.Pid, xdpDecap ? 0xC000003000L : 0x3000L);
+            if (xdpDecap) Assert.True(a.Output.Contains("IPv4-in-IPv4 decapsulated by XDP"), a.Output);
         }
         string forward = t.Exec("director", "cat", "/proc/sys/net/ipv4/ip_forward").Trim();   // a router in the lab: 1
         File.WriteAllText(lab.ConfigPath, StandardLab.DirectorConfig("rr").Replace("[director]", $"[director]\nio = \"{io}\""));
