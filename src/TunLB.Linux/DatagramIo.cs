@@ -61,36 +61,47 @@ internal static unsafe class DatagramIo
 
     /// <summary>
     /// recvmmsg(2) into <paramref name="batch"/>, contract as <see cref="IDatagramBatchReceiver.ReceiveMany"/>. When the
-    /// previous batch came back full the queue is read at once; otherwise (or when that finds nothing) poll(2) on the
-    /// descriptor and its wake eventfd first, so an idle socket costs poll + recvmmsg per wake-up and no failing call.
+    /// previous batch came back full the queue is read at once without waiting. Otherwise one blocking recvmmsg with
+    /// MSG_WAITFORONE waits (SO_RCVTIMEO = the timeout, set only when it changes: <paramref name="timeoutSetMs"/>) for the
+    /// first datagram and takes what is queued behind it: one system call per wake-up, where poll + recvmmsg were two.
+    /// The descriptor must be opened with <see cref="FileDescriptor.ShutdownOnClose"/>, so that Dispose wakes the wait.
     /// </summary>
-    public static int ReceiveMany(FileDescriptor handle, DatagramBatch batch, int timeoutMs, ref int lastError)
+    public static int ReceiveMany(FileDescriptor handle, DatagramBatch batch, int timeoutMs, ref int lastError, ref int timeoutSetMs)
     {
-        bool tryFirst = batch.WasFull;
+        bool tryFirst = batch.WasFull || timeoutMs == 0;
         Interop.mmsghdr* msgs = batch.PrepareReceive();
         if (msgs == null || !handle.TryAcquire(out int fd)) return -1;
         int result;
         try
         {
-            result = tryFirst ? RecvMmsg(fd, batch, msgs, ref lastError) : 0;
-            if (result == 0)
+            result = tryFirst ? RecvMmsg(fd, batch, msgs, Interop.MSG_DONTWAIT, ref lastError) : 0;
+            if (result == 0 && timeoutMs != 0)
             {
-                result = Poll(fd, handle.WakeFd, timeoutMs, ref lastError);
-                if (result > 0) result = RecvMmsg(fd, batch, msgs, ref lastError);
+                if (timeoutMs != timeoutSetMs)
+                {
+                    // Negative = wait for ever (0 in SO_RCVTIMEO); Dispose still wakes it through shutdown(2).
+                    var tv = timeoutMs < 0 ? default : new Interop.timeval { tv_sec = timeoutMs / 1000, tv_usec = timeoutMs % 1000 * 1000L };
+                    if (Interop.setsockopt(fd, Interop.SOL_SOCKET, Interop.SO_RCVTIMEO, &tv, (uint)sizeof(Interop.timeval)) == 0)
+                        timeoutSetMs = timeoutMs;
+                    else
+                        lastError = Marshal.GetLastPInvokeError();
+                }
+                result = RecvMmsg(fd, batch, msgs, Interop.MSG_WAITFORONE, ref lastError);
             }
         }
         finally
         {
             handle.Release();
         }
-        if (result == 0 && handle.IsClosed) result = -1;
+        // Closed while waiting: shutdown(2) made the wait return (possibly with one empty "datagram").
+        if (handle.IsClosed) return -1;
         return result;
     }
 
-    /// <summary>One non-blocking recvmmsg: the count, 0 when nothing is queued or on a transient error, -1 when fatal.</summary>
-    private static int RecvMmsg(int fd, DatagramBatch batch, Interop.mmsghdr* msgs, ref int lastError)
+    /// <summary>One recvmmsg with <paramref name="flags"/>: the count, 0 when nothing came (timeout) or on a transient error, -1 when fatal.</summary>
+    private static int RecvMmsg(int fd, DatagramBatch batch, Interop.mmsghdr* msgs, int flags, ref int lastError)
     {
-        int n = Interop.recvmmsg(fd, msgs, (uint)batch.Capacity, Interop.MSG_DONTWAIT, null);
+        int n = Interop.recvmmsg(fd, msgs, (uint)batch.Capacity, flags, null);
         if (n >= 0) { batch.Received(n); return n; }
         int e = Marshal.GetLastPInvokeError();
         if (e == Interop.EAGAIN || e == Interop.EINTR) return 0;
@@ -98,24 +109,6 @@ internal static unsafe class DatagramIo
         return PortIo.IsFatal(e) ? -1 : 0;
     }
 
-    /// <summary>poll(2) on the descriptor and the wake eventfd: 1 readable, 0 timeout or transient error, -1 closed or fatal.</summary>
-    private static int Poll(int fd, int wakeFd, int timeoutMs, ref int lastError)
-    {
-        Interop.pollfd* fds = stackalloc Interop.pollfd[2];
-        fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
-        fds[1].fd = wakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
-        int r = Interop.poll(fds, 2, timeoutMs);
-        if (r == 0) return 0;
-        if (r < 0)
-        {
-            int e = Marshal.GetLastPInvokeError();
-            lastError = e;
-            return e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
-        }
-        if (fds[1].revents != 0) return -1;
-        if ((fds[0].revents & Interop.POLLNVAL) != 0) { lastError = Interop.EBADF; return -1; }
-        return 1;
-    }
 
     public static IpAddress FromSockaddr(Interop.sockaddr_in6* sa)
     {

@@ -19,6 +19,12 @@ internal sealed unsafe class FileDescriptor
     private readonly Action? _onFinalClose;
     private int _state; // (references << 1) | ClosedFlag
 
+    /// <summary>
+    /// A socket on which a receive may block in the kernel (not only in poll(2)): <see cref="Close"/> then also calls
+    /// shutdown(SHUT_RD), which wakes that receive (it returns 0 at once, and every later one too).
+    /// </summary>
+    public bool ShutdownOnClose { get; init; }
+
     /// <summary>Takes ownership of <paramref name="fd"/>; creates the wake eventfd (throws, closing fd, if that fails).</summary>
     public FileDescriptor(int fd) : this(fd, null) { }
 
@@ -80,6 +86,7 @@ internal sealed unsafe class FileDescriptor
             {
                 ulong one = 1;
                 Interop.write(_wakeFd, &one, sizeof(ulong));
+                if (ShutdownOnClose) Interop.shutdown(_fd, Interop.SHUT_RD); // raw and UDP sockets: ENOTCONN, yet woken
                 break;
             }
         }

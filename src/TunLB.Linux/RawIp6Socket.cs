@@ -19,6 +19,7 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver, IDatagramBatchReceive
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
+    private int _timeoutSetMs = int.MinValue; // SO_RCVTIMEO as last set by ReceiveMany
 
     private RawIp6Socket(FileDescriptor fd, string name) { _fd = fd; Name = name; }
 
@@ -47,14 +48,14 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver, IDatagramBatchReceive
 
     private static RawIp6Socket Create(int protocol, string name)
     {
-        int fd = Interop.socket(Interop.AF_INET6, Interop.SOCK_RAW | Interop.SOCK_NONBLOCK | Interop.SOCK_CLOEXEC, protocol);
+        int fd = Interop.socket(Interop.AF_INET6, Interop.SOCK_RAW | Interop.SOCK_CLOEXEC, protocol);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             string hint = errno == Interop.EPERM ? " (needs CAP_NET_RAW)" : errno == Interop.EAFNOSUPPORT ? " (IPv6 disabled?)" : "";
             throw new NativeErrorException($"socket(AF_INET6, SOCK_RAW, {protocol}){hint}", errno);
         }
-        return new RawIp6Socket(new FileDescriptor(fd), name);
+        return new RawIp6Socket(new FileDescriptor(fd) { ShutdownOnClose = true }, name);
     }
 
     /// <summary>Receives one payload (no IPv6 header); the sender is not reported. See <see cref="ReceiveFrom"/>.</summary>
@@ -77,7 +78,7 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver, IDatagramBatchReceive
         {
             Interop.sockaddr_in6 sa = DatagramIo.Sockaddr6(nextHop, 0);
             fixed (byte* p = packet)
-                n = Interop.sendto(fd, p, (nuint)packet.Length, 0, &sa, (uint)sizeof(Interop.sockaddr_in6));
+                n = Interop.sendto(fd, p, (nuint)packet.Length, Interop.MSG_DONTWAIT, &sa, (uint)sizeof(Interop.sockaddr_in6));
             if (n < 0) _lastError = Marshal.GetLastPInvokeError();
         }
         finally
@@ -88,7 +89,7 @@ public sealed unsafe class RawIp6Socket : IPacketReceiver, IDatagramBatchReceive
     }
 
     /// <summary>Receives up to a batch of payloads (no IPv6 header) and their senders with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
-    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError, ref _timeoutSetMs);
 
     public void Dispose() => _fd.Close();
     public override string ToString() => Name;

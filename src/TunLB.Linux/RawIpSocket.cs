@@ -15,6 +15,7 @@ public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
+    private int _timeoutSetMs = int.MinValue; // SO_RCVTIMEO as last set by ReceiveMany
 
     private RawIpSocket(FileDescriptor fd, string name)
     {
@@ -66,14 +67,14 @@ public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
 
     private static RawIpSocket Create(int protocol, string name)
     {
-        int fd = Interop.socket(Interop.AF_INET, Interop.SOCK_RAW | Interop.SOCK_NONBLOCK | Interop.SOCK_CLOEXEC, protocol);
+        int fd = Interop.socket(Interop.AF_INET, Interop.SOCK_RAW | Interop.SOCK_CLOEXEC, protocol);
         if (fd < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             string hint = errno == Interop.EPERM ? " (needs CAP_NET_RAW)" : "";
             throw new NativeErrorException($"socket(AF_INET, SOCK_RAW, {protocol}){hint}", errno);
         }
-        return new RawIpSocket(new FileDescriptor(fd), name);
+        return new RawIpSocket(new FileDescriptor(fd) { ShutdownOnClose = true }, name);
     }
 
     /// <summary>Restricts received packets to those whose destination is <paramref name="address"/> (bind(2)).</summary>
@@ -135,7 +136,7 @@ public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
         {
             Interop.sockaddr_in sa = MakeSockaddr(nextHop);
             fixed (byte* p = packet)
-                n = Interop.sendto(fd, p, (nuint)packet.Length, 0, &sa, (uint)sizeof(Interop.sockaddr_in));
+                n = Interop.sendto(fd, p, (nuint)packet.Length, Interop.MSG_DONTWAIT, &sa, (uint)sizeof(Interop.sockaddr_in));
             if (n < 0) _lastError = Marshal.GetLastPInvokeError();
         }
         finally
@@ -181,7 +182,7 @@ public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
                         msgs[i].msg_hdr.msg_iovlen = 1;
                     }
                     if (n == 0) break;
-                    int r = Interop.sendmmsg(fd, msgs, (uint)n, 0);
+                    int r = Interop.sendmmsg(fd, msgs, (uint)n, Interop.MSG_DONTWAIT);
                     if (r <= 0) { _lastError = r < 0 ? Marshal.GetLastPInvokeError() : _lastError; break; }
                     sent += r;
                     if (r < n) break;
@@ -204,7 +205,7 @@ public sealed unsafe class RawIpSocket : IPacketReceiver, IDatagramBatchReceiver
     }
 
     /// <summary>Receives up to a batch of whole IPv4 packets (headers included) with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
-    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError, ref _timeoutSetMs);
 
     public void Dispose() => _fd.Close();
 

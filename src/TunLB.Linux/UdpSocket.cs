@@ -13,6 +13,7 @@ public sealed unsafe class UdpSocket : IDatagramBatchReceiver
 {
     private readonly FileDescriptor _fd;
     private int _lastError;
+    private int _timeoutSetMs = int.MinValue; // SO_RCVTIMEO as last set by ReceiveMany
 
     private UdpSocket(FileDescriptor fd, string name) { _fd = fd; Name = name; }
 
@@ -22,12 +23,12 @@ public sealed unsafe class UdpSocket : IDatagramBatchReceiver
     /// <summary>Opens and binds [::]:<paramref name="port"/> (falling back to 0.0.0.0 when IPv6 is unavailable).</summary>
     public static UdpSocket Bind(ushort port, int receiveBufferBytes = 0)
     {
-        const int type = Interop.SOCK_DGRAM | Interop.SOCK_NONBLOCK | Interop.SOCK_CLOEXEC;
+        const int type = Interop.SOCK_DGRAM | Interop.SOCK_CLOEXEC;
         int fd = Interop.socket(Interop.AF_INET6, type, Interop.IPPROTO_UDP);
         bool v6 = fd >= 0;
         if (!v6) fd = Interop.socket(Interop.AF_INET, type, Interop.IPPROTO_UDP);
         if (fd < 0) throw NativeErrorException.FromLastError("socket(SOCK_DGRAM, IPPROTO_UDP)");
-        var s = new UdpSocket(new FileDescriptor(fd), $"udp :{port}");
+        var s = new UdpSocket(new FileDescriptor(fd) { ShutdownOnClose = true }, $"udp :{port}");
         try
         {
             int zero = 0, one = 1;
@@ -61,7 +62,7 @@ public sealed unsafe class UdpSocket : IDatagramBatchReceiver
         DatagramIo.ReceiveFrom(_fd, buffer, timeoutMs, out source, ref _lastError);
 
     /// <summary>Receives up to a batch of UDP payloads and their senders with recvmmsg(2). See <see cref="IDatagramBatchReceiver.ReceiveMany"/>.</summary>
-    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError);
+    public int ReceiveMany(DatagramBatch batch, int timeoutMs) => DatagramIo.ReceiveMany(_fd, batch, timeoutMs, ref _lastError, ref _timeoutSetMs);
 
     public void Dispose() => _fd.Close();
     public override string ToString() => Name;

@@ -44,9 +44,50 @@ public sealed class DatagramBatchReceiveTests
             var rx = UdpSocket.Bind(Port);
             using var batch = new DatagramBatch(capacity: 2, slotSize: 2048);
             var closer = Task.Run(async () => { await Task.Delay(100); rx.Dispose(); });
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             Assert.Equal(-1, rx.ReceiveMany(batch, 5000));
+            // Woken by the close (shutdown), not by the end of its 5 s wait.
+            Assert.True(sw.ElapsedMilliseconds < 2500, $"returned after {sw.ElapsedMilliseconds} ms");
             closer.Wait();
             Assert.Equal(-1, rx.ReceiveMany(batch, 10));
+        });
+    }
+
+    [Fact]
+    public void A_raw_socket_blocked_in_ReceiveMany_wakes_for_a_datagram_and_for_Dispose()
+    {
+        using var ns = new TestNetns();
+        ns.Run(() =>
+        {
+            ns.Exec("link", "set", "lo", "up");
+            var rx = RawIpSocket.OpenReceiver(TunLB.Core.Packets.IpProtocol.IpIp);
+            using var batch = new DatagramBatch(capacity: 4, slotSize: 2048);
+            // One system call waits for the first datagram: it returns when a tunnel packet arrives, long before 5 s.
+            using var tx = RawIpSocket.OpenSender();
+            var sender = Task.Run(async () =>
+            {
+                await Task.Delay(200);
+                var p = new byte[40];
+                p[0] = 0x45; p[2] = 0; p[3] = 40; p[8] = 64; p[9] = TunLB.Core.Packets.IpProtocol.IpIp;
+                p[12] = 127; p[15] = 1; p[16] = 127; p[19] = 1;
+                p[20] = 0x45; p[23] = 20; p[28] = 64; p[29] = 17;
+                tx.Send(p, IpAddress.Parse("127.0.0.1"));
+            });
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            Assert.Equal(1, rx.ReceiveMany(batch, 5000));
+            Assert.True(sw.ElapsedMilliseconds < 2500, $"returned after {sw.ElapsedMilliseconds} ms");
+            Assert.Equal(40, batch[0].Length);
+            sender.Wait();
+            // Nothing queued: the timeout ends the wait with 0.
+            sw.Restart();
+            Assert.Equal(0, rx.ReceiveMany(batch, 150));
+            Assert.InRange(sw.ElapsedMilliseconds, 100, 2500);
+            // Dispose from another thread ends a long wait at once, with -1.
+            var closer = Task.Run(async () => { await Task.Delay(100); rx.Dispose(); });
+            sw.Restart();
+            Assert.Equal(-1, rx.ReceiveMany(batch, 5000));
+            Assert.True(sw.ElapsedMilliseconds < 2500, $"returned after {sw.ElapsedMilliseconds} ms");
+            closer.Wait();
         });
     }
 }

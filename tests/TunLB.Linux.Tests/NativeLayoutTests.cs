@@ -11,7 +11,7 @@ namespace TunLB.Linux.Tests;
 /// </summary>
 public sealed class NativeLayoutTests
 {
-    private static readonly string CProgram = new CLayoutProgram("net/if.h", "netinet/in.h", "poll.h", "fcntl.h", "sched.h", "sys/socket.h", "sys/ioctl.h", "sys/eventfd.h", "linux/if_tun.h")
+    private static readonly string CProgram = new CLayoutProgram("net/if.h", "netinet/in.h", "poll.h", "sys/time.h", "fcntl.h", "sched.h", "sys/socket.h", "sys/ioctl.h", "sys/eventfd.h", "linux/if_tun.h")
         .Struct("ifreq", "ifr_name", "ifr_flags", "ifr_ifindex", "ifr_mtu")
         .Struct("sockaddr_in", "sin_family", "sin_port", "sin_addr", "sin_zero")
         .Struct("sockaddr_in6", "sin6_family", "sin6_port", "sin6_flowinfo", "sin6_addr", "sin6_scope_id")
@@ -19,11 +19,12 @@ public sealed class NativeLayoutTests
         .Struct("msghdr", "msg_namelen", "msg_iov", "msg_iovlen", "msg_flags", "msg_name", "msg_control", "msg_controllen")
         .Struct("mmsghdr", "msg_len", "msg_hdr")
         .Struct("pollfd", "fd", "events", "revents")
+        .Struct("timeval", "tv_sec", "tv_usec")
         .Constants("IFNAMSIZ", "TUNSETIFF", "TUNSETPERSIST", "TUNGETIFF", "IFF_TUN", "IFF_TAP", "IFF_NO_PI",
             "IFF_MULTI_QUEUE", "IFF_NAPI", "AF_INET", "AF_INET6", "AF_PACKET", "SOCK_DGRAM", "SOCK_RAW",
             "SOCK_NONBLOCK", "SOCK_CLOEXEC", "IPPROTO_IP", "IPPROTO_IPIP", "IPPROTO_UDP", "IPPROTO_RAW", "SOL_IP",
             "IP_HDRINCL", "SOL_SOCKET", "SO_RCVBUF", "SO_SNDBUF", "SO_RCVBUFFORCE", "SO_SNDBUFFORCE",
-            "SO_BINDTODEVICE", "MSG_DONTWAIT", "MSG_TRUNC", "POLLIN", "POLLERR", "POLLHUP", "POLLNVAL", "O_RDONLY",
+            "SO_BINDTODEVICE", "SO_RCVTIMEO", "SHUT_RD", "MSG_WAITFORONE", "MSG_DONTWAIT", "MSG_TRUNC", "POLLIN", "POLLERR", "POLLHUP", "POLLNVAL", "O_RDONLY",
             "O_RDWR", "O_NONBLOCK", "O_CLOEXEC", "CLONE_NEWNET", "EFD_NONBLOCK", "EFD_CLOEXEC")
         .ToString();
 
@@ -143,6 +144,10 @@ public sealed class NativeLayoutTests
         Check("SO_BINDTODEVICE", Interop.SO_BINDTODEVICE);
         Check("MSG_DONTWAIT", Interop.MSG_DONTWAIT);
         Check("MSG_TRUNC", Interop.MSG_TRUNC);
+        Check("SO_RCVTIMEO", Interop.SO_RCVTIMEO);
+        Check("SHUT_RD", Interop.SHUT_RD);
+        Check("MSG_WAITFORONE", Interop.MSG_WAITFORONE);
+        Check("sizeof(timeval)", Marshal.SizeOf<Interop.timeval>());
     }
 
     [Fact]
