@@ -150,10 +150,7 @@ public sealed unsafe class AfPacketRing : IPacketReceiver
             Interop.close(fd);
             throw;
         }
-        byte* mapped = ring;
-        FileDescriptor handle;
-        try { handle = new FileDescriptor(fd, () => Interop.munmap(mapped, size)); } // closes fd itself on failure
-        catch { Interop.munmap(ring, size); throw; }
+        var handle = FileDescriptor.WithMapping(fd, ring, size);
         return new AfPacketRing(handle, ring, blockSize, blockCount,
             $"AF_PACKET TPACKET_V2 ring on {(ifindex == 0 ? "all interfaces" : $"ifindex {ifindex}")} ({framesPerBlock * blockCount} x {FrameSize / 1024} KiB frames, " +
             $"{size / (1024 * 1024)} MiB" + (fanoutGroup >= 0 ? $", fanout group {fanoutGroup}" : "") + ")");
@@ -202,25 +199,13 @@ public sealed unsafe class AfPacketRing : IPacketReceiver
         try
         {
             bool polled = false;
-            Interop.pollfd* fds = stackalloc Interop.pollfd[2];
             while (true)
             {
                 int n = Next(buffer);
                 if (n > 0) return n;
                 if (polled || timeoutMs == 0) return 0;
                 // Nothing ready: wait for the kernel to hand over a frame (or for Dispose).
-                fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
-                fds[1].fd = _fd.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
-                int r = Interop.poll(fds, 2, timeoutMs);
-                if (r < 0)
-                {
-                    int e = Marshal.GetLastPInvokeError();
-                    _lastError = e;
-                    return e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
-                }
-                if (fds[1].revents != 0) return -1; // Dispose was called
-                if ((fds[0].revents & Interop.POLLNVAL) != 0) { _lastError = Interop.EBADF; return -1; }
-                if ((fds[0].revents & Interop.POLLERR) != 0) _lastError = Interop.EIO; // e.g. the device went away; keep walking
+                if (PortIo.WaitReadable(fd, _fd.WakeFd, timeoutMs, ref _lastError) < 0) return -1;
                 polled = true;
             }
         }

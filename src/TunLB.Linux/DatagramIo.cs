@@ -18,20 +18,8 @@ internal static unsafe class DatagramIo
         int result;
         try
         {
-            Interop.pollfd* fds = stackalloc Interop.pollfd[2];
-            fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
-            fds[1].fd = handle.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
-            int r = Interop.poll(fds, 2, timeoutMs);
-            if (r == 0) result = 0;
-            else if (r < 0)
-            {
-                int e = Marshal.GetLastPInvokeError();
-                lastError = e;
-                result = e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
-            }
-            else if (fds[1].revents != 0) result = -1;
-            else if ((fds[0].revents & Interop.POLLNVAL) != 0) { lastError = Interop.EBADF; result = -1; }
-            else
+            result = PortIo.WaitReadable(fd, handle.WakeFd, timeoutMs, ref lastError);
+            if (result > 0)
             {
                 Interop.sockaddr_in6 sa = default;   // large enough for sockaddr_in too
                 uint salen = (uint)sizeof(Interop.sockaddr_in6);

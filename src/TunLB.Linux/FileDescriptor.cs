@@ -46,6 +46,16 @@ internal sealed unsafe class FileDescriptor
         }
     }
 
+    /// <summary>
+    /// Takes ownership of <paramref name="fd"/> and of the ring mapped from it: the mapping is removed just before
+    /// close(2), once no Receive holds a reference. On failure both are released and the error is thrown.
+    /// </summary>
+    public static FileDescriptor WithMapping(int fd, byte* mapping, nuint size)
+    {
+        try { return new FileDescriptor(fd, () => Interop.munmap(mapping, size)); } // closes fd itself on failure
+        catch { Interop.munmap(mapping, size); throw; }
+    }
+
     public bool IsClosed => (Volatile.Read(ref _state) & ClosedFlag) != 0;
 
     /// <summary>The eventfd that becomes readable when <see cref="Close"/> is called; valid while a reference is held.</summary>

@@ -142,10 +142,7 @@ public sealed unsafe class PacketTxRing : ILinkTransmitter
             Interop.close(fd);
             throw;
         }
-        byte* mapped = ring;
-        FileDescriptor handle;
-        try { handle = new FileDescriptor(fd, () => Interop.munmap(mapped, size)); } // closes fd itself on failure
-        catch { Interop.munmap(ring, size); throw; }
+        var handle = FileDescriptor.WithMapping(fd, ring, size);
         return new PacketTxRing(handle, ring, ifindex, frameSize, frames, mtu,
             $"AF_PACKET TPACKET_V2 tx ring on ifindex {ifindex} ({frames} x {frameSize}-byte frames, vnet header{(qdiscBypass ? ", qdisc bypass" : "")})");
     }

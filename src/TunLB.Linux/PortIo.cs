@@ -32,30 +32,8 @@ internal static unsafe class PortIo
                 return IsFatal(fe) ? -1 : 0;
             }
 
-            Interop.pollfd* fds = stackalloc Interop.pollfd[2];
-            fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
-            fds[1].fd = handle.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
-            int r = Interop.poll(fds, 2, timeoutMs);
-            if (r == 0)
-            {
-                result = 0;
-            }
-            else if (r < 0)
-            {
-                int e = Marshal.GetLastPInvokeError();
-                lastError = e;
-                result = e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
-            }
-            else if (fds[1].revents != 0)
-            {
-                result = -1; // Dispose was called
-            }
-            else if ((fds[0].revents & Interop.POLLNVAL) != 0)
-            {
-                lastError = Interop.EBADF;
-                result = -1;
-            }
-            else
+            result = WaitReadable(fd, handle.WakeFd, timeoutMs, ref lastError);
+            if (result > 0)
             {
                 nint n;
                 fixed (byte* b = buffer)
@@ -82,6 +60,30 @@ internal static unsafe class PortIo
         }
         if (result == 0 && handle.IsClosed) result = -1;
         return result;
+    }
+
+    /// <summary>
+    /// poll(2) on <paramref name="fd"/> and the port's wake eventfd: 1 when the descriptor is ready (a POLLERR is noted
+    /// in <paramref name="lastError"/> as EIO, and the caller reads on), 0 on timeout or a transient error (EINTR,
+    /// ENOMEM), -1 when Dispose was called or the poll failed for good. Every receive path waits through this.
+    /// </summary>
+    public static int WaitReadable(int fd, int wakeFd, int timeoutMs, ref int lastError)
+    {
+        Interop.pollfd* fds = stackalloc Interop.pollfd[2];
+        fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
+        fds[1].fd = wakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
+        int r = Interop.poll(fds, 2, timeoutMs);
+        if (r == 0) return 0;
+        if (r < 0)
+        {
+            int e = Marshal.GetLastPInvokeError();
+            lastError = e;
+            return e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
+        }
+        if (fds[1].revents != 0) return -1; // Dispose was called
+        if ((fds[0].revents & Interop.POLLNVAL) != 0) { lastError = Interop.EBADF; return -1; }
+        if ((fds[0].revents & Interop.POLLERR) != 0) lastError = Interop.EIO; // e.g. the device went away
+        return 1;
     }
 
     /// <summary>Errors after which the descriptor is of no further use (device gone, descriptor invalid).</summary>

@@ -189,7 +189,6 @@ public sealed unsafe partial class XskSocket : IDisposable
         try
         {
             bool polled = false;
-            Interop.pollfd* fds = stackalloc Interop.pollfd[2];
             while (true)
             {
                 int n = Next(buffer);
@@ -201,18 +200,7 @@ public sealed unsafe partial class XskSocket : IDisposable
                     if (timeoutMs == 0 && _fill.NeedsWakeup()) Interop.recvfrom(fd, null, 0, Interop.MSG_DONTWAIT, null, null);
                     return 0;
                 }
-                fds[0].fd = fd; fds[0].events = Interop.POLLIN; fds[0].revents = 0;
-                fds[1].fd = _fd.WakeFd; fds[1].events = Interop.POLLIN; fds[1].revents = 0;
-                int r = Interop.poll(fds, 2, timeoutMs);
-                if (r < 0)
-                {
-                    int e = Marshal.GetLastPInvokeError();
-                    _lastError = e;
-                    return e == Interop.EINTR || e == Interop.ENOMEM ? 0 : -1;
-                }
-                if (fds[1].revents != 0) return -1; // Dispose was called
-                if ((fds[0].revents & Interop.POLLNVAL) != 0) { _lastError = Interop.EBADF; return -1; }
-                if ((fds[0].revents & Interop.POLLERR) != 0) _lastError = Interop.EIO; // e.g. the device went away
+                if (PortIo.WaitReadable(fd, _fd.WakeFd, timeoutMs, ref _lastError) < 0) return -1;
                 polled = true;
             }
         }
