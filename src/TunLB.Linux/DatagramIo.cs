@@ -97,7 +97,6 @@ internal static unsafe class DatagramIo
         return PortIo.IsFatal(e) ? -1 : 0;
     }
 
-
     public static IpAddress FromSockaddr(Interop.sockaddr_in6* sa)
     {
         if (sa->sin6_family == Interop.AF_INET)
