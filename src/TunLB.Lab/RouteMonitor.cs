@@ -53,22 +53,26 @@ public sealed partial class RouteMonitor : IDisposable
     }
 
     /// <summary>Milliseconds from <paramref name="since"/> to the first change after it that leaves exactly
-    /// <paramref name="nexthops"/>; -1 if none was seen.</summary>
-    public long MsUntil(DateTime since, IReadOnlyList<string> nexthops)
-    {
-        foreach (var c in Changes())
-            if (c.At >= since && !c.Deleted && c.Nexthops.SequenceEqual(nexthops))
-                return (long)(c.At - since).TotalMilliseconds;
-        return -1;
-    }
+    /// <paramref name="nexthops"/>; -1 if none was seen within <paramref name="waitMs"/>.</summary>
+    public long MsUntil(DateTime since, IReadOnlyList<string> nexthops, int waitMs = 5_000) =>
+        First(c => c.At >= since && !c.Deleted && c.Nexthops.SequenceEqual(nexthops), since, waitMs);
 
-    /// <summary>Milliseconds from <paramref name="since"/> to the first deletion of the route after it; -1 if none was seen.</summary>
-    public long MsUntilDeleted(DateTime since)
+    /// <summary>Milliseconds from <paramref name="since"/> to the first deletion of the route after it; -1 if none was
+    /// seen within <paramref name="waitMs"/>.</summary>
+    public long MsUntilDeleted(DateTime since, int waitMs = 5_000) => First(c => c.At >= since && c.Deleted, since, waitMs);
+
+    // The monitor's lines reach us through a pipe, after the kernel made the change: a caller that has just seen the
+    // change itself (by `ip route`) may be ahead of them, so wait a little for the line instead of reading once.
+    private long First(Func<Change, bool> match, DateTime since, int waitMs)
     {
-        foreach (var c in Changes())
-            if (c.At >= since && c.Deleted)
-                return (long)(c.At - since).TotalMilliseconds;
-        return -1;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            foreach (var c in Changes())
+                if (match(c)) return (long)(c.At - since).TotalMilliseconds;
+            if (sw.ElapsedMilliseconds >= waitMs || _p.HasExited) return -1;
+            Thread.Sleep(20);
+        }
     }
 
     public void Dispose() => _p.Stop(2, 1000);
