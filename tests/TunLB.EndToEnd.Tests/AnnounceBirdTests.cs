@@ -102,6 +102,7 @@ public sealed class AnnounceBirdTests(ITestOutputHelper output) : IDisposable
         var at = DateTime.Now;
         var sw = Stopwatch.StartNew();
         d.Kill(); // SIGKILL without a process start
+        Tunlb.ForgetJournal(d.Pid);   // the namespace goes with the test: nobody restarts in it
         long dropped = Until(() => !RouterRoute().Contains(Vip, StringComparison.Ordinal), 10_000);
         long ms = monitor.MsUntilDeleted(at);
         output.WriteLine($"router dropped {Vip} {ms} ms after SIGKILL of the director (ip monitor; seen by polling after {sw.ElapsedMilliseconds} ms; BIRD still running: {!directorBird.HasExited})");

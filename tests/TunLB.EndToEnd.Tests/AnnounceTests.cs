@@ -142,6 +142,7 @@ public sealed class AnnounceTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"route left table 100 {sw.ElapsedMilliseconds} ms after SIGKILL");
         Assert.True(sw.ElapsedMilliseconds < 1000, $"route left table 100 after {sw.ElapsedMilliseconds} ms");
         Assert.DoesNotContain("tunlb0", _t.Exec("d", "ip", "-o", "link", "show"));
+        Tunlb.ForgetJournal(d.Pid);
     }
 
     [Fact]

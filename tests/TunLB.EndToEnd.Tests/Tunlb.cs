@@ -26,4 +26,17 @@ internal static class Tunlb
     }
 
     public static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>
+    /// Deletes the host journal a SIGKILLed daemon left ($TUNLB_RUN_DIR or /run/tunlb, "Pid":N inside): a restart in
+    /// the same namespace would undo and delete it, but a test that kills and then deletes the namespace must do so.
+    /// </summary>
+    public static void ForgetJournal(int pid)
+    {
+        var dir = Environment.GetEnvironmentVariable("TUNLB_RUN_DIR") is { Length: > 0 } d ? d : "/run/tunlb";
+        if (!Directory.Exists(dir)) return;
+        foreach (var f in Directory.GetFiles(dir, "*.json"))
+            try { if (File.ReadAllText(f).Contains($"\"Pid\":{pid},", StringComparison.Ordinal)) File.Delete(f); }
+            catch (IOException) { }
+    }
 }
