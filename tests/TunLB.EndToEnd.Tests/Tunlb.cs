@@ -33,7 +33,7 @@ internal static class Tunlb
     /// </summary>
     public static void ForgetJournal(int pid)
     {
-        var dir = Environment.GetEnvironmentVariable("TUNLB_RUN_DIR") is { Length: > 0 } d ? d : "/run/tunlb";
+        var dir = TunLB.Linux.HostJournal.Directory;
         if (!Directory.Exists(dir)) return;
         foreach (var f in Directory.GetFiles(dir, "*.json"))
             try { if (File.ReadAllText(f).Contains($"\"Pid\":{pid},", StringComparison.Ordinal)) File.Delete(f); }

@@ -35,6 +35,18 @@ public sealed class TestNetns : IDisposable
 
     public T Run<T>(Func<T> func) => NetworkNamespace.Run(Name, func);
 
+    /// <summary>
+    /// A kernel counter of this namespace from /proc/net/<paramref name="file"/> ("snmp" or "netstat"): the value under
+    /// <paramref name="name"/> in the <paramref name="group"/> lines ("Icmp", "IpExt", ...), read by a thread inside it.
+    /// </summary>
+    public long Counter(string file, string group, string name)
+    {
+        var lines = Run(() => File.ReadAllLines("/proc/thread-self/net/" + file)).Where(l => l.StartsWith(group + ":", StringComparison.Ordinal)).ToArray();
+        int column = Array.IndexOf(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries), name);
+        if (column < 0) throw new InvalidOperationException($"no {group} {name} in /proc/net/{file}");
+        return long.Parse(lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[column]);
+    }
+
     public void Dispose()
     {
         if (_deleted) return;

@@ -33,15 +33,6 @@ public sealed class XdpDecapTests
         return p;
     }
 
-    /// <summary>A counter of the calling thread's network namespace from the IpExt lines of /proc/net/netstat.</summary>
-    private static long IpExtCounter(string name)
-    {
-        var lines = File.ReadAllLines("/proc/thread-self/net/netstat").Where(l => l.StartsWith("IpExt:")).ToArray();
-        var names = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var values = lines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return long.Parse(values[Array.IndexOf(names, name)]);
-    }
-
     [Fact]
     public void Tunnels_from_a_director_to_a_vip_arrive_decapsulated_and_everything_else_passes_untouched()
     {
@@ -103,7 +94,7 @@ public sealed class XdpDecapTests
 
         // A damaged outer header (one bit of its checksum flipped) is not decapsulated: it goes to the kernel as it
         // came, which drops it and counts a checksum error, as without XDP. Neither socket sees it.
-        long csumErrors = pair.Xdp.Run(() => IpExtCounter("InCsumErrors"));
+        long csumErrors = pair.Xdp.Counter("netstat", "IpExt", "InCsumErrors");
         var damaged = Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, Inner(Vip, 5));
         damaged[10] ^= 0x01;
         pair.SendFromPeer(pair.FrameToXdp(damaged));
@@ -111,7 +102,7 @@ public sealed class XdpDecapTests
         for (int i = 0; i < 40 && after == csumErrors; i++)
         {
             Thread.Sleep(50);
-            after = pair.Xdp.Run(() => IpExtCounter("InCsumErrors"));
+            after = pair.Xdp.Counter("netstat", "IpExt", "InCsumErrors");
         }
         Assert.Equal(csumErrors + 1, after);
         Assert.Throws<SocketException>(() => udp.Receive(buf));
