@@ -105,6 +105,7 @@ public sealed class DirectorRuntime : IDisposable
             // What a director that died (kill -9) left is undone first and listed (HostJournal, docs/robustness.md).
             _net.Journal = HostJournal.For("director-" + d.TunName);
             foreach (var line in _net.Journal.Recover()) LogError("tunlb director: " + line);
+            foreach (var line in HostJournal.SweepOrphans()) Log("tunlb director: " + line);
             int workers = State.Engines.Length;
             // One queue per worker; a single worker keeps the plain (single-queue) device. With io = "afpacket" the workers
             // read capture rings instead and the TUN device only swallows the director's own health checks: one queue.

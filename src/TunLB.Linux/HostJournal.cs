@@ -12,7 +12,15 @@ public sealed class HostJournal
     /// <summary>Where journals live: $TUNLB_RUN_DIR, else /run/tunlb (systemd's RuntimeDirectory=tunlb).</summary>
     public static string Directory => Environment.GetEnvironmentVariable("TUNLB_RUN_DIR") is { Length: > 0 } d ? d : "/run/tunlb";
 
-    public HostJournal(string path) => Path = path;
+    /// <param name="path">The file.</param>
+    /// <param name="netnsInode">The writer's network namespace, recorded for <see cref="SweepOrphans"/>; default: the calling thread's.</param>
+    public HostJournal(string path, ulong? netnsInode = null)
+    {
+        Path = path;
+        _netnsInode = netnsInode ?? CurrentNetnsInode();
+    }
+
+    private readonly ulong _netnsInode;
 
     public string Path { get; }
 
@@ -22,7 +30,9 @@ public sealed class HostJournal
     /// <summary>One undo step: what it reverts (for messages) and the command that reverts it.</summary>
     public sealed record Step(string What, string[] Command);
 
-    private sealed record Content(int Pid, Step[] Steps);
+    /// <summary>The file's content. <c>NetnsInode</c>: the inode of the writer's network namespace (0 in journals written before it
+    /// was recorded), which <see cref="SweepOrphans"/> uses to tell whether that namespace still exists.</summary>
+    private sealed record Content(int Pid, Step[] Steps, ulong NetnsInode = 0);
 
     /// <summary>Writes the steps (oldest first) atomically; a failure to write is reported, never thrown.</summary>
     public void Write(IReadOnlyList<Step> steps, Action<string>? logError = null)
@@ -31,7 +41,7 @@ public sealed class HostJournal
         {
             System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             string tmp = Path + ".tmp";
-            File.WriteAllText(tmp, JsonSerializer.Serialize(new Content(Environment.ProcessId, steps.ToArray())));
+            File.WriteAllText(tmp, JsonSerializer.Serialize(new Content(Environment.ProcessId, steps.ToArray(), _netnsInode)));
             File.Move(tmp, Path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -71,6 +81,106 @@ public sealed class HostJournal
         }
         Delete();
         return lines;
+    }
+
+    /// <summary>
+    /// Deletes the journals in <paramref name="directory"/> (default <see cref="Directory"/>) that no start can act on any
+    /// more: their process is gone and so is the network namespace it ran in (a container or a test namespace deleted
+    /// after a kill -9). Journals are named by namespace cookie, which is never reused, so nothing would ever read such a
+    /// file again, and everything it lists went with its namespace. Left alone: a journal whose process runs, whose
+    /// namespace may still exist (held by a process, a thread, an open descriptor or a bind mount visible here), that
+    /// names another namespace in a step, that predates the namespace field, or that cannot be read. Returns one line per
+    /// file removed.
+    /// </summary>
+    /// <param name="liveNamespaces">The namespace inodes that exist (tests); default: found under /proc.</param>
+    public static IReadOnlyList<string> SweepOrphans(string? directory = null, Func<IReadOnlySet<ulong>>? liveNamespaces = null)
+    {
+        directory ??= Directory;
+        string[] files;
+        try { files = System.IO.Directory.GetFiles(directory, "*.json"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+        var removed = new List<string>();
+        IReadOnlySet<ulong>? live = null;
+        foreach (var f in files)
+        {
+            Content? c;
+            try { c = JsonSerializer.Deserialize<Content>(File.ReadAllText(f)); }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { continue; }
+            if (c is null || c.NetnsInode == 0 || c.Pid == Environment.ProcessId || System.IO.Directory.Exists($"/proc/{c.Pid}")) continue;
+            if (c.Steps.Any(NamesAnotherNamespace)) continue;
+            live ??= (liveNamespaces ?? LiveNetnsInodes)();
+            if (live.Contains(c.NetnsInode)) continue;
+            try { File.Delete(f); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            removed.Add($"removed {f}: process {c.Pid} and its network namespace are gone ({c.Steps.Length} step(s) went with it)");
+        }
+        return removed;
+    }
+
+    // A step run in another namespace than the writer's ("ip -n NS ...", a sysctl of a named namespace) outlives the writer's.
+    private static bool NamesAnotherNamespace(Step s) =>
+        s.Command.Length > 1 && ((s.Command[0] == "sysctl" && s.Command[1].Length > 0) ||
+                                 (s.Command[0] is "ip" or "nft" && s.Command.Any(a => a is "-n" or "-netns" or "netns" or "exec")));
+
+    /// <summary>
+    /// Inodes of the network namespaces visible from here: those of every thread (/proc/PID/task/TID/ns/net), of every
+    /// descriptor that holds one (/proc/PID/fd), and of nsfs bind mounts (/proc/self/mountinfo, as `ip netns add` makes).
+    /// </summary>
+    public static IReadOnlySet<ulong> LiveNetnsInodes()
+    {
+        var set = new HashSet<ulong>();
+        void Add(string link)
+        {
+            try
+            {
+                if (new FileInfo(link).LinkTarget is { } t && t.StartsWith("net:[", StringComparison.Ordinal) && ParseInode(t) is { } i) set.Add(i);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        foreach (var proc in SafeDirectories("/proc"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(proc), out _)) continue;
+            foreach (var task in SafeDirectories(proc + "/task")) Add(task + "/ns/net");
+            foreach (var fd in SafeFiles(proc + "/fd")) Add(fd);
+        }
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+            {
+                // "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - nsfs nsfs rw": the root of an nsfs mount is "net:[INODE]".
+                var parts = line.Split(' ');
+                if (parts.Length > 4 && parts[3].StartsWith("net:[", StringComparison.Ordinal) && line.Contains(" - nsfs ", StringComparison.Ordinal)
+                    && ParseInode(parts[3]) is { } i) set.Add(i);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return set;
+    }
+
+    private static ulong? ParseInode(string target)   // "net:[4026531840]"
+    {
+        int a = target.IndexOf('['), b = target.IndexOf(']');
+        return a >= 0 && b > a && ulong.TryParse(target.AsSpan(a + 1, b - a - 1), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out ulong v) ? v : null;
+    }
+
+    private static string[] SafeDirectories(string path)
+    {
+        try { return System.IO.Directory.GetDirectories(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    private static string[] SafeFiles(string path)
+    {
+        try { return System.IO.Directory.GetFiles(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>The inode of the calling thread's network namespace (/proc/thread-self/ns/net), 0 when it cannot be read.</summary>
+    public static ulong CurrentNetnsInode()
+    {
+        try { return new FileInfo("/proc/thread-self/ns/net").LinkTarget is { } t && ParseInode(t) is { } i ? i : 0; }
+        catch (IOException) { return 0; }
     }
 
     // ["ip", args...], ["nft", args...] or ["sysctl", netns or "", name, value].

@@ -203,6 +203,7 @@ public sealed class RealServerAgent : IDisposable
     {
         _net.Journal = HostJournal.For("realserver-" + _cfg.TunName);
         foreach (var line in _net.Journal.Recover()) _log.WriteLine("tunlb realserver: " + line);
+        foreach (var line in HostJournal.SweepOrphans()) _log.WriteLine("tunlb realserver: " + line);
     }
 
     public void Dispose()

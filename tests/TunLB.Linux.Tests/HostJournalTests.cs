@@ -60,4 +60,64 @@ public sealed class HostJournalTests : IDisposable
         Assert.Contains("which is running: left alone", lines[0]);
         Assert.True(File.Exists(JournalPath));
     }
+
+    // No process has this pid (above any pid_max).
+    private const int DeadPid = int.MaxValue;
+
+    private string Orphan(string name, int pid, ulong inode, string steps = """[{"What":"route 203.0.113.10/32 dev lo","Command":["ip","route","del","203.0.113.10/32","dev","lo"]}]""")
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, $$"""{"Pid":{{pid}},"Steps":{{steps}},"NetnsInode":{{inode}}}""");
+        return path;
+    }
+
+    [Fact]
+    public void A_journal_whose_process_and_namespace_are_gone_is_swept_and_listed()
+    {
+        var gone = Orphan("director-tunlb0-netns77.json", DeadPid, 4026599999);
+        var lines = HostJournal.SweepOrphans(_dir, () => new HashSet<ulong> { 4026531840 });
+        Assert.False(File.Exists(gone));
+        var line = Assert.Single(lines);
+        Assert.Contains(gone, line);
+        Assert.Contains($"process {DeadPid} and its network namespace are gone (1 step(s) went with it)", line);
+    }
+
+    [Fact]
+    public void A_journal_is_kept_while_its_namespace_or_its_process_may_still_be_there()
+    {
+        var liveNs = Orphan("a-netns1.json", DeadPid, 4026531840);                       // namespace still exists
+        var running = Orphan("b-netns2.json", 1, 4026599999);                             // pid 1 runs
+        var other = Orphan("c-netns3.json", DeadPid, 4026599999,
+            """[{"What":"x","Command":["ip","-n","tlbt-other","route","del","203.0.113.10/32","dev","lo"]}]""");   // another namespace
+        var sysctl = Orphan("d-netns4.json", DeadPid, 4026599999,
+            """[{"What":"x","Command":["sysctl","tlbt-other","net.ipv4.ip_forward","0"]}]""");
+        var old = Path.Combine(_dir, "e-netns5.json");                                    // written before the inode was recorded
+        File.WriteAllText(old, $$"""{"Pid":{{DeadPid}},"Steps":[]}""");
+        var broken = Path.Combine(_dir, "f-netns6.json");
+        File.WriteAllText(broken, "{not json");
+        int asked = 0;
+        var lines = HostJournal.SweepOrphans(_dir, () => { asked++; return new HashSet<ulong> { 4026531840 }; });
+        Assert.Empty(lines);
+        Assert.All(new[] { liveNs, running, other, sysctl, old, broken }, f => Assert.True(File.Exists(f), f));
+        Assert.Equal(1, asked);   // the namespaces are listed once, and only when a journal needs it
+        Assert.Empty(HostJournal.SweepOrphans(Path.Combine(_dir, "missing")));
+    }
+
+    [Fact]
+    public void The_journal_records_its_namespace_and_the_live_set_holds_it_and_a_namespace_kept_only_by_a_bind_mount()
+    {
+        using var ns = new TestNetns();   // `ip netns add`: no process in it, only the mount under /run/netns
+        ulong nsInode = ns.Run(HostJournal.CurrentNetnsInode);
+        ulong own = HostJournal.CurrentNetnsInode();
+        Assert.NotEqual(0UL, own);
+        Assert.NotEqual(own, nsInode);
+        var live = HostJournal.LiveNetnsInodes();
+        Assert.Contains(own, live);
+        Assert.Contains(nsInode, live);
+
+        var host = new HostNetwork(ns.Name) { Journal = new HostJournal(JournalPath, nsInode) };
+        host.AddAddress("lo", IpAddress.Parse("198.51.100.9"), 32);
+        Assert.Equal(nsInode, JsonDocument.Parse(File.ReadAllText(JournalPath)).RootElement.GetProperty("NetnsInode").GetUInt64());
+        host.Undo();
+    }
 }
