@@ -10,24 +10,8 @@ namespace TunLB.EndToEnd.Tests;
 /// engines): TCP through the VIP, statistics and connection listings over both workers, and a UDP service whose
 /// fragmented datagrams (queued by the kernel on an address-only hash) must follow the flow of the same client port.
 /// </summary>
-public class MultiWorkerLabFixture : IDisposable
+public class MultiWorkerLabFixture : BlobAndUdpLabFixture
 {
-    public const int UdpPort = 5353;
-    public const int BigSize = 2 * 1024 * 1024;
-
-    public StandardLab Lab { get; }
-    public LabServices Services { get; }
-    public string WorkDir { get; }
-    public string BigSha256 { get; }
-    public Dictionary<string, BackgroundProcess> Udp { get; } = new();
-    public Topology T => Lab.Topology;
-
-    /// <summary>Prints one line per datagram: "udp SIZE PEER_ADDRESS PEER_PORT".</summary>
-    private const string UdpRecorder =
-        "import socket\n" +
-        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('" + StandardLab.Vip + "',5353)); print('udp ready',flush=True)\n" +
-        "while True:\n d,a=s.recvfrom(65535); print('udp %d %s %d' % (len(d),a[0],a[1]),flush=True)\n";
-
     /// <summary>
     /// The lab's rr service on port 80 with an HTTP health check through the tunnel (checks from the director's own
     /// ports 61000-61099 are pinned flows: each check connection lands on either TUN queue), plus a UDP service.
@@ -35,59 +19,17 @@ public class MultiWorkerLabFixture : IDisposable
     public static string Config(string io) => StandardLab.DirectorConfig("rr")
         .Replace("[director]", $"[director]\nworkers = 2\nio = \"{io}\"\ncheck_port_range = \"61000-61099\"")
         .Replace("persistence = 0", "persistence = 0\n\n[service.check]\ntype = \"http\"\npath = \"/index.html\"\ninterval = 0.5\ntimeout = 0.5\nrise = 1\nfall = 2") +
-        $$"""
-
-        [[service]]
-        vip = "{{StandardLab.Vip}}"
-        port = {{UdpPort}}
-        protocol = "udp"
-        scheduler = "rr"
-        {{string.Concat(StandardLab.RealServers.Select(r => $"\n[[service.real]]\naddress = \"{r.Address}\"\n"))}}
-        """;
+        UdpService;
 
     public MultiWorkerLabFixture() : this("tun") { }
 
     /// <param name="io">The capture backend: "tun" (two TUN queues) or "afpacket" (two rings in one fanout group).</param>
-    protected MultiWorkerLabFixture(string io)
-    {
-        Io = io;
-        var prefix = Topology.NewPrefix();
-        WorkDir = Path.Combine(Path.GetTempPath(), prefix + "workers");
-        Lab = StandardLab.Build(prefix);
-        try
-        {
-            Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
-            Services.StartRealServers();
-            var big = new byte[BigSize];
-            new Random(7).NextBytes(big);
-            BigSha256 = Convert.ToHexStringLower(SHA256.HashData(big));
-            foreach (var rs in StandardLab.RealServers)
-            {
-                File.WriteAllBytes(Path.Combine(WorkDir, "www-" + rs.Role, "big"), big);
-                var p = T.Start(rs.Role, $"udp-{rs.Role}", "python3", "-u", "-c", UdpRecorder);
-                if (!p.WaitForOutput("udp ready", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"UDP recorder on {rs.Role} did not start:\n{p.Output}");
-                Udp[rs.Role] = p;
-            }
-            Services.StartDirector(Config(io));
-        }
-        catch
-        {
-            Lab.Topology.Dispose();
-            throw;
-        }
-    }
+    protected MultiWorkerLabFixture(string io) : base("workers", 7, Config(io)) => Io = io;
 
     public string Io { get; }
 
-    public Sh.Result Curl(params string[] args) => T.Try("client", 60_000, ["curl", "-s", "--max-time", "30", .. args]);
     public Sh.Result Adm(params string[] args) => T.Try("director", 30_000, [Tunlb.Command()[0], "adm", .. args]);
     public Sh.Result Api(string path) => T.Try("director", 30_000, "curl", "-s", "--max-time", "10", "http://127.0.0.1:9400" + path);
-
-    public void Dispose()
-    {
-        Lab.Topology.Dispose();
-        try { Directory.Delete(WorkDir, true); } catch { }
-    }
 }
 
 /// <summary>The same lab with `io = "afpacket"`: two capture rings in one PACKET_FANOUT_HASH group instead of two TUN queues.</summary>

@@ -9,64 +9,15 @@ namespace TunLB.EndToEnd.Tests;
 /// director's eth0 steers port 80 (three reals) and UDP 5353 to AF_XDP sockets. Clients send through veth, so their
 /// packets arrive CHECKSUM_PARTIAL and the director must complete the checksums; the real servers' links are the judge.
 /// </summary>
-public class XdpLabFixture : IDisposable
+public class XdpLabFixture : BlobAndUdpLabFixture
 {
-    public const int BigSize = 2 * 1024 * 1024, UdpPort = 5353;
-    public StandardLab Lab { get; }
-    public LabServices Services { get; }
-    public string WorkDir { get; }
-    public string BigSha256 { get; }
-    public Topology T => Lab.Topology;
-    public Dictionary<string, BackgroundProcess> Udp { get; } = new();
-
-    /// <summary>Prints one line per datagram: "udp SIZE PEER_ADDRESS PEER_PORT".</summary>
-    public const string UdpRecorder =
-        "import socket\n" +
-        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('" + StandardLab.Vip + "',5353)); print('udp ready',flush=True)\n" +
-        "while True:\n d,a=s.recvfrom(65535); print('udp %d %s %d' % (len(d),a[0],a[1]),flush=True)\n";
-
     public static string Config(string io) =>
-        StandardLab.DirectorConfig().Replace("[director]", $"[director]\n{(io == "" ? "" : $"io = \"{io}\"\n")}check_port_range = \"61000-61099\"") + $$"""
+        StandardLab.DirectorConfig().Replace("[director]", $"[director]\n{(io == "" ? "" : $"io = \"{io}\"\n")}check_port_range = \"61000-61099\"") + UdpService;
 
-        [[service]]
-        vip = "{{StandardLab.Vip}}"
-        port = {{UdpPort}}
-        protocol = "udp"
-        scheduler = "rr"
-        {{string.Concat(StandardLab.RealServers.Select(r => $"\n[[service.real]]\naddress = \"{r.Address}\"\n"))}}
-        """;
-
-    protected XdpLabFixture(string io)
-    {
-        var prefix = Topology.NewPrefix();
-        WorkDir = Path.Combine(Path.GetTempPath(), prefix + "xdp");
-        Lab = StandardLab.Build(prefix);
-        try
-        {
-            Services = new LabServices(Lab, Tunlb.Command(), WorkDir);
-            Services.StartRealServers();
-            var big = new byte[BigSize];
-            new Random(12).NextBytes(big);
-            BigSha256 = Convert.ToHexStringLower(SHA256.HashData(big));
-            foreach (var rs in StandardLab.RealServers)
-            {
-                File.WriteAllBytes(Path.Combine(WorkDir, "www-" + rs.Role, "big"), big);
-                var p = T.Start(rs.Role, $"udp-{rs.Role}", "python3", "-u", "-c", UdpRecorder);
-                if (!p.WaitForOutput("udp ready", LabServices.StartTimeoutMs)) throw new InvalidOperationException($"UDP recorder on {rs.Role} did not start:\n{p.Output}");
-                Udp[rs.Role] = p;
-            }
-            Services.StartDirector(Config(io));
-        }
-        catch
-        {
-            Lab.Topology.Dispose();
-            throw;
-        }
-    }
+    protected XdpLabFixture(string io) : base("xdp", 12, Config(io)) { }
 
     public XdpLabFixture() : this("xdp") { }
 
-    public Sh.Result Curl(params string[] args) => T.Try("client", 60_000, ["curl", "-s", "--max-time", "30", .. args]);
     public Sh.Result Api(params string[] args) => T.Try("director", 20_000, ["curl", "-s", "--max-time", "10", .. args[..^1], "http://127.0.0.1:9400" + args[^1]]);
 
     /// <summary>Datagrams of <paramref name="size"/> bytes from one client socket (one flow) to VIP:port.</summary>
@@ -74,12 +25,6 @@ public class XdpLabFixture : IDisposable
         T.Try("client", 20_000, "python3", "-c",
             $"import socket,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('{StandardLab.ClientAddress}',{sourcePort}))\n" +
             $"for i in range({count}):\n s.sendto(b'u'*{size},('{vip}',{port})); time.sleep(0.02)\n");
-
-    public virtual void Dispose()
-    {
-        Lab.Topology.Dispose();
-        try { Directory.Delete(WorkDir, true); } catch { }
-    }
 }
 
 /// <summary>The same lab with the default <c>io</c> (not in the file: "auto").</summary>
