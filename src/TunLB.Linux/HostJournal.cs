@@ -92,8 +92,9 @@ public sealed class HostJournal
     /// names another namespace in a step, that predates the namespace field, or that cannot be read. Returns one line per
     /// file removed.
     /// </summary>
-    /// <param name="liveNamespaces">The namespace inodes that exist (tests); default: found under /proc.</param>
-    public static IReadOnlyList<string> SweepOrphans(string? directory = null, Func<IReadOnlySet<ulong>>? liveNamespaces = null)
+    /// <param name="liveNamespaces">The namespace inodes that exist, null when they cannot all be seen (tests); default:
+    /// <see cref="LiveNetnsInodes"/>.</param>
+    public static IReadOnlyList<string> SweepOrphans(string? directory = null, Func<IReadOnlySet<ulong>?>? liveNamespaces = null)
     {
         directory ??= Directory;
         string[] files;
@@ -101,6 +102,7 @@ public sealed class HostJournal
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
         var removed = new List<string>();
         IReadOnlySet<ulong>? live = null;
+        bool listed = false;
         foreach (var f in files)
         {
             Content? c;
@@ -108,7 +110,8 @@ public sealed class HostJournal
             catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { continue; }
             if (c is null || c.NetnsInode == 0 || c.Pid == Environment.ProcessId || System.IO.Directory.Exists($"/proc/{c.Pid}")) continue;
             if (c.Steps.Any(NamesAnotherNamespace)) continue;
-            live ??= (liveNamespaces ?? LiveNetnsInodes)();
+            if (!listed) { live = (liveNamespaces ?? LiveNetnsInodes)(); listed = true; }
+            if (live is null) return removed;   // some namespaces are hidden from this process: nothing is provably gone
             if (live.Contains(c.NetnsInode)) continue;
             try { File.Delete(f); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
@@ -123,25 +126,35 @@ public sealed class HostJournal
                                  (s.Command[0] is "ip" or "nft" && s.Command.Any(a => a is "-n" or "-netns" or "netns" or "exec")));
 
     /// <summary>
-    /// Inodes of the network namespaces visible from here: those of every thread (/proc/PID/task/TID/ns/net), of every
-    /// descriptor that holds one (/proc/PID/fd), and of nsfs bind mounts (/proc/self/mountinfo, as `ip netns add` makes).
+    /// Inodes of the network namespaces that exist: those of every thread (/proc/PID/task/TID/ns/net), of every descriptor
+    /// that holds one (/proc/PID/fd), and of nsfs bind mounts (/proc/self/mountinfo, as `ip netns add` makes). Null when
+    /// this process may not look at some of them (another user's process, without CAP_SYS_PTRACE): the set would be
+    /// incomplete. A process that exits during the walk is skipped.
     /// </summary>
-    public static IReadOnlySet<ulong> LiveNetnsInodes()
+    public static IReadOnlySet<ulong>? LiveNetnsInodes()
     {
         var set = new HashSet<ulong>();
+        bool complete = true;
         void Add(string link)
         {
             try
             {
                 if (new FileInfo(link).LinkTarget is { } t && t.StartsWith("net:[", StringComparison.Ordinal) && ParseInode(t) is { } i) set.Add(i);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            catch (UnauthorizedAccessException) { complete = false; }
+            catch (IOException) { }   // gone meanwhile
         }
-        foreach (var proc in SafeDirectories("/proc"))
+        string[] List(string path, bool directories)
+        {
+            try { return directories ? System.IO.Directory.GetDirectories(path) : System.IO.Directory.GetFiles(path); }
+            catch (UnauthorizedAccessException) { complete = false; return []; }
+            catch (IOException) { return []; }
+        }
+        foreach (var proc in List("/proc", directories: true))
         {
             if (!int.TryParse(System.IO.Path.GetFileName(proc), out _)) continue;
-            foreach (var task in SafeDirectories(proc + "/task")) Add(task + "/ns/net");
-            foreach (var fd in SafeFiles(proc + "/fd")) Add(fd);
+            foreach (var task in List(proc + "/task", directories: true)) Add(task + "/ns/net");
+            foreach (var fd in List(proc + "/fd", directories: false)) Add(fd);
         }
         try
         {
@@ -153,8 +166,8 @@ public sealed class HostJournal
                     && ParseInode(parts[3]) is { } i) set.Add(i);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return set;
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { complete = false; }
+        return complete ? set : null;
     }
 
     private static ulong? ParseInode(string target)   // "net:[4026531840]"
@@ -162,18 +175,6 @@ public sealed class HostJournal
         int a = target.IndexOf('['), b = target.IndexOf(']');
         return a >= 0 && b > a && ulong.TryParse(target.AsSpan(a + 1, b - a - 1), System.Globalization.NumberStyles.None,
             System.Globalization.CultureInfo.InvariantCulture, out ulong v) ? v : null;
-    }
-
-    private static string[] SafeDirectories(string path)
-    {
-        try { return System.IO.Directory.GetDirectories(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
-    }
-
-    private static string[] SafeFiles(string path)
-    {
-        try { return System.IO.Directory.GetFiles(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
     }
 
     /// <summary>The inode of the calling thread's network namespace (/proc/thread-self/ns/net), 0 when it cannot be read.</summary>

@@ -104,6 +104,14 @@ public sealed class HostJournalTests : IDisposable
     }
 
     [Fact]
+    public void Nothing_is_swept_when_some_namespaces_cannot_be_seen()
+    {
+        var gone = Orphan("director-tunlb0-netns78.json", DeadPid, 4026599999);
+        Assert.Empty(HostJournal.SweepOrphans(_dir, () => null));
+        Assert.True(File.Exists(gone));
+    }
+
+    [Fact]
     public void The_journal_records_its_namespace_and_the_live_set_holds_it_and_a_namespace_kept_only_by_a_bind_mount()
     {
         using var ns = new TestNetns();   // `ip netns add`: no process in it, only the mount under /run/netns
@@ -112,6 +120,7 @@ public sealed class HostJournalTests : IDisposable
         Assert.NotEqual(0UL, own);
         Assert.NotEqual(own, nsInode);
         var live = HostJournal.LiveNetnsInodes();
+        Assert.NotNull(live);   // root sees every process
         Assert.Contains(own, live);
         Assert.Contains(nsInode, live);
 
