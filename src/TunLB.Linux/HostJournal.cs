@@ -225,13 +225,8 @@ public sealed class HostJournal
                 return "netns" + BitConverter.ToUInt64(cookie).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (System.Net.Sockets.SocketException) { }   // kernels before 5.14
-        try
-        {
-            var target = new FileInfo("/proc/self/ns/net").LinkTarget ?? "";   // "net:[4026531840]"
-            var digits = new string(target.Where(char.IsAsciiDigit).ToArray());
-            return digits.Length > 0 ? "net" + digits : "net";
-        }
-        catch (IOException) { return "net"; }
+        ulong inode = CurrentNetnsInode();
+        return inode != 0 ? "net" + inode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "net";
     }
 
     private const int SolSocket = 1, SoNetnsCookie = 71;
