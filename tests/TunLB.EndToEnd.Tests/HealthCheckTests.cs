@@ -305,13 +305,17 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
         Assert.Contains("rs1", back);
     }
 
-    /// <summary>A download the test holds open: connects from port 45678, asks for /blob, reads the first 8 kB and
+    /// <summary>The held download's client port: below the client namespace's ephemeral range (32768–60999), so no
+    /// earlier curl's connection or TIME_WAIT entry can hold it (their sockets lack SO_REUSEADDR, so bind would fail).</summary>
+    private const int HeldClientPort = 31678;
+
+    /// <summary>A download the test holds open: connects from port <see cref="HeldClientPort"/>, asks for /blob, reads the first 8 kB and
     /// prints "started"; reads the rest only once the file named by argv[1] exists (at most 60 s), then prints
     /// "done STATUS BODY-BYTES". A small receive buffer keeps most of the blob on the server's side meanwhile.</summary>
-    private const string HeldDownload =
+    private static readonly string HeldDownload =
         "import os,socket,sys,time\n" +
         "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1); s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,8192)\n" +
-        "s.bind(('0.0.0.0',45678)); s.connect(('" + StandardLab.Vip + "',80))\n" +
+        "s.bind(('0.0.0.0'," + HeldClientPort + ")); s.connect(('" + StandardLab.Vip + "',80))\n" +
         "s.sendall(b'GET /blob HTTP/1.0\\r\\nHost: " + StandardLab.Vip + "\\r\\n\\r\\n')\n" +
         "got=b''\n" +
         "while len(got)<8192:\n d=s.recv(8192)\n if not d: break\n got+=d\n" +
@@ -340,7 +344,7 @@ public sealed class HealthCheckTests : IClassFixture<HealthLabFixture>
             for (int i = 0; i < 100 && server == null; i++)
             {
                 c = _f.Api("/api/v1/connections").Stdout;
-                var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": 45678,\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
+                var m = Regex.Match(c, @"""client"": ""198\.51\.100\.10"",\s*""client_port"": " + HeldClientPort + @",\s*""vip"": ""203\.0\.113\.10"",\s*""vip_port"": 80,\s*""real"": ""([0-9.]+)"",\s*""real_port"": 80,\s*""state"": ""ESTABLISHED""");
                 if (m.Success) server = m.Groups[1].Value;
                 else Thread.Sleep(100);
             }

@@ -241,7 +241,7 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
     [Fact]
     public void IcmpErrorQuotingALiveFlowReachesThatFlowsRealServerOnly()
     {
-        const int clientPort = 45123;
+        const int clientPort = 31123; // below the ephemeral range: no earlier connection of the client holds it
         var slow = _f.T.Start("client", "slow-curl", "curl", "-s", "-o", "/dev/null", "--limit-rate", "40K", "--local-port", clientPort.ToString(),
             "--max-time", "40", $"http://{WireLab.Vip4}/blob");
         try
