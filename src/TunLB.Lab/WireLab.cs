@@ -236,10 +236,11 @@ public sealed class WireLabServices
         _lab.Topology.Start(role, label, _tunlb[0], [.. _tunlb.Skip(1), .. args]);
 
     /// <param name="directorConfig">The director's config; default <see cref="WireLab.DirectorConfig"/>.</param>
-    public void StartAll(string? directorConfig = null)
+    /// <param name="realServerConfig">Every agent's config; default <see cref="WireLab.RealServerConfig"/>.</param>
+    public void StartAll(string? directorConfig = null, string? realServerConfig = null)
     {
         var rsConf = Path.Combine(WorkDir, "realserver.toml");
-        File.WriteAllText(rsConf, WireLab.RealServerConfig());
+        File.WriteAllText(rsConf, realServerConfig ?? WireLab.RealServerConfig());
         var script = Path.Combine(WorkDir, "wire_serve.py");
         File.WriteAllText(script, WireLab.ServerScript);
         // Start every agent first, then wait: the processes start in parallel on the shared cores.

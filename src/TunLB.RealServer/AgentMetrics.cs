@@ -41,7 +41,7 @@ public static class AgentMetrics
         if (xdp is { } x)
         {
             const string xp = "tunlb_realserver_xdp_decapsulated_packets_total", xb = "tunlb_realserver_xdp_decapsulated_bytes_total";
-            Family(xp, "counter", "IPv4-in-IPv4 packets the XDP program decapsulated in the kernel (decap = \"xdp\"); no receiver saw them.");
+            Family(xp, "counter", "IP-in-IP packets (both families) the XDP program decapsulated in the kernel (decap = \"xdp\"); no receiver saw them.");
             sb.Append(xp).Append(' ').Append(x.Packets.ToString(CultureInfo.InvariantCulture)).Append('\n');
             Family(xb, "counter", "Inner bytes (IP total length) of those packets.");
             sb.Append(xb).Append(' ').Append(x.Bytes.ToString(CultureInfo.InvariantCulture)).Append('\n');

@@ -7,7 +7,7 @@ namespace TunLB.RealServer;
 
 /// <summary>
 /// <c>decap = "xdp"</c>: loads <see cref="XdpDecapsulator"/>, attaches it to the configured devices (or every routed
-/// Ethernet device), fills its maps (IPv4 directors, IPv4 VIPs, this host's IPv4 addresses, kept current while it runs)
+/// Ethernet device), fills its maps (directors, VIPs, this host's addresses, of both families; kept current while it runs)
 /// and makes sure reverse-path filtering on those devices is not strict, since decapsulated packets carry the
 /// client's address. A device that refuses the program is named and left to the agent's user-space path.
 /// </summary>
@@ -28,10 +28,10 @@ internal sealed class XdpDecapSetup : IDisposable
     /// <summary>Starts it; returns null with the reason in <paramref name="describe"/> when nothing could be attached.</summary>
     public static XdpDecapSetup? Start(RealServerConfig cfg, HostNetwork net, string tunDevice, out string describe)
     {
-        var v4Vips = cfg.Vips.Where(v => v.IsV4).ToHashSet();
-        if (v4Vips.Count == 0 || !cfg.Directors.Any(d => d.IsV4))
+        var vips = cfg.Vips.ToHashSet();
+        if (vips.Count == 0 || cfg.Directors.Count == 0)
         {
-            describe = "decap = \"xdp\": no IPv4 VIP or IPv4 director, so nothing is decapsulated in XDP (the agent does it all)";
+            describe = "decap = \"xdp\": no VIP or no director, so nothing is decapsulated in XDP (the agent does it all)";
             return null;
         }
         XdpDecapsulator decap;
@@ -55,12 +55,12 @@ internal sealed class XdpDecapSetup : IDisposable
             describe = $"decap = \"xdp\" attached to no device ({(refused.Count == 0 ? "no routed Ethernet device" : string.Join("; ", refused))}); the agent decapsulates everything";
             return null;
         }
-        var setup = new XdpDecapSetup(decap, net, v4Vips);
+        var setup = new XdpDecapSetup(decap, net, vips);
         string watching = "", rp;
         try
         {
             decap.SetDirectors(cfg.Directors);
-            decap.SetVips(v4Vips);
+            decap.SetVips(vips);
             setup.RefreshLocals();
             // Addresses come and go (DHCP, a new tunnel address): keep the map of ours current. A missed change only sends
             // those tunnels through the agent's raw socket instead.
@@ -78,14 +78,21 @@ internal sealed class XdpDecapSetup : IDisposable
             describe = $"decap = \"xdp\" could not be set up ({e.Message}); detached again, the agent decapsulates everything";
             return null;
         }
-        describe = $"IPv4-in-IPv4 decapsulated by XDP ({decap.Instructions} instructions) on {string.Join(", ", attached)}" +
+        describe = $"IP-in-IP decapsulated by XDP ({Families(cfg)}; {decap.Instructions} instructions) on {string.Join(", ", attached)}" +
                    (refused.Count > 0 ? $" (refused: {string.Join("; ", refused)})" : "") + rp + watching;
         return setup;
     }
 
+    /// <summary>The tunnels the program can take given the configured families, e.g. "IPv4 and IPv6 in IPv4".</summary>
+    private static string Families(RealServerConfig cfg)
+    {
+        static string Of(bool v4, bool v6) => v4 && v6 ? "IPv4 and IPv6" : v4 ? "IPv4" : "IPv6";
+        return $"{Of(cfg.Vips.Any(v => v.IsV4), cfg.Vips.Any(v => !v.IsV4))} in {Of(cfg.Directors.Any(d => d.IsV4), cfg.Directors.Any(d => !d.IsV4))}";
+    }
+
     private void RefreshLocals()
     {
-        try { _decap.SetLocalAddresses(_net.Addresses().Select(a => a.Address).Where(a => a.IsV4 && !_vips.Contains(a))); }
+        try { _decap.SetLocalAddresses(_net.Addresses().Select(a => a.Address).Where(a => !_vips.Contains(a))); }
         catch (Exception) { /* the previous set stays; the raw-socket path takes what it misses */ }
     }
 

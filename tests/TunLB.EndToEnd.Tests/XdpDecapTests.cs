@@ -42,7 +42,7 @@ public sealed class XdpDecapTests : IDisposable
     public void RealServersDecapsulateInXdpAndTheAgentsSeeNoTunnelPacket()
     {
         foreach (var (role, agent) in _services.Agents)
-            Assert.Contains("IPv4-in-IPv4 decapsulated by XDP", agent.Output);
+            Assert.Contains("IP-in-IP decapsulated by XDP", agent.Output);
         Assert.Contains("prog/xdp", T.Exec("rs1", "ip", "-d", "link", "show", "dev", "eth0"));
 
         var caps = StandardLab.RealServers.ToDictionary(r => r.Role,

@@ -6,8 +6,9 @@ public enum DecapMode
     /// <summary>The agent: raw sockets (and GUE) in user space, the inner packet written into its TUN device.</summary>
     Agent,
     /// <summary>
-    /// IPv4-in-IPv4 from a director is decapsulated by an XDP program on the uplinks, in the kernel, before the stack
-    /// sees it (no user-space work per packet); everything else (IPv6, GUE, fragments) still goes through the agent.
+    /// IP-in-IP of either family in either family from a director is decapsulated by an XDP program on the uplinks, in
+    /// the kernel, before the stack sees it (no user-space work per packet); everything else (GUE, outer options or
+    /// extension headers, fragments) still goes through the agent.
     /// </summary>
     Xdp,
 }

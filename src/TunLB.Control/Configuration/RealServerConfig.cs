@@ -28,7 +28,7 @@ public sealed partial record RealServerConfig(
     public RpsMode Rps { get; init; } = RpsMode.Off;
     /// <summary>Whether the TUN device's receive work runs in a NAPI kernel thread rather than in the agent's writes.</summary>
     public NapiMode Napi { get; init; } = NapiMode.Off;
-    /// <summary>Where IPv4-in-IPv4 is decapsulated: by the agent (default) or by an XDP program on the uplinks.</summary>
+    /// <summary>Where IP-in-IP is decapsulated: by the agent (default) or by an XDP program on the uplinks.</summary>
     public DecapMode Decap { get; init; } = DecapMode.Agent;
     /// <summary>With <see cref="DecapMode.Xdp"/>: the devices to attach to; empty = every routed Ethernet device.</summary>
     public IReadOnlyList<string> XdpDevices { get; init; } = [];

@@ -4,24 +4,33 @@ using TunLB.Core.Flows;
 namespace TunLB.Linux.Xdp;
 
 /// <summary>
-/// The real server's XDP decapsulation (<see cref="XdpDecapProgram"/>) on one or more devices, with its maps: IPv4-in-IPv4
-/// from a director to one of this host's addresses for a VIP loses its outer header before the kernel stack sees it,
-/// so no user-space process touches those packets. One program and one set of maps serve every device; each device has
-/// its own BPF link, so closing the links (<see cref="Dispose"/>, or the process dying) leaves nothing attached.
+/// The real server's XDP decapsulation (<see cref="XdpDecapProgram"/>) on one or more devices, with its maps: IP-in-IP of
+/// either family in either family, from a director to one of this host's addresses for a VIP, loses its outer header
+/// before the kernel stack sees it, so no user-space process touches those packets. One program and one set of maps
+/// serve every device; each device has its own BPF link, so closing the links (<see cref="Dispose"/>, or the process
+/// dying) leaves nothing attached.
 /// </summary>
 /// <remarks>Control plane: every method is a system call and throws <see cref="NativeErrorException"/> on failure.</remarks>
 public sealed class XdpDecapsulator : IDisposable
 {
-    private readonly BpfMap _directors4, _locals4, _vips4, _counters;
+    /// <summary>The addresses of one role (directors, this host's, VIPs): a map per family and what they hold.</summary>
+    private sealed class AddressMaps(BpfMap v4, BpfMap v6) : IDisposable
+    {
+        public readonly BpfMap V4 = v4, V6 = v6;
+        public readonly HashSet<IpAddress> Current = new();
+        public void Dispose() { V4.Dispose(); V6.Dispose(); }
+    }
+
+    private readonly AddressMaps _directors, _locals, _vips;
+    private readonly BpfMap _counters;
     private readonly int _progFd;
     private readonly List<(string Device, int Link, XdpAttachMode Mode)> _links = new();
     private readonly int _cpus;
     private bool _disposed;
-    private readonly HashSet<IpAddress> _directors = new(), _locals = new(), _vipSet = new();
 
-    private XdpDecapsulator(BpfMap directors4, BpfMap locals4, BpfMap vips4, BpfMap counters, int progFd, int instructions)
+    private XdpDecapsulator(AddressMaps directors, AddressMaps locals, AddressMaps vips, BpfMap counters, int progFd, int instructions)
     {
-        _directors4 = directors4; _locals4 = locals4; _vips4 = vips4; _counters = counters; _progFd = progFd;
+        _directors = directors; _locals = locals; _vips = vips; _counters = counters; _progFd = progFd;
         Instructions = instructions;
         _cpus = BpfMap.PossibleCpus();
     }
@@ -35,20 +44,28 @@ public sealed class XdpDecapsulator : IDisposable
     /// <summary>Creates the maps and loads the program (attached to nothing yet).</summary>
     public static XdpDecapsulator Load(int maxEntries = 4096)
     {
-        BpfMap? directors = null, locals = null, vips = null, counters = null;
+        var maps = new List<BpfMap>();
+        BpfMap Map(uint type, string name, int keySize, int valueSize, int entries)
+        {
+            var m = BpfMap.Create(type, name, keySize, valueSize, entries);
+            maps.Add(m);
+            return m;
+        }
+        AddressMaps Addresses(string name) =>
+            new(Map(Interop.BPF_MAP_TYPE_HASH, name + "4", 4, 1, maxEntries), Map(Interop.BPF_MAP_TYPE_HASH, name + "6", 16, 1, maxEntries));
         try
         {
-            directors = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_dirs4", 4, 1, maxEntries);
-            locals = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_locals4", 4, 1, maxEntries);
-            vips = BpfMap.Create(Interop.BPF_MAP_TYPE_HASH, "tunlb_rsvips4", 4, 1, maxEntries);
-            counters = BpfMap.Create(Interop.BPF_MAP_TYPE_PERCPU_ARRAY, "tunlb_decapn", 4, XdpDecapProgram.CounterValueSize, 1);
-            var code = XdpDecapProgram.Build(directors.Fd, locals.Fd, vips.Fd, counters.Fd);
+            var directors = Addresses("tunlb_dirs");
+            var locals = Addresses("tunlb_locals");
+            var vips = Addresses("tunlb_rsvips");
+            var counters = Map(Interop.BPF_MAP_TYPE_PERCPU_ARRAY, "tunlb_decapn", 4, XdpDecapProgram.CounterValueSize, 1);
+            var code = XdpDecapProgram.Build(directors.V4.Fd, locals.V4.Fd, vips.V4.Fd, directors.V6.Fd, locals.V6.Fd, vips.V6.Fd, counters.Fd);
             int prog = BpfProgram.LoadXdp(code, "tunlb_decap");
             return new XdpDecapsulator(directors, locals, vips, counters, prog, code.Length);
         }
         catch
         {
-            directors?.Dispose(); locals?.Dispose(); vips?.Dispose(); counters?.Dispose();
+            foreach (var m in maps) m.Dispose();
             throw;
         }
     }
@@ -63,39 +80,44 @@ public sealed class XdpDecapsulator : IDisposable
         return taken;
     }
 
-    /// <summary>Accepts tunnels from these directors (IPv6 ones are ignored: only IPv4-in-IPv4 is decapsulated here).</summary>
-    public void SetDirectors(IEnumerable<IpAddress> directors) => Fill(_directors4, _directors, directors);
+    /// <summary>Accepts tunnels from these directors (IPv4 and IPv6).</summary>
+    public void SetDirectors(IEnumerable<IpAddress> directors) => Fill(_directors, directors);
 
     /// <summary>Accepts tunnels addressed to these addresses of this host.</summary>
-    public void SetLocalAddresses(IEnumerable<IpAddress> addresses) => Fill(_locals4, _locals, addresses);
+    public void SetLocalAddresses(IEnumerable<IpAddress> addresses) => Fill(_locals, addresses);
 
     /// <summary>Decapsulates only packets for these VIPs.</summary>
-    public void SetVips(IEnumerable<IpAddress> vips) => Fill(_vips4, _vipSet, vips);
+    public void SetVips(IEnumerable<IpAddress> vips) => Fill(_vips, vips);
 
-    /// <summary>Makes <paramref name="map"/> hold exactly the IPv4 <paramref name="addresses"/>: new ones first, then stale ones go.</summary>
-    private static void Fill(BpfMap map, HashSet<IpAddress> current, IEnumerable<IpAddress> addresses)
+    /// <summary>Makes the maps hold exactly <paramref name="addresses"/>, each in its family's map: new ones first, then stale ones go.</summary>
+    private static void Fill(AddressMaps maps, IEnumerable<IpAddress> addresses)
     {
-        var wanted = addresses.Where(a => a.IsV4).ToHashSet();
-        lock (current)
+        var wanted = addresses.ToHashSet();
+        lock (maps)
         {
-            Span<byte> key = stackalloc byte[4];
+            Span<byte> key = stackalloc byte[16];
             ReadOnlySpan<byte> one = [1];
             foreach (var a in wanted)
             {
-                if (current.Contains(a)) continue;
-                BinaryPrimitives.WriteUInt32BigEndian(key, a.V4);
-                map.Update(key, one);
-                current.Add(a);
+                if (maps.Current.Contains(a)) continue;
+                (a.IsV4 ? maps.V4 : maps.V6).Update(KeyOf(a, key), one);
+                maps.Current.Add(a);
             }
-            foreach (var a in current.Where(a => !wanted.Contains(a)).ToList())
+            foreach (var a in maps.Current.Where(a => !wanted.Contains(a)).ToList())
             {
-                BinaryPrimitives.WriteUInt32BigEndian(key, a.V4);
-                map.Delete(key);
-                current.Remove(a);
+                (a.IsV4 ? maps.V4 : maps.V6).Delete(KeyOf(a, key));
+                maps.Current.Remove(a);
             }
         }
     }
 
+    /// <summary>The address's wire bytes: 4 for IPv4, 16 for IPv6.</summary>
+    private static ReadOnlySpan<byte> KeyOf(IpAddress a, Span<byte> key)
+    {
+        if (a.IsV4) { a.WriteV4(key); return key[..4]; }
+        a.WriteV6(key);
+        return key;
+    }
     /// <summary>Packets decapsulated so far and their inner bytes, summed over CPUs.</summary>
     public (long Packets, long Bytes) Counters()
     {
@@ -124,6 +146,6 @@ public sealed class XdpDecapsulator : IDisposable
             _links.Clear();
             Interop.close(_progFd);
         }
-        _directors4.Dispose(); _locals4.Dispose(); _vips4.Dispose(); _counters.Dispose();
+        _directors.Dispose(); _locals.Dispose(); _vips.Dispose(); _counters.Dispose();
     }
 }

@@ -39,7 +39,7 @@ public sealed class LeastPrivilegeTests(ITestOutputHelper output)
                 run, "realserver", "--config", rsConf);
             Assert.True(a.WaitForOutput(LabServices.AgentReady, 30_000), a.Output);
             AssertRunsAs(a.Pid, xdpDecap ? 0xC000003000L : 0x3000L);
-            if (xdpDecap) Assert.True(a.Output.Contains("IPv4-in-IPv4 decapsulated by XDP"), a.Output);
+            if (xdpDecap) Assert.True(a.Output.Contains("IP-in-IP decapsulated by XDP"), a.Output);
         }
         string forward = t.Exec("director", "cat", "/proc/sys/net/ipv4/ip_forward").Trim();   // a router in the lab: 1
         File.WriteAllText(lab.ConfigPath, StandardLab.DirectorConfig("rr").Replace("[director]", $"[director]\nio = \"{io}\""));

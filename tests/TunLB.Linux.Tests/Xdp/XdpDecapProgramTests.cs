@@ -5,7 +5,8 @@ namespace TunLB.Linux.Tests.Xdp;
 /// <summary>The decapsulation program's instruction stream, without the kernel (XdpDecapTests runs it).</summary>
 public sealed class XdpDecapProgramTests
 {
-    private static readonly Interop.bpf_insn[] Code = XdpDecapProgram.Build(directors4MapFd: 201, locals4MapFd: 202, vips4MapFd: 203, countersMapFd: 204);
+    private static readonly Interop.bpf_insn[] Code = XdpDecapProgram.Build(directors4MapFd: 201, locals4MapFd: 202, vips4MapFd: 203,
+        directors6MapFd: 211, locals6MapFd: 212, vips6MapFd: 213, countersMapFd: 204);
 
     [Fact]
     public void Every_jump_lands_inside_and_the_program_ends_in_pass()
@@ -18,19 +19,22 @@ public sealed class XdpDecapProgramTests
         }
         Assert.Equal(Interop.BPF_JMP | Interop.BPF_EXIT, Code[^1].code);
         Assert.Equal(Interop.XDP_PASS, Code[^2].imm);
-        Assert.Equal(110, Code.Length); // the startup line reports this count
     }
 
     [Fact]
-    public void Maps_are_looked_up_in_filter_order_and_the_head_is_adjusted_once_by_the_outer_header()
+    public void Maps_are_looked_up_in_filter_order_and_the_head_is_adjusted_once()
     {
         var maps = Code.Where(c => c.code == (Interop.BPF_LD | Interop.BPF_DW | Interop.BPF_IMM)).Select(c => c.imm).ToArray();
-        Assert.Equal(new[] { 201, 202, 203, 204 }, maps);   // director, local address, VIP, then the counters
+        // IPv4 outer: director, local address; IPv6 outer: the same; then the VIP of the inner family on each of the four
+        // paths (4 in 4, 6 in 4, 4 in 6, 6 in 6); then the counters.
+        Assert.Equal(new[] { 201, 202, 211, 212, 203, 213, 203, 213, 204 }, maps);
         var calls = Code.Select((c, i) => (c, i)).Where(x => x.c.code == (Interop.BPF_JMP | Interop.BPF_CALL)).ToArray();
-        Assert.Single(calls, x => x.c.imm == Interop.BPF_FUNC_xdp_adjust_head);
-        var adjust = calls.Single(x => x.c.imm == Interop.BPF_FUNC_xdp_adjust_head).i;
-        Assert.Equal(XdpDecapProgram.OuterHeaderLength, Code[adjust - 1].imm); // r2 = 20 right before the call
+        var adjust = Assert.Single(calls, x => x.c.imm == Interop.BPF_FUNC_xdp_adjust_head).i;
+        // r2 = r9 right before the call: the outer header's length, set to 20 or 40 on the two outer paths.
+        Assert.Equal((byte)(Interop.BPF_ALU64 | Interop.BPF_MOV | Interop.BPF_X), Code[adjust - 1].code);
+        var lengths = Code.Where(c => c.code == (Interop.BPF_ALU64 | Interop.BPF_MOV | Interop.BPF_K) && (c.regs & 0xf) == Interop.BPF_REG_9).Select(c => c.imm);
+        Assert.Equal(new[] { XdpDecapProgram.OuterHeaderLength, XdpDecapProgram.OuterHeaderLength6 }, lengths);
         // Every lookup comes before the adjust but the counters': nothing is stripped before the filter has passed.
-        Assert.Equal(3, calls.Count(x => x.c.imm == Interop.BPF_FUNC_map_lookup_elem && x.i < adjust));
+        Assert.Equal(8, calls.Count(x => x.c.imm == Interop.BPF_FUNC_map_lookup_elem && x.i < adjust));
     }
 }

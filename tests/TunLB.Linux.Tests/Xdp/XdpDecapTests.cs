@@ -15,17 +15,21 @@ namespace TunLB.Linux.Tests.Xdp;
 public sealed class XdpDecapTests
 {
     private const string Vip = "203.0.113.10", OtherVip = "203.0.113.11", Client = "198.51.100.7";
+    private const string Vip6 = "2001:db8:10::10", OtherVip6 = "2001:db8:10::11", Client6 = "2001:db8:c::7";
+
+    private static byte[] Inner6(string destination, byte tag) =>
+        Packets.Udp6(Client6, destination, 5555, 4242, Enumerable.Range(0, 48).Select(i => (byte)(i ^ tag)).ToArray());
 
     private static byte[] Inner(string destination, byte tag) =>
         Packets.Udp(Packets.V4(Client), Packets.V4(destination), 5555, 4242, Enumerable.Range(0, 40).Select(i => (byte)(i ^ tag)).ToArray());
 
-    private static byte[] Ipip(string source, string destination, byte[] inner)
+    private static byte[] Ipip(string source, string destination, byte[] inner, byte protocol = IpProtocol.IpIp)
     {
         var p = new byte[20 + inner.Length];
         p[0] = 0x45;
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(2), (ushort)p.Length);
         p[8] = 64;
-        p[9] = IpProtocol.IpIp;
+        p[9] = protocol;
         BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(12), Packets.V4(source));
         BinaryPrimitives.WriteUInt32BigEndian(p.AsSpan(16), Packets.V4(destination));
         BinaryPrimitives.WriteUInt16BigEndian(p.AsSpan(10), Checksum.Compute(p.AsSpan(0, 20)));
@@ -117,5 +121,86 @@ public sealed class XdpDecapTests
         // Detached on Dispose: nothing left on the device.
         decap.Dispose();
         Assert.DoesNotContain("prog/xdp", pair.XdpLinkDetails());
+    }
+
+    [Fact]
+    public void Either_family_inside_either_family_arrives_decapsulated_and_nested_or_foreign_tunnels_pass()
+    {
+        using var pair = new XdpVethPair();
+        pair.Xdp.Exec("addr", "add", Vip + "/32", "dev", "lo");
+        pair.Xdp.Exec("-6", "addr", "add", Vip6 + "/128", "dev", "lo");
+        pair.Xdp.Exec("-6", "addr", "add", OtherVip6 + "/128", "dev", "lo");
+        pair.Xdp.Exec("route", "add", "198.51.100.0/24", "via", XdpVethPair.PeerAddress);
+        pair.Xdp.Exec("-6", "route", "add", "2001:db8:c::/64", "via", XdpVethPair.PeerAddress6);
+        using var decap = pair.Xdp.Run(() => XdpDecapsulator.Load());
+        pair.Xdp.Run(() => decap.Attach(pair.XdpDev));
+        decap.SetDirectors([IpAddress.Parse(XdpVethPair.PeerAddress), IpAddress.Parse(XdpVethPair.PeerAddress6)]);
+        decap.SetLocalAddresses([IpAddress.Parse(XdpVethPair.XdpAddress), IpAddress.Parse(XdpVethPair.XdpAddress6)]);
+        decap.SetVips([IpAddress.Parse(Vip), IpAddress.Parse(Vip6)]);
+
+        Socket Udp(AddressFamily family) => pair.Xdp.Run(() =>
+        {
+            var s = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+            if (family == AddressFamily.InterNetworkV6) s.DualMode = false;
+            s.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 4242));
+            s.ReceiveTimeout = 3000;
+            return s;
+        });
+        using var udp4 = Udp(AddressFamily.InterNetwork);
+        using var udp6 = Udp(AddressFamily.InterNetworkV6);
+        using var raw4 = pair.Xdp.Run(() => RawIpSocket.OpenReceiver(IpProtocol.IpIp));
+        using var raw6 = pair.Xdp.Run(() => RawIp6Socket.OpenReceiver(IpProtocol.Ipv6));
+
+        // Accepted, each reaching the VIP's socket of its own family with the client as source: IPv6 in IPv6, IPv4 in
+        // IPv6, IPv6 in IPv4.
+        var sixInSix = Inner6(Vip6, 1);
+        var fourInSix = Inner(Vip, 2);
+        var sixInFour = Inner6(Vip6, 3);
+        pair.SendFromPeer(pair.FrameToXdp(Packets.Ip6(XdpVethPair.PeerAddress6, XdpVethPair.XdpAddress6, IpProtocol.Ipv6, sixInSix)));
+        pair.SendFromPeer(pair.FrameToXdp(Packets.Ip6(XdpVethPair.PeerAddress6, XdpVethPair.XdpAddress6, IpProtocol.IpIp, fourInSix)));
+        pair.SendFromPeer(pair.FrameToXdp(Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, sixInFour, IpProtocol.Ipv6)));
+        var buf = new byte[256];
+        foreach (var (socket, inner, client, headerLength) in new[] { (udp6, sixInSix, Client6, 48), (udp4, fourInSix, Client, 28), (udp6, sixInFour, Client6, 48) })
+        {
+            EndPoint from = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
+            int n = socket.ReceiveFrom(buf, ref from);
+            Assert.Equal(inner.AsSpan(headerLength).ToArray(), buf.AsSpan(0, n).ToArray());
+            Assert.Equal(IPAddress.Parse(client), ((IPEndPoint)from).Address);
+        }
+        long innerBytes = sixInSix.Length + fourInSix.Length + sixInFour.Length;
+        Assert.Equal((3L, innerBytes), decap.Counters());
+
+        // Not ours to decapsulate: an unknown IPv6 director, an IPv6 VIP that is local but not configured, an IPv6 tunnel
+        // nested in one (refused, as the agent refuses it). The raw IPv6 socket, where the agent reads, gets each payload.
+        byte[][] passing6 =
+        [
+            Inner6(Vip6, 4),
+            Inner6(OtherVip6, 5),
+            Packets.Ip6(Client6, Vip6, IpProtocol.Ipv6, Inner6(Vip6, 6)),
+        ];
+        string[] senders = ["2001:db8::99", XdpVethPair.PeerAddress6, XdpVethPair.PeerAddress6];
+        for (int i = 0; i < passing6.Length; i++)
+            pair.SendFromPeer(pair.FrameToXdp(Packets.Ip6(senders[i], XdpVethPair.XdpAddress6, IpProtocol.Ipv6, passing6[i])));
+        // And an IPv4 tunnel nested in IPv4.
+        var nested4 = Ipip(Client, Vip, Inner(Vip, 7));
+        pair.SendFromPeer(pair.FrameToXdp(Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, nested4)));
+
+        var rawBuf = new byte[2048];
+        var seen6 = new List<byte[]>();
+        for (int i = 0; i < 20 && seen6.Count < passing6.Length; i++)
+        {
+            int r = raw6.Receive(rawBuf, 200);
+            if (r > 0) seen6.Add(rawBuf.AsSpan(0, r).ToArray());
+        }
+        Assert.Equal(passing6.Length, seen6.Count);
+        for (int i = 0; i < passing6.Length; i++)
+            Assert.True(passing6[i].AsSpan().SequenceEqual(seen6[i]), $"passing IPv6 tunnel {i} changed");
+        int r4 = raw4.Receive(rawBuf, 2000);
+        Assert.True(r4 > 20, "the nested IPv4 tunnel did not reach the raw socket");
+        Assert.True(nested4.AsSpan().SequenceEqual(rawBuf.AsSpan(20, r4 - 20)), "the nested IPv4 tunnel changed");
+        Assert.Equal((3L, innerBytes), decap.Counters());
+        udp4.ReceiveTimeout = udp6.ReceiveTimeout = 300;
+        Assert.Throws<SocketException>(() => udp4.Receive(buf));
+        Assert.Throws<SocketException>(() => udp6.Receive(buf));
     }
 }
