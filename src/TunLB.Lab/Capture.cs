@@ -31,11 +31,14 @@ public sealed partial class Capture : IDisposable
     /// <summary>
     /// Waits until tcpdump has written every packet the kernel queued for it: on SIGINT it stops reading at once, so
     /// packets still in its socket (tcpdump not scheduled for a while on a loaded machine) would be lost. SIGUSR1 makes
-    /// it print its counters without stopping; it has caught up when captured + dropped reaches received by filter.
+    /// it print its counters without stopping; it has caught up when captured + dropped reaches received by filter, or,
+    /// when part of the filter runs in tcpdump itself (libpcap applies <c>inbound</c> / <c>outbound</c> after the
+    /// kernel, so "received" also counts packets it then discards), when two reports 100 ms apart are the same.
     /// </summary>
     private void WaitCaughtUp(int timeoutMs)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        string? previous = null;
         while (sw.ElapsedMilliseconds < timeoutMs && !_p.HasExited)
         {
             int before = Counters().Count;
@@ -45,7 +48,8 @@ public sealed partial class Capture : IDisposable
             if (all.Count == before) return;
             var last = all[^1];
             long captured = long.Parse(last.Groups[1].Value), received = long.Parse(last.Groups[2].Value), dropped = long.Parse(last.Groups[3].Value);
-            if (captured + dropped >= received) return;
+            if (captured + dropped >= received || last.Value == previous) return;
+            previous = last.Value;
             Thread.Sleep(100);
         }
     }
