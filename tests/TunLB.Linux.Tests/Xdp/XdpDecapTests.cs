@@ -37,6 +37,19 @@ public sealed class XdpDecapTests
         return p;
     }
 
+    /// <summary>Up to <paramref name="count"/> packets from a raw socket, waiting at most about 4 s.</summary>
+    private static List<byte[]> ReceiveUpTo(IPacketReceiver raw, int count)
+    {
+        var buf = new byte[2048];
+        var seen = new List<byte[]>();
+        for (int i = 0; i < 20 && seen.Count < count; i++)
+        {
+            int r = raw.Receive(buf, 200);
+            if (r > 0) seen.Add(buf.AsSpan(0, r).ToArray());
+        }
+        return seen;
+    }
+
     [Fact]
     public void Tunnels_from_a_director_to_a_vip_arrive_decapsulated_and_everything_else_passes_untouched()
     {
@@ -83,12 +96,7 @@ public sealed class XdpDecapTests
         pair.Xdp.Exec("addr", "add", "192.0.2.77/32", "dev", "lo"); // local, but not in the map
         foreach (var p in passing) pair.SendFromPeer(pair.FrameToXdp(p));
         var rawBuf = new byte[2048];
-        var seen = new List<byte[]>();
-        for (int i = 0; i < 20 && seen.Count < passing.Length; i++)
-        {
-            int r = raw.Receive(rawBuf, 200);
-            if (r > 0) seen.Add(rawBuf.AsSpan(0, r).ToArray());
-        }
+        var seen = ReceiveUpTo(raw, passing.Length);
         Assert.Equal(passing.Length, seen.Count);
         for (int i = 0; i < passing.Length; i++)
             Assert.True(passing[i].AsSpan(12).SequenceEqual(seen[i].AsSpan(12)), $"passing packet {i} changed"); // from the addresses on (the kernel may rewrite tot_len/id)
@@ -186,12 +194,7 @@ public sealed class XdpDecapTests
         pair.SendFromPeer(pair.FrameToXdp(Ipip(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, nested4)));
 
         var rawBuf = new byte[2048];
-        var seen6 = new List<byte[]>();
-        for (int i = 0; i < 20 && seen6.Count < passing6.Length; i++)
-        {
-            int r = raw6.Receive(rawBuf, 200);
-            if (r > 0) seen6.Add(rawBuf.AsSpan(0, r).ToArray());
-        }
+        var seen6 = ReceiveUpTo(raw6, passing6.Length);
         Assert.Equal(passing6.Length, seen6.Count);
         for (int i = 0; i < passing6.Length; i++)
             Assert.True(passing6[i].AsSpan().SequenceEqual(seen6[i]), $"passing IPv6 tunnel {i} changed");
