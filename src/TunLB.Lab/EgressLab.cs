@@ -41,7 +41,7 @@ public sealed record EgressManualResult(int IcmpToVip, int PortUnreachableFromTa
 /// many real routers do, so both series show the same router addresses. Namespaces are unique per build and removed
 /// by <see cref="Topology.Dispose"/>.
 /// </summary>
-public sealed class EgressLab
+public sealed class EgressLab : IEgressLab
 {
     public const string Vip = "203.0.113.10";
     public const string RealServer = "192.0.2.131";

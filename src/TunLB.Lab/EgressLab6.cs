@@ -15,7 +15,7 @@ namespace TunLB.Lab;
 /// ICMPv6 rate limiting is off in the routers and the target (net.ipv6.icmp.ratelimit = 0) so the test does not
 /// depend on timing; real routers do rate-limit (see docs/egress-check.md).
 /// </summary>
-public sealed class EgressLab6
+public sealed class EgressLab6 : IEgressLab
 {
     public const string Vip = "2001:db8:10::10";
     public const string RealServer = "2001:db8:1::131";

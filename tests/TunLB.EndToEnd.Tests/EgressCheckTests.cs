@@ -14,37 +14,16 @@ public sealed class EgressCheckTests(ITestOutputHelper log)
 {
     private const string Token = "egress-e2e-token";
 
-    private sealed record Run(int ExitCode, JsonElement Json, EgressManualResult Manual, string Listener);
-
-    private Run Check(EgressScenario scenario)
+    private EgressRun Check(EgressScenario scenario)
     {
         var tunlb = Tunlb.Command();
         var help = Sh.Run(tunlb[0], [.. tunlb.Skip(1), "egress-check", "--help"]);
         Assert.True(help.ExitCode == 0 && help.Stdout.Contains("--listener"),
             $"{string.Join(' ', tunlb)} has no egress-check command: add the EgressCommands lines to src/TunLB.Cli/Program.cs");
-        var prefix = Topology.NewPrefix();
-        var work = Path.Combine(Path.GetTempPath(), prefix + "egress");
-        var lab = EgressLab.Build(prefix, scenario);
-        try
-        {
-            var listener = lab.StartListener(tunlb, Token);
-            var r = lab.RunCheck(tunlb, Token, "--json");
-            log.WriteLine($"egress-check exit {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
-            Assert.False(string.IsNullOrWhiteSpace(r.Stdout), $"no output; stderr: {r.Stderr}");
-            var json = JsonDocument.Parse(r.Stdout).RootElement.Clone();
-            var manual = lab.RunManualProcedure(work);
-            log.WriteLine($"manual: {manual.IcmpToVip} ICMP to the VIP at the director, {manual.PortUnreachableFromTarget} port-unreachable from the target, routers {string.Join(' ', manual.RoutersSeen)}\n{manual.Traceroute}\nown address:\n{manual.OwnTraceroute}");
-            log.WriteLine("listener:\n" + listener.Output);
-            return new Run(r.ExitCode, json, manual, listener.Output);
-        }
-        finally
-        {
-            lab.Topology.Dispose();
-            try { Directory.Delete(work, true); } catch { }
-        }
+        return EgressRuns.Check(log, prefix => EgressLab.Build(prefix, scenario), Token);
     }
 
-    private static string S(JsonElement j, string name) => j.GetProperty(name).ValueKind == JsonValueKind.Null ? "" : j.GetProperty(name).ToString();
+    private static string S(JsonElement j, string name) => EgressRuns.S(j, name);
 
     [Fact]
     public void Open_provider_is_ALLOWED_and_the_target_answers_the_vip_in_the_manual_procedure_too()
@@ -150,9 +129,7 @@ public sealed class EgressCheckTests(ITestOutputHelper log)
         finally { lab.Topology.Dispose(); }
     }
 
-    /// <summary>True when a traceroute output has a hop line answered by the target.</summary>
-    private static bool ReachedTarget(string traceroute) =>
-        System.Text.RegularExpressions.Regex.IsMatch(traceroute, @"^\s*\d+\s+" + System.Text.RegularExpressions.Regex.Escape(EgressLab.Target) + @"\s", System.Text.RegularExpressions.RegexOptions.Multiline);
+    private static bool ReachedTarget(string traceroute) => EgressRuns.ReachedTarget(traceroute, EgressLab.Target);
 
     private static int RouterHop(string a) => a switch { EgressLab.EdgeRouter => 1, EgressLab.UpstreamRouter => 2, _ => 3 };
 }

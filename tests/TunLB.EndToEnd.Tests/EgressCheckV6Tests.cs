@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using TunLB.Lab;
 using Xunit.Abstractions;
 
@@ -15,42 +14,14 @@ public sealed class EgressCheckV6Tests(ITestOutputHelper log)
 {
     private const string Token = "egress6-e2e-token";
 
-    private sealed record Run(int ExitCode, JsonElement Json, EgressManualResult Manual, string Listener, string Text);
+    private EgressRun Check(EgressScenario scenario) =>
+        EgressRuns.Check(log, prefix => EgressLab6.Build(prefix, scenario), Token, ["--provider", "aws"]);
 
-    private Run Check(EgressScenario scenario)
-    {
-        var tunlb = Tunlb.Command();
-        var prefix = Topology.NewPrefix();
-        var work = Path.Combine(Path.GetTempPath(), prefix + "egress6");
-        var lab = EgressLab6.Build(prefix, scenario);
-        try
-        {
-            var listener = lab.StartListener(tunlb, Token);
-            var r = lab.RunCheck(tunlb, Token, "--json");
-            log.WriteLine($"egress-check exit {r.ExitCode}\n{r.Stdout}\n{r.Stderr}");
-            Assert.False(string.IsNullOrWhiteSpace(r.Stdout), $"no output; stderr: {r.Stderr}");
-            var json = JsonDocument.Parse(r.Stdout).RootElement.Clone();
-            var text = lab.RunCheck(tunlb, Token, "--provider", "aws");
-            log.WriteLine(text.Stdout);
-            var manual = lab.RunManualProcedure(work);
-            log.WriteLine($"manual: {manual.IcmpToVip} ICMPv6 to the VIP at the director, {manual.PortUnreachableFromTarget} unreachable from the target, routers {string.Join(' ', manual.RoutersSeen)}\n{manual.Traceroute}\nown address:\n{manual.OwnTraceroute}");
-            log.WriteLine("listener:\n" + listener.Output);
-            Assert.Equal(r.ExitCode, text.ExitCode);
-            return new Run(r.ExitCode, json, manual, listener.Output, text.Stdout);
-        }
-        finally
-        {
-            lab.Topology.Dispose();
-            try { Directory.Delete(work, true); } catch { }
-        }
-    }
+    private static string S(JsonElement j, string name) => EgressRuns.S(j, name);
 
-    private static string S(JsonElement j, string name) => j.GetProperty(name).ValueKind == JsonValueKind.Null ? "" : j.GetProperty(name).ToString();
+    private static bool ReachedTarget(string traceroute) => EgressRuns.ReachedTarget(traceroute, EgressLab6.Target);
 
     private static int RouterHop(string a) => a switch { EgressLab6.EdgeRouter => 1, EgressLab6.UpstreamRouter => 2, _ => 3 };
-
-    private static bool ReachedTarget(string traceroute) =>
-        Regex.IsMatch(traceroute, @"^\s*\d+\s+" + Regex.Escape(EgressLab6.Target) + @"\s", RegexOptions.Multiline);
 
     [Fact]
     public void Open_provider_is_ALLOWED_and_the_target_answers_the_vip_in_the_manual_procedure_too()

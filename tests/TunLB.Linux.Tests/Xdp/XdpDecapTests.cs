@@ -131,8 +131,11 @@ public sealed class XdpDecapTests
         Assert.DoesNotContain("prog/xdp", pair.XdpLinkDetails());
     }
 
-    [Fact]
-    public void Either_family_inside_either_family_arrives_decapsulated_and_nested_or_foreign_tunnels_pass()
+    /// <summary>Native is what veth and XDP-capable NICs take; generic (skb) is what every other device gets, a VLAN device among them.</summary>
+    [Theory]
+    [InlineData(XdpAttachMode.Native)]
+    [InlineData(XdpAttachMode.Generic)]
+    public void Either_family_inside_either_family_arrives_decapsulated_and_nested_or_foreign_tunnels_pass(XdpAttachMode mode)
     {
         using var pair = new XdpVethPair();
         pair.Xdp.Exec("addr", "add", Vip + "/32", "dev", "lo");
@@ -141,7 +144,7 @@ public sealed class XdpDecapTests
         pair.Xdp.Exec("route", "add", "198.51.100.0/24", "via", XdpVethPair.PeerAddress);
         pair.Xdp.Exec("-6", "route", "add", "2001:db8:c::/64", "via", XdpVethPair.PeerAddress6);
         using var decap = pair.Xdp.Run(() => XdpDecapsulator.Load());
-        pair.Xdp.Run(() => decap.Attach(pair.XdpDev));
+        Assert.Equal(mode, pair.Xdp.Run(() => decap.Attach(pair.XdpDev, mode)));
         decap.SetDirectors([IpAddress.Parse(XdpVethPair.PeerAddress), IpAddress.Parse(XdpVethPair.PeerAddress6)]);
         decap.SetLocalAddresses([IpAddress.Parse(XdpVethPair.XdpAddress), IpAddress.Parse(XdpVethPair.XdpAddress6)]);
         decap.SetVips([IpAddress.Parse(Vip), IpAddress.Parse(Vip6)]);
