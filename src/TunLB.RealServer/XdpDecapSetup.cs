@@ -35,7 +35,7 @@ internal sealed class XdpDecapSetup : IDisposable
             return null;
         }
         XdpDecapsulator decap;
-        try { decap = XdpDecapsulator.Load(); }
+        try { decap = XdpDecapsulator.Load(guePort: cfg.Gue ? cfg.GuePort : 0); }
         catch (NativeErrorException e)
         {
             describe = $"decap = \"xdp\" unavailable ({e.Message}); the agent decapsulates everything";
@@ -83,11 +83,12 @@ internal sealed class XdpDecapSetup : IDisposable
         return setup;
     }
 
-    /// <summary>The tunnels the program can take given the configured families, e.g. "IPv4 and IPv6 in IPv4".</summary>
+    /// <summary>The tunnels the program can take given the configured families and GUE, e.g. "IPv4 and IPv6 in IPv4".</summary>
     private static string Families(RealServerConfig cfg)
     {
         static string Of(bool v4, bool v6) => v4 && v6 ? "IPv4 and IPv6" : v4 ? "IPv4" : "IPv6";
-        return $"{Of(cfg.Vips.Any(v => v.IsV4), cfg.Vips.Any(v => !v.IsV4))} in {Of(cfg.Directors.Any(d => d.IsV4), cfg.Directors.Any(d => !d.IsV4))}";
+        var families = $"{Of(cfg.Vips.Any(v => v.IsV4), cfg.Vips.Any(v => !v.IsV4))} in {Of(cfg.Directors.Any(d => d.IsV4), cfg.Directors.Any(d => !d.IsV4))}";
+        return cfg.Gue && cfg.Directors.Any(d => d.IsV4) ? $"{families}; GUE on port {cfg.GuePort} over IPv4 without UDP checksum" : families;
     }
 
     private void RefreshLocals()

@@ -42,7 +42,8 @@ public sealed class XdpDecapsulator : IDisposable
     public IReadOnlyList<(string Device, XdpAttachMode Mode)> Devices => _links.Select(l => (l.Device, l.Mode)).ToArray();
 
     /// <summary>Creates the maps and loads the program (attached to nothing yet).</summary>
-    public static XdpDecapsulator Load(int maxEntries = 4096)
+    /// <param name="guePort">Also decapsulate GUE over IPv4 to this UDP port (without UDP checksum); 0 for none.</param>
+    public static XdpDecapsulator Load(int maxEntries = 4096, int guePort = 0)
     {
         var maps = new List<BpfMap>();
         BpfMap Map(uint type, string name, int keySize, int valueSize, int entries)
@@ -59,7 +60,7 @@ public sealed class XdpDecapsulator : IDisposable
             var locals = Addresses("tunlb_locals");
             var vips = Addresses("tunlb_rsvips");
             var counters = Map(Interop.BPF_MAP_TYPE_PERCPU_ARRAY, "tunlb_decapn", 4, XdpDecapProgram.CounterValueSize, 1);
-            var code = XdpDecapProgram.Build(directors.V4.Fd, locals.V4.Fd, vips.V4.Fd, directors.V6.Fd, locals.V6.Fd, vips.V6.Fd, counters.Fd);
+            var code = XdpDecapProgram.Build(directors.V4.Fd, locals.V4.Fd, vips.V4.Fd, directors.V6.Fd, locals.V6.Fd, vips.V6.Fd, counters.Fd, guePort);
             int prog = BpfProgram.LoadXdp(code, "tunlb_decap");
             return new XdpDecapsulator(directors, locals, vips, counters, prog, code.Length);
         }

@@ -37,4 +37,19 @@ public sealed class XdpDecapProgramTests
         // Every lookup comes before the adjust but the counters': nothing is stripped before the filter has passed.
         Assert.Equal(8, calls.Count(x => x.c.imm == Interop.BPF_FUNC_map_lookup_elem && x.i < adjust));
     }
+
+    [Fact]
+    public void With_a_gue_port_the_four_gue_paths_look_up_their_vip_and_strip_32_or_28_bytes()
+    {
+        var code = XdpDecapProgram.Build(201, 202, 203, 211, 212, 213, 204, guePort: 6080);
+        var maps = code.Where(c => c.code == (Interop.BPF_LD | Interop.BPF_DW | Interop.BPF_IMM)).Select(c => c.imm).ToArray();
+        // The IP-in-IP paths as without GUE, then GUE variant 0 (IPv4, IPv6 inside) and variant 1 (IPv4, IPv6 inside).
+        Assert.Equal(new[] { 201, 202, 211, 212, 203, 213, 203, 213, 203, 213, 203, 213, 204 }, maps);
+        var lengths = code.Where(c => c.code == (Interop.BPF_ALU64 | Interop.BPF_MOV | Interop.BPF_K) && (c.regs & 0xf) == Interop.BPF_REG_9).Select(c => c.imm);
+        Assert.Equal(new[] { XdpDecapProgram.OuterHeaderLength, XdpDecapProgram.GueHeadersLength0, XdpDecapProgram.GueHeadersLength1, XdpDecapProgram.OuterHeaderLength6 }, lengths);
+        // The port is compared in network byte order as loaded (6080 = 0x17C0, read little-endian as 0xC017).
+        Assert.Contains(code, c => c.code == (Interop.BPF_JMP | Interop.BPF_JNE | Interop.BPF_K) && c.imm == 0xC017);
+        Assert.True(code.Length > Code.Length);
+    }
 }
+

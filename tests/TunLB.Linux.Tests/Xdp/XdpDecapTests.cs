@@ -209,4 +209,97 @@ public sealed class XdpDecapTests
         Assert.Throws<SocketException>(() => udp4.Receive(buf));
         Assert.Throws<SocketException>(() => udp6.Receive(buf));
     }
+
+    private const int GuePort = 6080;
+
+    /// <summary>UDP from port 40000 to <paramref name="port"/> over IPv4 (checksum 0, as directors send GUE, unless asked).</summary>
+    private static byte[] Gue(string source, string destination, byte[] payload, bool checksum = false, int port = GuePort)
+    {
+        var udp = new byte[8 + payload.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(udp, 40000);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(2), (ushort)port);
+        BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(4), (ushort)udp.Length);
+        payload.CopyTo(udp, 8);
+        if (checksum)
+        {
+            ushort sum = Checksum.Finish(Checksum.Add(Checksum.PseudoHeader(IpAddress.Parse(source), IpAddress.Parse(destination), IpProtocol.Udp, udp.Length), udp));
+            BinaryPrimitives.WriteUInt16BigEndian(udp.AsSpan(6), sum == 0 ? (ushort)0xFFFF : sum);
+        }
+        return Ipip(source, destination, udp, IpProtocol.Udp);
+    }
+
+    /// <summary>A GUE variant 0 header (no extension fields) for <paramref name="proto"/>, then the inner packet.</summary>
+    private static byte[] Gue0(byte proto, byte[] inner) => [0x00, proto, 0, 0, .. inner];
+
+    [Fact]
+    public void Gue_to_the_port_without_checksum_arrives_decapsulated_and_the_rest_reaches_the_gue_socket()
+    {
+        using var pair = new XdpVethPair();
+        pair.Xdp.Exec("addr", "add", Vip + "/32", "dev", "lo");
+        pair.Xdp.Exec("-6", "addr", "add", Vip6 + "/128", "dev", "lo");
+        pair.Xdp.Exec("route", "add", "198.51.100.0/24", "via", XdpVethPair.PeerAddress);
+        pair.Xdp.Exec("-6", "route", "add", "2001:db8:c::/64", "via", XdpVethPair.PeerAddress6);
+        using var decap = pair.Xdp.Run(() => XdpDecapsulator.Load(guePort: GuePort));
+        pair.Xdp.Run(() => decap.Attach(pair.XdpDev));
+        decap.SetDirectors([IpAddress.Parse(XdpVethPair.PeerAddress)]);
+        decap.SetLocalAddresses([IpAddress.Parse(XdpVethPair.XdpAddress)]);
+        decap.SetVips([IpAddress.Parse(Vip), IpAddress.Parse(Vip6)]);
+
+        Socket Udp(AddressFamily family, int port) => pair.Xdp.Run(() =>
+        {
+            var s = new Socket(family, SocketType.Dgram, ProtocolType.Udp);
+            if (family == AddressFamily.InterNetworkV6) s.DualMode = false;
+            s.Bind(new IPEndPoint(family == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, port));
+            s.ReceiveTimeout = 3000;
+            return s;
+        });
+        using var udp4 = Udp(AddressFamily.InterNetwork, 4242);
+        using var udp6 = Udp(AddressFamily.InterNetworkV6, 4242);
+        using var gue = Udp(AddressFamily.InterNetwork, GuePort);          // where the agent reads GUE
+        using var other = Udp(AddressFamily.InterNetwork, GuePort + 1);
+
+        // Accepted: variant 0 carrying IPv4 and IPv6, variant 1 (the inner header right after UDP) of both families.
+        var inners = new[] { Inner(Vip, 1), Inner6(Vip6, 2), Inner(Vip, 3), Inner6(Vip6, 4) };
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, Gue0(IpProtocol.IpIp, inners[0]))));
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, Gue0(IpProtocol.Ipv6, inners[1]))));
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, inners[2])));
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, inners[3])));
+        var buf = new byte[2048];
+        foreach (var (socket, inner, header) in new[] { (udp4, inners[0], 28), (udp6, inners[1], 48), (udp4, inners[2], 28), (udp6, inners[3], 48) })
+        {
+            int n = socket.Receive(buf);
+            Assert.Equal(inner.AsSpan(header).ToArray(), buf.AsSpan(0, n).ToArray());
+        }
+        long innerBytes = inners.Sum(i => (long)i.Length);
+        Assert.Equal((4L, innerBytes), decap.Counters());
+
+        // Left to the kernel and the agent's socket, unchanged: a UDP checksum (the kernel verifies it), an unknown
+        // director, extension fields (Hlen 1), a control message, a variant 1 whose first nibble is no IP version.
+        byte[][] toGue =
+        [
+            Gue0(IpProtocol.IpIp, Inner(Vip, 5)),
+            Gue0(IpProtocol.IpIp, Inner(Vip, 6)),
+            [0x01, IpProtocol.IpIp, 0, 0, 0, 0, 0, 0, .. Inner(Vip, 7)],
+            [0x20, 0, 0, 0, .. Inner(Vip, 8)],
+            [0x50, .. Inner(Vip, 9).AsSpan(1)],
+        ];
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, toGue[0], checksum: true)));
+        pair.SendFromPeer(pair.FrameToXdp(Gue("192.0.2.99", XdpVethPair.XdpAddress, toGue[1])));
+        foreach (var p in toGue[2..]) pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, p)));
+        foreach (var expected in toGue)
+        {
+            int n = gue.Receive(buf);
+            Assert.Equal(expected, buf.AsSpan(0, n).ToArray());
+        }
+        // Another port is not GUE.
+        var notGue = Gue0(IpProtocol.IpIp, Inner(Vip, 10));
+        pair.SendFromPeer(pair.FrameToXdp(Gue(XdpVethPair.PeerAddress, XdpVethPair.XdpAddress, notGue, port: GuePort + 1)));
+        Assert.Equal(notGue, buf.AsSpan(0, other.Receive(buf)).ToArray());
+
+        Assert.Equal((4L, innerBytes), decap.Counters());
+        udp4.ReceiveTimeout = udp6.ReceiveTimeout = 300;
+        Assert.Throws<SocketException>(() => udp4.Receive(buf));
+        Assert.Throws<SocketException>(() => udp6.Receive(buf));
+    }
 }
+
