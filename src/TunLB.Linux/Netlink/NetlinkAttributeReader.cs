@@ -29,11 +29,8 @@ internal ref struct NetlinkAttributeReader
         int hdr = NetlinkLayout.AttributeHeaderLength;
         if (_rest.Length < hdr) return Stop();
         var a = MemoryMarshal.Read<Interop.rtattr>(_rest);
-        if (a.rta_len < hdr || a.rta_len > _rest.Length) return Stop();
+        if (!NetlinkLayout.TrySplit(_rest, hdr, a.rta_len, out value, out _rest)) return Stop();
         type = (ushort)(a.rta_type & Interop.NLA_TYPE_MASK);
-        value = _rest[hdr..a.rta_len];
-        int next = NetlinkLayout.Align(a.rta_len);
-        _rest = next >= _rest.Length ? default : _rest[next..];
         return true;
     }
 

@@ -25,12 +25,7 @@ internal ref struct NetlinkMessageReader
         int hdr = NetlinkLayout.HeaderLength;
         if (_rest.Length < hdr) return Stop();
         header = MemoryMarshal.Read<Interop.nlmsghdr>(_rest);
-        if (header.nlmsg_len < hdr || header.nlmsg_len > (uint)_rest.Length) return Stop();
-        int length = (int)header.nlmsg_len;
-        payload = _rest[hdr..length];
-        int next = NetlinkLayout.Align(length);
-        _rest = next >= _rest.Length ? default : _rest[next..];
-        return true;
+        return NetlinkLayout.TrySplit(_rest, hdr, header.nlmsg_len, out payload, out _rest) || Stop();
     }
 
     private bool Stop()
