@@ -5,8 +5,9 @@ namespace TunLB.Linux.Xdp;
 
 /// <summary>
 /// The real server's XDP decapsulation (<see cref="XdpDecapProgram"/>) on one or more devices, with its maps: IP-in-IP of
-/// either family in either family, from a director to one of this host's addresses for a VIP, loses its outer header
-/// before the kernel stack sees it, so no user-space process touches those packets. One program and one set of maps
+/// either family in either family (and, with a GUE port, checksum-less GUE over IPv4), from a director to one of this
+/// host's addresses for a VIP, loses its outer headers before the kernel stack sees it, so no user-space process
+/// touches those packets. One program and one set of maps
 /// serve every device; each device has its own BPF link, so closing the links (<see cref="Dispose"/>, or the process
 /// dying) leaves nothing attached.
 /// </summary>
@@ -119,6 +120,7 @@ public sealed class XdpDecapsulator : IDisposable
         a.WriteV6(key);
         return key;
     }
+
     /// <summary>Packets decapsulated so far and their inner bytes, summed over CPUs.</summary>
     public (long Packets, long Bytes) Counters()
     {
