@@ -104,13 +104,13 @@ public sealed class StatusPageTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("live", await page.EvaluateExpressionAsync<string>("document.getElementById('live-state').textContent"));
 
         // Drain without the token: refused, nothing changes.
-        await page.ClickAsync("tr[data-real=\"192.0.2.11:80\"] button[data-op=drain]");
+        await Click(page, "tr[data-real=\"192.0.2.11:80\"] button[data-op=drain]");
         Assert.True(await Until(page, "document.getElementById('msg').textContent.includes('refused (401)')", 5_000),
             "no refusal shown: " + await page.EvaluateExpressionAsync<string>("document.getElementById('msg').textContent"));
         Assert.False(Draining(t, "192.0.2.11"));
         // With the token: draining, on the director and on the page.
         await page.TypeAsync("#token", Token);
-        await page.ClickAsync("tr[data-real=\"192.0.2.11:80\"] button[data-op=drain]");
+        await Click(page, "tr[data-real=\"192.0.2.11:80\"] button[data-op=drain]");
         Assert.True(await Until(page, "(document.querySelector('tr[data-real=\"192.0.2.11:80\"]')||{dataset:{}}).dataset.state === 'DRAIN'", 5_000),
             $"not shown draining: {await States(page)}");
         Assert.True(Draining(t, "192.0.2.11"));
@@ -217,6 +217,20 @@ public sealed class StatusPageTests(ITestOutputHelper output) : IDisposable
 
     private static async Task<string> States(IPage page) =>
         await page.EvaluateExpressionAsync<string>("[...document.querySelectorAll('tr[data-real]')].map(r => r.dataset.real + '=' + r.dataset.state).join(' ')");
+
+    /// <summary>
+    /// A mouse click on <paramref name="selector"/>. The page redraws its table on every update, so the button Puppeteer
+    /// found can be replaced before it scrolls to it ("Node is detached from document", thrown before any click is
+    /// sent); then the new button is looked up again, as a user's pointer would simply land on it.
+    /// </summary>
+    private static async Task Click(IPage page, string selector)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await page.ClickAsync(selector); return; }
+            catch (PuppeteerException e) when (attempt < 5 && e.Message.Contains("detached", StringComparison.Ordinal)) { await Task.Delay(50); }
+        }
+    }
 
     private static async Task<bool> Until(IPage page, string js, int timeoutMs)
     {
