@@ -367,15 +367,6 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
         Thread.Sleep(300);
         foreach (var c in caps) c.Cap.Stop();
 
-        Assert.True(got.Count == 10, $"datagrams received: {string.Join(", ", got.Keys.Order())}\n{_f.Services.Director!.Output}");
-        foreach (var (tag, l) in got)
-        {
-            Assert.True(l.Count == 1, $"{tag} arrived {l.Count} times: {string.Join(", ", l)}");
-            Assert.Equal(4000, l[0].Size);
-            Assert.Equal(tag.StartsWith("dgv4") ? WireLab.Client4 : WireLab.Client6, l[0].Peer);
-        }
-        Assert.True(got.Values.Select(l => l[0].Role).Distinct().Count() >= 2, "rr should spread the flows over several servers");
-
         // On the wire: each datagram's fragments (inner IPv4 identification / IPv6 fragment id) all went to one real
         // server, and that server got at least 3 fragments of it.
         var byId = new Dictionary<string, Dictionary<string, int>>();
@@ -393,12 +384,25 @@ public sealed class WireE2ETests : IClassFixture<WireE2EFixture>
             }
             Assert.Empty(cap.Problems($"ip.src == {WireLab.Director4} || ipv6.src == {WireLab.Director6}"));
         }
+        // What a missing datagram needs to be traced: where its fragments went, the director's drops, the agents' counters.
+        string Diagnosis() =>
+            $"fragments per datagram id on the real servers' eth0: {string.Join("; ", byId.Select(kv => $"{kv.Key}: {string.Join(",", kv.Value.Select(r => $"{r.Key}={r.Value}"))}"))}\n" +
+            $"director drops: {string.Join(" ", _f.Drops().Where(d => d.Value != 0).Select(d => $"{d.Key}={d.Value}"))}\n{_f.Services.Director!.Output}";
+
+        Assert.True(got.Count == 10, $"datagrams received: {string.Join(", ", got.Keys.Order())}\n{Diagnosis()}");
+        foreach (var (tag, l) in got)
+        {
+            Assert.True(l.Count == 1, $"{tag} arrived {l.Count} times: {string.Join(", ", l)}");
+            Assert.Equal(4000, l[0].Size);
+            Assert.Equal(tag.StartsWith("dgv4") ? WireLab.Client4 : WireLab.Client6, l[0].Peer);
+        }
+        Assert.True(got.Values.Select(l => l[0].Role).Distinct().Count() >= 2, "rr should spread the flows over several servers");
         Assert.Equal(6, byId.Keys.Count(k => k.StartsWith("v4")));
         Assert.Equal(4, byId.Keys.Count(k => k.StartsWith("v6")));
         foreach (var (id, roles) in byId)
         {
             Assert.True(roles.Count == 1, $"fragments of datagram {id} went to {string.Join(", ", roles.Keys)}");
-            Assert.True(roles.Values.Single() >= 3, $"datagram {id}: {roles.Values.Single()} fragments");
+            Assert.True(roles.Values.Single() >= 3, $"datagram {id}: {roles.Values.Single()} fragments\n{Diagnosis()}");
         }
 
         static void Count(Dictionary<string, Dictionary<string, int>> d, string id, string role)
